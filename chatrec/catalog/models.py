@@ -1,0 +1,229 @@
+"""The catalog's data types: ``Item``, ``Interactions`` and ``Catalog``.
+
+Every other room of chatrec speaks in these. Item ids are the source's own ids as strings
+(MovieLens ``movieId``, ReDial movie id, the ``id`` column of a custom catalog), so sessions,
+profiles and caches made before a rebuild stay valid after it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from chatrec.catalog.normalize import display_title, title_key
+
+
+class Item(BaseModel):
+    """One recommendable thing (a movie, or a product of a custom catalog).
+
+    Attributes:
+        id: the source's own id, as a string; stable across rebuilds.
+        title: display title with the article in front ("The Matrix"), no year.
+        year: release year, if known.
+        genres: canonical lowercase genre/category labels ("sci-fi", "comedy").
+        directors, cast, writers: people, by their usual full name (movies).
+        creators: people or brands who made a non-movie item (author, brand, artist).
+        keywords: short descriptive keywords (tag genome, product features).
+        tags: free user tags.
+        description: plot or product description.
+        popularity: number of ratings or interactions (0 when unknown).
+        mean_rating: average rating, if known.
+        aliases: other titles this item is known by.
+        external_ids: ids in other systems (imdb, tmdb, movielens, redial).
+        kind: "movie" or whatever a custom catalog calls its things.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    year: int | None = None
+    genres: list[str] = Field(default_factory=list)
+    directors: list[str] = Field(default_factory=list)
+    cast: list[str] = Field(default_factory=list)
+    writers: list[str] = Field(default_factory=list)
+    creators: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    description: str = ""
+    popularity: int = 0
+    mean_rating: float | None = None
+    aliases: list[str] = Field(default_factory=list)
+    external_ids: dict[str, str] = Field(default_factory=dict)
+    kind: str = "movie"
+
+    @property
+    def display(self) -> str:
+        """"The Matrix (1999)"."""
+        return display_title(self.title, self.year)
+
+    @property
+    def decade(self) -> int | None:
+        return (self.year // 10) * 10 if self.year else None
+
+    @property
+    def people(self) -> list[tuple[str, str]]:
+        """(role, name) pairs; role is one of director, cast, writer, creator."""
+        roles = (("director", self.directors), ("cast", self.cast), ("writer", self.writers),
+                 ("creator", self.creators))
+        return [(role, name) for role, names in roles for name in names]
+
+
+class Interactions:
+    """Who rated or used what, when. A thin columnar wrapper over a pandas DataFrame with the
+    columns ``user_id`` (str), ``item_id`` (str), ``rating`` (float), ``timestamp`` (int)."""
+
+    COLUMNS = ("user_id", "item_id", "rating", "timestamp")
+
+    def __init__(self, frame: pd.DataFrame):
+        missing = [c for c in self.COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"interactions lack columns {missing}")
+        frame = frame.loc[:, list(self.COLUMNS)].copy()
+        frame["user_id"] = frame["user_id"].astype(str)
+        frame["item_id"] = frame["item_id"].astype(str)
+        frame["rating"] = frame["rating"].astype(np.float32)
+        frame["timestamp"] = frame["timestamp"].astype(np.int64)
+        self.frame = frame.reset_index(drop=True)
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @cached_property
+    def _by_user(self) -> dict[str, pd.DataFrame]:
+        return {uid: part.sort_values("timestamp", kind="stable")
+                for uid, part in self.frame.groupby("user_id", sort=False)}
+
+    @property
+    def user_ids(self) -> list[str]:
+        return list(self._by_user)
+
+    def history(self, user_id: str) -> pd.DataFrame:
+        """The user's interactions in time order (empty frame for an unknown user)."""
+        return self._by_user.get(str(user_id), self.frame.iloc[0:0])
+
+    def has_user(self, user_id: str) -> bool:
+        return str(user_id) in self._by_user
+
+    @cached_property
+    def item_counts(self) -> dict[str, int]:
+        return self.frame["item_id"].value_counts().to_dict()
+
+    @cached_property
+    def item_means(self) -> dict[str, float]:
+        return self.frame.groupby("item_id")["rating"].mean().astype(float).to_dict()
+
+    def without(self, pairs: Iterable[tuple[str, str]]) -> Interactions:
+        """A copy without the given (user_id, item_id) pairs: hold-outs for evaluation."""
+        drop = {(str(u), str(i)) for u, i in pairs}
+        if not drop:
+            return Interactions(self.frame)
+        keys = list(zip(self.frame["user_id"], self.frame["item_id"], strict=True))
+        mask = np.fromiter(((u, i) not in drop for u, i in keys), dtype=bool, count=len(keys))
+        return Interactions(self.frame[mask])
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(pd.util.hash_pandas_object(self.frame, index=False).values.tobytes())
+        return digest.hexdigest()[:16]
+
+
+class Catalog:
+    """Items by id, in a stable order, plus optional interactions and a title lookup.
+
+    Args:
+        name: "movielens", "redial", or a custom catalog's name.
+        items: the items; ids must be unique.
+        interactions: ratings/usage, if the source has them.
+        sources: file name → sha256 of the inputs it was built from (for provenance in reports).
+    """
+
+    def __init__(self, name: str, items: Iterable[Item], interactions: Interactions | None = None,
+                 sources: dict[str, str] | None = None):
+        self.name = name
+        self.items: dict[str, Item] = {}
+        for item in items:
+            if item.id in self.items:
+                raise ValueError(f"duplicate item id {item.id!r} in catalog {name!r}")
+            self.items[item.id] = item
+        self.interactions = interactions
+        self.sources = dict(sources or {})
+
+    # ---- mapping protocol ----
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.items.values())
+
+    def __contains__(self, item_id: object) -> bool:
+        return item_id in self.items
+
+    def __getitem__(self, item_id: str) -> Item:
+        return self.items[item_id]
+
+    def get(self, item_id: str) -> Item | None:
+        return self.items.get(item_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.items)
+
+    # ---- lookups ----
+    @cached_property
+    def _title_index(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = defaultdict(list)
+        for item in self.items.values():
+            for title in (item.title, *item.aliases):
+                key = title_key(title)
+                if key and item.id not in index[key]:
+                    index[key].append(item.id)
+        for ids in index.values():
+            ids.sort(key=lambda i: -self.items[i].popularity)
+        return dict(index)
+
+    def find_title(self, text: str, year: int | None = None) -> list[Item]:
+        """Items whose normalised title (or alias) equals that of ``text``, most popular first.
+        A year in ``text`` ("Heat (1995)") or ``year`` narrows the match when it can."""
+        from chatrec.catalog.normalize import parse_title
+
+        parsed = parse_title(text)
+        year = year or parsed.year
+        ids = self._title_index.get(title_key(text), [])
+        found = [self.items[i] for i in ids]
+        if year is not None:
+            exact = [it for it in found if it.year is not None and abs(it.year - year) <= 1]
+            if exact:
+                return exact
+        return found
+
+    def title_keys(self) -> dict[str, list[str]]:
+        """Normalised title → item ids (most popular first). Used by the entity linker."""
+        return self._title_index
+
+    def popular(self, n: int | None = None) -> list[Item]:
+        ranked = sorted(self.items.values(), key=lambda it: (-it.popularity, it.id))
+        return ranked if n is None else ranked[:n]
+
+    def fingerprint(self) -> str:
+        """A short hash of the items' content: the cache key for everything derived from them."""
+        digest = hashlib.sha256()
+        for item in self.items.values():
+            digest.update(json.dumps(item.model_dump(mode="json"), sort_keys=True).encode())
+        return digest.hexdigest()[:16]
+
+    def subset(self, ids: Iterable[str], name: str | None = None) -> Catalog:
+        """A smaller catalog with the given items (and their interactions), e.g. for tests."""
+        keep = [i for i in ids if i in self.items]
+        keep_set = set(keep)
+        inter = None
+        if self.interactions is not None:
+            frame = self.interactions.frame
+            inter = Interactions(frame[frame["item_id"].isin(keep_set)])
+        return Catalog(name or self.name, (self.items[i] for i in keep), inter, self.sources)

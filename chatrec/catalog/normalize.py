@@ -1,0 +1,98 @@
+"""Title and label normalisation shared by the loaders, the catalog's title lookup and the KG linker.
+
+Titles arrive as "Matrix, The (1999)", "City of Lost Children, The (Cité des enfants perdus, La)
+(1995)", "Headhunter  (2009)" or "the matrix". ``parse_title`` splits such a string into a display
+title, a year and aliases; ``title_key`` turns any title into the key used for lookup (lowercase, no
+accents, no punctuation, no leading article) so that all of those spellings meet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_YEAR_SUFFIX = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
+_PAREN_SUFFIX = re.compile(r"\s*\(([^()]*)\)\s*$")
+_AKA = re.compile(r"^(?:a\.k\.a\.|aka)\s+", re.IGNORECASE)
+# Articles moved to the end by library-style sorting ("Matrix, The"), in the languages MovieLens has.
+_ARTICLES = (
+    "The", "A", "An", "Les", "La", "Le", "L'", "Il", "El", "Los", "Las", "Die", "Der", "Das",
+    "Den", "Det", "Lo", "I", "Gli", "O", "Os", "As", "Un", "Una", "Une", "Ein", "Eine",
+)
+_TRAILING_ARTICLE = re.compile(r"^(?P<head>.+?),\s*(?P<art>" + "|".join(re.escape(a) for a in _ARTICLES) + r")$")
+_LEADING_ARTICLE_KEY = re.compile(r"^(?:the|a|an)\s+")
+_NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def move_article_front(title: str) -> str:
+    """"Matrix, The" → "The Matrix"; "Cité des enfants perdus, La" → "La Cité des enfants perdus"."""
+    match = _TRAILING_ARTICLE.match(title.strip())
+    if not match:
+        return title.strip()
+    article = match.group("art")
+    sep = "" if article.endswith("'") else " "
+    return f"{article}{sep}{match.group('head').strip()}"
+
+
+@dataclass(frozen=True)
+class ParsedTitle:
+    title: str
+    year: int | None = None
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+
+def parse_title(raw: str) -> ParsedTitle:
+    """Split a catalog title into display title, year and aliases.
+
+    >>> parse_title("City of Lost Children, The (Cité des enfants perdus, La) (1995)")
+    ParsedTitle(title='The City of Lost Children', year=1995, aliases=('La Cité des enfants perdus',))
+    """
+    text = _SPACES.sub(" ", raw).strip()
+    year: int | None = None
+    match = _YEAR_SUFFIX.search(text)
+    if match:
+        year = int(match.group(1))
+        text = text[: match.start()].strip()
+    aliases: list[str] = []
+    # Alternate titles in trailing parentheses, e.g. "Seven (a.k.a. Se7en)". Keep the main title
+    # intact when the whole title is parenthetical or the parenthesis is short qualifier-like.
+    while True:
+        paren = _PAREN_SUFFIX.search(text)
+        if not paren or paren.start() == 0:
+            break
+        alias = _AKA.sub("", paren.group(1)).strip()
+        text = text[: paren.start()].strip()
+        if alias:
+            aliases.append(move_article_front(alias))
+    title = move_article_front(text) if text else raw.strip()
+    return ParsedTitle(title=title, year=year, aliases=tuple(aliases))
+
+
+def title_key(text: str) -> str:
+    """The lookup key of a title: no year, article in front then dropped, lowercase, no accents or
+    punctuation. "Matrix, The (1999)", "The Matrix" and "the matrix!" all give "matrix"."""
+    parsed = parse_title(text)
+    base = strip_accents(parsed.title).lower().replace("&", " and ")
+    base = base.replace("'", "")
+    base = _NON_WORD.sub(" ", base)
+    base = _SPACES.sub(" ", base).strip()
+    stripped = _LEADING_ARTICLE_KEY.sub("", base)
+    return stripped or base
+
+
+def label_key(text: str) -> str:
+    """Key for names and labels (people, genres, keywords): lowercase, no accents or punctuation."""
+    base = strip_accents(text).lower().replace("'", "")
+    base = _NON_WORD.sub(" ", base)
+    return _SPACES.sub(" ", base).strip()
+
+
+def display_title(title: str, year: int | None) -> str:
+    return f"{title} ({year})" if year else title

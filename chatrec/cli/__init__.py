@@ -1,0 +1,73 @@
+"""The ``chatrec`` command. Each sub-command lives in its own module and registers on ``app``;
+library errors (``ChatrecError``) become one clear line and a non-zero exit code."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import typer
+from rich.console import Console
+
+from chatrec.errors import ChatrecError
+
+app = typer.Typer(
+    name="chatrec",
+    help="chatrec: a conversational recommender grounded in a catalog and a knowledge graph.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err_console = Console(stderr=True)
+
+# Modules that add commands to ``app`` (each defines ``register(app)``). Missing modules are
+# skipped so that a partial checkout still runs the commands it has.
+COMMAND_MODULES = (
+    "chatrec.cli.build",
+    "chatrec.cli.chat",
+    "chatrec.cli.bench",
+    "chatrec.cli.serve",
+    "chatrec.cli.slack",
+    "chatrec.cli.eval",
+    "chatrec.cli.augment",
+)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(app)
+
+
+@app.callback()
+def _root() -> None:
+    """chatrec: a conversational recommender grounded in a catalog and a knowledge graph."""
+
+
+@app.command()
+def version() -> None:
+    """Print chatrec's version."""
+    from chatrec import __version__
+
+    typer.echo(__version__)
+
+
+_register_all()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except ChatrecError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
