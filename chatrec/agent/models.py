@@ -1,0 +1,108 @@
+"""The agent's boundary types: what a turn understood (``DialogueAct``) and what it answers
+(``Reply``). Every surface (CLI, Gradio, Slack, evaluation) renders the same ``Reply``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from chatrec.catalog.models import Item
+from kg.models import Fact
+
+Intent = Literal[
+    "recommend",      # asks for recommendations (possibly with constraints)
+    "refine",         # changes the current request: older/newer/lighter, "more like the second one"
+    "ask_about",      # a question about an item: who directed it, what is it about, why this
+    "rate",           # "what would I rate Heat?"
+    "feedback",       # "I've seen it", "not that one", "I didn't like Titanic" with no request
+    "greeting",
+    "thanks",
+    "chitchat",       # anything else conversational
+    "reset",          # "start over"
+]
+
+ItemQuestion = Literal["director", "cast", "writer", "plot", "year", "genre", "why", "general"]
+FeedbackKind = Literal["liked", "disliked", "seen"]
+
+
+class Constraints(BaseModel):
+    """Hard constraints stated in the dialogue. They hold for every later recommendation."""
+
+    year_min: int | None = None
+    year_max: int | None = None
+    genres_all: list[str] = Field(default_factory=list)    # canonical genre labels
+    genres_none: list[str] = Field(default_factory=list)
+    people_any: list[str] = Field(default_factory=list)    # full names as in the catalog
+    people_none: list[str] = Field(default_factory=list)
+    unsupported: list[str] = Field(default_factory=list)   # asked for, but the catalog cannot check
+
+
+class DialogueAct(BaseModel):
+    """What one user message means, in catalog terms. Produced by the rule-based understander and,
+    when an LLM is configured, merged with the LLM's reading (whose titles and names are always
+    re-resolved against the catalog/KG before they get here).
+
+    Item references are catalog item ids; attribute references are KG node ids
+    ("person:christopher nolan", "genre:comedy", "keyword:time travel", "decade:1990").
+    """
+
+    intent: Intent = "chitchat"
+    liked_items: list[str] = Field(default_factory=list)
+    disliked_items: list[str] = Field(default_factory=list)
+    seen_items: list[str] = Field(default_factory=list)
+    liked_attributes: list[str] = Field(default_factory=list)
+    disliked_attributes: list[str] = Field(default_factory=list)
+    constraints: Constraints = Field(default_factory=Constraints)
+    # "older"/"newer"/"lighter"/"darker"/"more like <item>"
+    refinements: list[str] = Field(default_factory=list)
+    # item the message is about (questions, rating, "not that one"), resolved from titles,
+    # ordinals ("the second one") or pronouns ("it") against what was shown
+    target_item: str | None = None
+    item_question: ItemQuestion | None = None
+    query_text: str = ""          # free-text need for vector retrieval ("rainy Sunday with my kids")
+    ambiguous: dict[str, list[str]] = Field(default_factory=dict)  # mention → alternative item ids
+    unknown_titles: list[str] = Field(default_factory=list)         # title-like spans not in catalog
+    source: Literal["rules", "llm", "merged"] = "rules"
+
+
+class Recommendation(BaseModel):
+    item: Item
+    score: float
+    sources: dict[str, float] = Field(default_factory=dict)   # retrieval source → its score
+    evidence: list[Fact] = Field(default_factory=list)         # KG edges behind the explanation
+    explanation: str = ""                                      # one line, built from evidence
+
+
+class Question(BaseModel):
+    slot: str      # "genre", "decade", "reference_item", "mood", ...
+    text: str
+
+
+class LLMCall(BaseModel):
+    purpose: str              # understand | rerank | phrase | summarize
+    ok: bool
+    latency_ms: float
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+
+
+class Trace(BaseModel):
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    candidates: list[dict] = Field(default_factory=list)   # {item_id, title, sources, score}
+    act: DialogueAct | None = None
+    decision: str = ""
+    llm_calls: list[LLMCall] = Field(default_factory=list)
+    guard: dict = Field(default_factory=dict)   # {"passed": bool, "violations": [...], "fallback": bool}
+    notes: list[str] = Field(default_factory=list)
+
+
+class Reply(BaseModel):
+    session_id: str
+    text: str
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    question: Question | None = None
+    answer_item: Item | None = None      # the item a question was answered about, if any
+    facts: list[Fact] = Field(default_factory=list)  # facts stated in an answer about an item
+    trace: Trace = Field(default_factory=Trace)
