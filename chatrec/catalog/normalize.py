@@ -13,8 +13,14 @@ import unicodedata
 from dataclasses import dataclass, field
 
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
-_PAREN_SUFFIX = re.compile(r"\s*\(([^()]*)\)\s*$")
-_AKA = re.compile(r"^(?:a\.k\.a\.|aka)\s+", re.IGNORECASE)
+# An alternate title is a parenthesis after a space: "Frontière(s)" is one word, not an alias.
+_PAREN_SUFFIX = re.compile(r"\s+\(([^()]*)\)\s*$")
+_AKA = re.compile(r"^(?:a\.k\.a\.?|aka)\s+", re.IGNORECASE)
+# Parentheses that qualify the title rather than rename it: "(First Sequence)", "(Part 1 of ...)".
+_QUALIFIER = re.compile(
+    r"^(?:part|vol(?:ume)?\.?|chapter|episode)\s+\w+|\b(?:sequence|cut|edition|version)$",
+    re.IGNORECASE,
+)
 # Articles moved to the end by library-style sorting ("Matrix, The"), in the languages MovieLens has.
 _ARTICLES = (
     "The", "A", "An", "Les", "La", "Le", "L'", "Il", "El", "Los", "Las", "Die", "Der", "Das",
@@ -67,9 +73,11 @@ def parse_title(raw: str) -> ParsedTitle:
         paren = _PAREN_SUFFIX.search(text)
         if not paren or paren.start() == 0:
             break
-        alias = _AKA.sub("", paren.group(1)).strip()
+        inner = paren.group(1).strip()
+        alias = _AKA.sub("", inner).strip()
         text = text[: paren.start()].strip()
-        if alias:
+        # "a.k.a." always introduces a real alternate title, even "(a.k.a. The Final Cut)".
+        if alias and (alias != inner or not _QUALIFIER.search(alias)):
             aliases.append(move_article_front(alias))
     title = move_article_front(text) if text else raw.strip()
     return ParsedTitle(title=title, year=year, aliases=tuple(aliases))

@@ -1,0 +1,107 @@
+"""The ReDial catalog: the 6,583 movies of iEvaLM's ``id2info.json``, keyed by ReDial movie id
+(the ids that ``@123456`` mentions in ReDial dialogues use), for the ReDial evaluation.
+
+Facts (genres, directors, writers, cast, plot) come from ``id2info.json``. The year comes from
+the name in ``id2info.json``, else from ``movies_with_mentions.csv`` (which writes a double space
+before it), else from the MovieLens movie the ReDial id links to. Everything else is borrowed from
+MovieLens through the year-checked IMDb link (``redial_map``): genome keywords, user tags,
+popularity (number of MovieLens ratings, *not* ReDial's ``nbMentions``, which counts test-split
+mentions) and the ratings themselves, re-keyed to ReDial ids so collaborative models work on this
+catalog. When several ReDial ids share one MovieLens movie (192 IMDb ids appear twice), each of
+them gets that movie's ratings. The 67 ReDial movies whose IMDb link fails the year check keep
+their title and year but no facts: those facts describe the film the IMDb id points to.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+
+from chatrec.catalog.enrich import (clean_names, dedupe_keywords, merge_unique, rating_stats,
+                                    tags_by_item)
+from chatrec.catalog.genres import canonical_genres
+from chatrec.catalog.models import Catalog, Interactions, Item
+from chatrec.catalog.normalize import parse_title
+from chatrec.catalog.raw import (imdb_key, imdb_label, read_genome_keywords, read_id2info,
+                                 read_movies, read_ratings, read_redial_names, read_tags)
+from chatrec.catalog.redial_map import MISMATCH, accepted_links, build_redial_map, redial_year
+
+logger = logging.getLogger(__name__)
+
+
+def load_redial(root: Path, sources: dict[str, str] | None = None) -> Catalog:
+    """Parse the ReDial catalog from a data root (no caching: see ``loader.load_catalog``).
+
+    Args:
+        root: a data root with the shared/data layout, already verified.
+        sources: data-layout path → sha256 of the inputs, kept on the catalog for provenance.
+    """
+    info = read_id2info(root)
+    names = read_redial_names(root)
+    table = build_redial_map(root)
+    links = accepted_links(table)
+    ml_of = {rid: (ml_id, tmdb) for rid, ml_id, tmdb in
+             zip(links["redial_movieId"], links["ml_movieId"], links["tmdbId"], strict=True)
+             if rid in info}
+    ml_years = {mid: parse_title(title).year for mid, title in
+                zip(*(read_movies(root)[c] for c in ("movieId", "title")), strict=True)}
+
+    ratings = _rekey_ratings(read_ratings(root), ml_of)
+    counts, means = rating_stats(ratings)
+    tags = tags_by_item(read_tags(root))
+    keywords = read_genome_keywords(root)
+
+    # id2info's facts were fetched by IMDb id. When that id's MovieLens movie fails the year
+    # check, the facts describe another film (the 2010 remake's director for "A Nightmare on Elm
+    # Street (1984)"): keep the title and year, drop the facts rather than state false ones.
+    rejected = set(table.loc[table["year_check"] == MISMATCH, "redial_movieId"])
+
+    items = []
+    for rid in sorted(info, key=int):
+        parsed = parse_title(info[rid].get("name") or names.get(rid, ""))
+        facts = {} if rid in rejected else info[rid]
+        ml_id, tmdb = ml_of.get(rid, (None, ""))
+        year = parsed.year or redial_year(names.get(rid))
+        if year is None and ml_id is not None:
+            year = ml_years.get(ml_id)
+        external = {"redial": rid}
+        imdb = imdb_key(facts.get("imdb_id"))
+        if imdb is not None:
+            external["imdb"] = imdb_label(imdb)
+        if ml_id is not None:
+            external["movielens"] = ml_id
+            if tmdb:
+                external["tmdb"] = tmdb
+        items.append(Item(
+            id=rid,
+            title=parsed.title,
+            year=year,
+            genres=canonical_genres(facts.get("genre") or []),
+            directors=clean_names(facts.get("director")),
+            cast=clean_names(facts.get("star")),
+            writers=clean_names(facts.get("writer")),
+            keywords=dedupe_keywords(keywords.get(ml_id, [])) if ml_id else [],
+            tags=tags.get(ml_id, []) if ml_id else [],
+            description=(facts.get("plot") or "").strip(),
+            popularity=counts.get(rid, 0),
+            mean_rating=means.get(rid),
+            aliases=merge_unique(list(parsed.aliases)),
+            external_ids=external,
+            kind="movie",
+        ))
+    logger.info("redial: %d items, %d linked to MovieLens, %d facts rejected by the year check, "
+                "%d ratings", len(items), len(ml_of), len(rejected & info.keys()), len(ratings))
+    return Catalog("redial", items, Interactions(ratings), sources)
+
+
+def _rekey_ratings(ratings: pd.DataFrame, ml_of: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """MovieLens ratings of linked movies, with item_id replaced by the ReDial id (duplicated
+    when several ReDial ids link to one movie)."""
+    pairs = pd.DataFrame([(ml_id, rid) for rid, (ml_id, _) in ml_of.items()],
+                         columns=["item_id", "redial_id"])
+    merged = ratings.merge(pairs, on="item_id", how="inner")
+    merged["item_id"] = merged.pop("redial_id")
+    return merged.sort_values(["user_id", "timestamp", "item_id"], kind="stable",
+                              ignore_index=True)

@@ -1,0 +1,170 @@
+"""``chatrec data`` (fetch or verify the public data) and ``chatrec build`` (data → catalog →
+knowledge graph → collaborative model → vector index, with a timed summary)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chatrec.config import get_settings
+
+logger = logging.getLogger(__name__)
+console = Console()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("data")(data)
+    app.command("build")(build)
+
+
+def data(
+    check: bool = typer.Option(False, "--check", help="Only report; download nothing."),
+) -> None:
+    """Find or download the public data (MovieLens, ReDial) and verify every file's sha256."""
+    from chatrec.catalog.fetch import fetch_data
+    from chatrec.catalog.sources import DERIVED, FILES_BY_PATH
+
+    settings = get_settings()
+    report = fetch_data(settings, progress=True, download=not check)
+    where = "CHATREC_DATA_DIR" if report.mode == "data_dir" else "downloads"
+    table = Table(title=f"chatrec data in {report.root} ({where})", title_justify="left")
+    for column in ("file", "size", "status", "source"):
+        table.add_column(column, overflow="fold")
+    styles = {"ok": "green", "downloaded": "green", "missing": "red", "bad checksum": "red"}
+    for status in report.files:
+        table.add_row(status.path, _size(status.size),
+                      f"[{styles[status.status]}]{status.status}[/]",
+                      FILES_BY_PATH[status.path].origin)
+    for derived in DERIVED:
+        present = (report.root / derived.path).is_file()
+        table.add_row(derived.path, "", "derived" + ("" if present else " (at build)"),
+                      "computed from " + ", ".join(p.rsplit("/", 1)[-1] for p in derived.inputs))
+    console.print(table)
+    bad = [s for s in report.files if s.status in ("missing", "bad checksum")]
+    if bad:
+        console.print(f"[red]{len(bad)} file(s) missing or not matching their checksum[/]: run "
+                      "`chatrec data` without --check, or fix CHATREC_DATA_DIR")
+        raise typer.Exit(3)
+
+
+def build(
+    catalog: str | None = typer.Option(
+        None, "--catalog", help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild caches and the index from scratch."),
+    no_index: bool = typer.Option(False, "--no-index", help="Skip the vector index (no embedding)."),
+) -> None:
+    """Fetch the data, load the catalog, build the knowledge graph, the collaborative model and
+    the vector index. Prints a summary with the time of each stage."""
+    from chatrec.catalog.fetch import ensure_data
+    from chatrec.catalog.loader import BUILTIN, load_catalog
+
+    settings = get_settings()
+    spec = catalog or settings.catalog
+    timings: dict[str, float] = {}
+    facts: dict[str, str] = {}
+
+    if spec.strip().lower() in BUILTIN:
+        # Every pinned file, not only the catalog's: evaluation needs the dialogues too.
+        root = _timed(timings, "data", lambda: ensure_data(settings, progress=True))
+        facts["data"] = str(root)
+    cat = _timed(timings, "catalog",
+                 lambda: load_catalog(spec, settings, progress=True, rebuild=rebuild))
+    facts["catalog"] = f"{cat.name}: {len(cat):,} items"
+    if cat.interactions is not None:
+        frame = cat.interactions.frame
+        facts["interactions"] = f"{len(frame):,} from {frame['user_id'].nunique():,} users"
+
+    graph = _stage(timings, "knowledge graph", "kg.graph", "KnowledgeGraph", "load_or_build",
+                   cat, settings, rebuild=rebuild)
+    if graph is not None:
+        facts["knowledge graph"] = _graph_size(graph)
+    if cat.interactions is not None:
+        model = _stage(timings, "collaborative", "chatrec.collab", None, "load_or_fit", cat,
+                       settings, rebuild=rebuild)
+        if model is not None:
+            facts["collaborative"] = type(model).__name__
+    if no_index:
+        facts["index"] = "skipped (--no-index)"
+    else:
+        index = _stage(timings, "index", "chatrec.index", "ItemIndex", "build", cat, settings,
+                       rebuild=rebuild, progress=True)
+        if index is not None:
+            facts["index"] = _index_size(index)
+
+    table = Table(title="chatrec build", title_justify="left", show_header=False)
+    table.add_column("what")
+    table.add_column("result")
+    for name, value in facts.items():
+        table.add_row(name, value)
+    for name, seconds in timings.items():
+        table.add_row(f"time: {name}", f"{seconds:.2f} s")
+    table.add_row("time: total", f"{sum(timings.values()):.2f} s")
+    console.print(table)
+
+
+def _timed(timings: dict[str, float], name: str, work: Callable[[], Any]) -> Any:
+    started = time.perf_counter()
+    try:
+        return work()
+    finally:
+        timings[name] = time.perf_counter() - started
+
+
+def _stage(timings: dict[str, float], name: str, module: str, owner: str | None, function: str,
+           *args: Any, **options: Any) -> Any:
+    """Run ``module.owner.function(*args, **options)`` timed. Options the callee does not accept
+    are dropped (``rebuild`` is optional for some stages). Returns ``None`` when the module is
+    not installed, so a partial checkout still builds what it can."""
+    try:
+        target: Any = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or not module.startswith(exc.name):
+            raise
+        console.print(f"[yellow]{name}: skipped ({module} is not available)[/]")
+        return None
+    for attribute in filter(None, (owner, function)):
+        if not hasattr(target, attribute):
+            console.print(f"[yellow]{name}: skipped ({module} has no {attribute})[/]")
+            return None
+        target = getattr(target, attribute)
+    params = inspect.signature(target).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    options = {k: v for k, v in options.items() if takes_any or k in params}
+    return _timed(timings, name, lambda: target(*args, **options))
+
+
+def _graph_size(graph: Any) -> str:
+    nx_graph = getattr(graph, "graph", graph)
+    try:
+        return f"{nx_graph.number_of_nodes():,} nodes, {nx_graph.number_of_edges():,} edges"
+    except AttributeError:
+        return type(graph).__name__
+
+
+def _index_size(index: Any) -> str:
+    for attribute in ("count", "__len__"):
+        method = getattr(index, attribute, None)
+        if callable(method):
+            try:
+                return f"{int(method()):,} documents"
+            except Exception:  # an index without a cheap size still built fine
+                logger.debug("index size unavailable", exc_info=True)
+    return type(index).__name__
+
+
+def _size(size: int) -> str:
+    if not size:
+        return ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
