@@ -88,7 +88,7 @@ def build(
         facts["knowledge graph"] = _graph_size(graph)
     if cat.interactions is not None:
         model = _stage(timings, "collaborative", "chatrec.collab", None, "load_or_fit", cat,
-                       settings, rebuild=rebuild)
+                       settings, rebuild=rebuild, refit=rebuild)
         if model is not None:
             facts["collaborative"] = type(model).__name__
     if no_index:
@@ -142,6 +142,12 @@ def _stage(timings: dict[str, float], name: str, module: str, owner: str | None,
 
 
 def _graph_size(graph: Any) -> str:
+    counts = getattr(graph, "counts", None)
+    if callable(counts):  # cheap; the networkx view would be built just to be counted
+        sizes = dict(counts())
+        edges = sizes.pop("edges", 0)
+        detail = ", ".join(f"{n:,} {kind}" for kind, n in sizes.items())
+        return f"{sum(sizes.values()):,} nodes ({detail}), {edges:,} edges"
     nx_graph = getattr(graph, "graph", graph)
     try:
         return f"{nx_graph.number_of_nodes():,} nodes, {nx_graph.number_of_edges():,} edges"
