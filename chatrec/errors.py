@@ -67,3 +67,12 @@ class InputError(ChatrecError):
     """A message or request cannot be processed as given (empty, too long, ...)."""
 
     exit_code = 8
+
+
+class StoreError(ChatrecError):
+    """The session/profile store (SQLite under ``CHATREC_HOME``) cannot be used: the file is
+    damaged, not a chatrec database, written by a newer chatrec, or locked for too long. The
+    message names the file; move it aside (chatrec then starts a new, empty store) or point
+    ``CHATREC_HOME`` elsewhere."""
+
+    exit_code = 9
