@@ -96,7 +96,7 @@ def fit(interactions: Interactions | None) -> CollaborativeModels:
         cooccur=CoRatingSimilarity.fit(matrix),
         ppr=PersonalizedPageRank(matrix),
         rating=KNNBaselinePredictor.fit(matrix),
-        fingerprint=interactions.fingerprint() if interactions is not None and len(interactions) else "",
+        fingerprint=interactions.fingerprint() if matrix.nnz else "",
     )
     logger.info("fitted collaborative models on %d ratings in %.2f s", matrix.nnz,
                 time.perf_counter() - started)

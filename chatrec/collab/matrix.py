@@ -26,7 +26,8 @@ class RatingMatrix:
         users: user ids, index order.
         items: item ids, index order.
         ratings: CSR matrix (len(users) × len(items)) of float32 ratings; stored zeros do not occur
-            because a rating of 0 is kept as a tiny positive value (0 is "not rated" in sparse form).
+            because a rating of 0 is kept as a tiny positive value (0 means "not rated" in
+            sparse form).
 
     Attributes:
         user_index: user id → row.

@@ -116,8 +116,10 @@ class KNNBaselinePredictor:
         b_u = np.zeros(matrix.n_users)
         b_i = np.zeros(matrix.n_items)
         for _ in range(epochs):
-            b_i = np.bincount(cols, vals - mu - b_u[rows], minlength=matrix.n_items) / (reg_item + n_i)
-            b_u = np.bincount(rows, vals - mu - b_i[cols], minlength=matrix.n_users) / (reg_user + n_u)
+            b_i = (np.bincount(cols, vals - mu - b_u[rows], minlength=matrix.n_items)
+                   / (reg_item + n_i))
+            b_u = (np.bincount(rows, vals - mu - b_i[cols], minlength=matrix.n_users)
+                   / (reg_user + n_u))
         return cls(matrix, mu, b_u, b_i, reg_user=reg_user, **kwargs)
 
     # ---- public API ----
@@ -247,7 +249,8 @@ class KNNBaselinePredictor:
         return sim * shrink
 
     def _estimate(self, items: np.ndarray, ratings: np.ndarray, user_bias: float,
-                  targets: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[tuple[int, float]]]]:
+                  targets: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, list[list[tuple[int, float]]]]:
         """Predictions for one user over ``targets``: (values, baselines, per target the used
         neighbours as (position in ``items``, similarity), most similar first). A target the
         user rated is not its own neighbour."""
@@ -283,7 +286,8 @@ class KNNBaselinePredictor:
         }
 
     @classmethod
-    def from_arrays(cls, arrays, matrix: RatingMatrix, prefix: str = "rating.") -> KNNBaselinePredictor:
+    def from_arrays(cls, arrays, matrix: RatingMatrix,
+                    prefix: str = "rating.") -> KNNBaselinePredictor:
         mu, k, min_k, shrinkage, reg_user = arrays[f"{prefix}params"].tolist()
         return cls(matrix, mu, arrays[f"{prefix}user_bias"], arrays[f"{prefix}item_bias"],
                    k=int(k), min_k=int(min_k), shrinkage=shrinkage, reg_user=reg_user)

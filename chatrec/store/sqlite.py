@@ -15,6 +15,7 @@ import logging
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,13 +46,16 @@ class Store:
         self.path = Path(path).expanduser()
         self.busy_timeout = float(busy_timeout)
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        # Weak: a thread that ends drops its connection (closed then), so thread-per-request
+        # servers do not pile up open files; close() reaches those still alive.
+        self._connections: weakref.WeakSet[_Connection] = weakref.WeakSet()
         self._connections_lock = threading.Lock()
         self._closed = False
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StoreError(f"cannot create the folder of the chatrec store {self.path}: {exc}") from exc
+            raise StoreError(
+                f"cannot create the folder of the chatrec store {self.path}: {exc}") from exc
         try:
             with self._guard("open"):
                 conn = self._conn()
@@ -173,10 +177,11 @@ class Store:
                     (str(user_id),)).fetchall()
             finally:
                 conn.execute("COMMIT")
+        what = f"profile of {user_id!r}"
         return {
             "user_id": str(user_id),
             "exported_at": time.time(),
-            "profile": None if profile is None else self._decode(profile[0], f"profile of {user_id!r}"),
+            "profile": None if profile is None else self._decode(profile[0], what),
             "profile_created_at": None if profile is None else profile[1],
             "profile_updated_at": None if profile is None else profile[2],
             "sessions": [{"session_id": s[0], "created_at": s[1], "updated_at": s[2],
@@ -194,11 +199,8 @@ class Store:
         """Close every connection this store opened (any thread's). The store is unusable after."""
         with self._connections_lock:
             self._closed = True
-            for conn in self._connections:
-                try:
-                    conn.close()
-                except sqlite3.Error:  # closing is best effort
-                    pass
+            for holder in list(self._connections):
+                holder.close()
             self._connections.clear()
 
     def __enter__(self) -> Store:
@@ -209,9 +211,9 @@ class Store:
 
     # ------------------------------------------------------------------ internals
     def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
+        holder = getattr(self._local, "holder", None)
+        if holder is not None and not self._closed:
+            return holder.conn
         if self._closed:
             raise StoreError(f"the chatrec store {self.path} was closed")
         # isolation_level=None: no implicit transactions; every write says BEGIN IMMEDIATE.
@@ -221,12 +223,14 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
-            logger.warning("store %s is in %s mode, not WAL (network file system?)", self.path, mode)
+            logger.warning("store %s is in %s mode, not WAL (network file system?)",
+                           self.path, mode)
         conn.execute("PRAGMA synchronous = NORMAL")   # durable at checkpoints; safe with WAL
         conn.execute("PRAGMA foreign_keys = ON")
-        self._local.conn = conn
+        holder = _Connection(conn)
+        self._local.holder = holder
         with self._connections_lock:
-            self._connections.append(conn)
+            self._connections.add(holder)
         return conn
 
     @contextmanager
@@ -283,7 +287,8 @@ class Store:
                 for statement in migration.statements:
                     conn.execute(statement)
                 conn.execute("INSERT INTO schema_version (version, description, applied_at) "
-                             "VALUES (?, ?, ?)", (migration.version, migration.description, time.time()))
+                             "VALUES (?, ?, ?)",
+                             (migration.version, migration.description, time.time()))
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -293,7 +298,8 @@ class Store:
                         migration.description)
 
     @staticmethod
-    def _put_profile(conn: sqlite3.Connection, user_id: str, text: str, version: int | None) -> None:
+    def _put_profile(conn: sqlite3.Connection, user_id: str, text: str,
+                     version: int | None) -> None:
         now = time.time()
         conn.execute(
             """INSERT INTO profiles (user_id, profile, state_version, created_at, updated_at)
@@ -319,6 +325,24 @@ class Store:
         if not isinstance(value, dict):
             raise StoreError(f"the {what} in {self.path} is not a JSON object")
         return value
+
+
+class _Connection:
+    """One thread's connection; closed when the thread (its only strong owner) goes away."""
+
+    __slots__ = ("conn", "__weakref__")
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except sqlite3.Error:  # closing is best effort
+            pass
+
+    def __del__(self) -> None:
+        self.close()
 
 
 def _current_version(conn: sqlite3.Connection) -> int:

@@ -62,7 +62,8 @@ def test_a_store_from_a_newer_chatrec_is_refused(tmp_path):
     path = tmp_path / "future.sqlite3"
     Store(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO schema_version VALUES (?, 'from the future', 0)", (SCHEMA_VERSION + 7,))
+    conn.execute("INSERT INTO schema_version VALUES (?, 'from the future', 0)",
+                 (SCHEMA_VERSION + 7,))
     conn.commit()
     conn.close()
     with pytest.raises(StoreError, match="newer"):
@@ -99,7 +100,7 @@ def _filled(path, n=300):
 
 def test_a_damaged_store_is_reported_on_open(tmp_path):
     path = tmp_path / "damaged.sqlite3"
-    ids = _filled(path)
+    _filled(path)
     _damage(path)
     with pytest.raises(StoreError, match="not a readable chatrec store"):
         Store(path)

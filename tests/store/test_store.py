@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -61,7 +62,8 @@ def test_profiles_round_trip_and_atomic_update(store):
     assert store.load_profile("web:alice") is None
     store.save_profile("web:alice", {"schema_version": 1, "liked_items": ["1"]})
     assert store.load_profile("web:alice") == {"schema_version": 1, "liked_items": ["1"]}
-    result = store.update_profile("web:alice", lambda p: {**p, "liked_items": p["liked_items"] + ["2"]})
+    result = store.update_profile("web:alice",
+                                  lambda p: {**p, "liked_items": p["liked_items"] + ["2"]})
     assert result["liked_items"] == ["1", "2"] == store.load_profile("web:alice")["liked_items"]
     created = store.update_profile("web:new", lambda p: {"seen": p is None})
     assert created == {"seen": True}
@@ -95,10 +97,12 @@ def test_forget_deletes_the_profile_and_only_that_users_sessions(store):
     json.dumps(exported)    # exportable as is
 
     deleted = store.forget("web:alice")
-    assert deleted == {"user_id": "web:alice", "profile_deleted": True, "sessions_deleted": ["s1", "s2"]}
+    assert deleted == {"user_id": "web:alice", "profile_deleted": True,
+                       "sessions_deleted": ["s1", "s2"]}
     assert store.load_profile("web:alice") is None
     assert store.load_session("s1") is None and store.load_session("s2") is None
-    assert store.export("web:alice")["sessions"] == [] and store.export("web:alice")["profile"] is None
+    after = store.export("web:alice")
+    assert after["sessions"] == [] and after["profile"] is None
     assert store.load_profile("web:bob") == {"liked_items": ["2"]}
     assert store.load_session("s3") == {"x": 2} and store.load_session("s4") == {"x": 3}
     assert store.forget("web:alice") == {"user_id": "web:alice", "profile_deleted": False,
@@ -169,6 +173,8 @@ def test_twenty_threads_fifty_writes_each_lose_nothing(store):
         for i in range(writes_n):
             assert store.load_session(f"t{t}-{i}") == {"thread": t, "i": i}
     assert sum(len(store.list_sessions(f"user{u}")) for u in range(4)) == threads_n * writes_n
+    gc.collect()
+    assert len(store._connections) <= 2, "finished threads must not keep connections open"
 
 
 def test_two_processes_updating_one_profile_lose_nothing(store_path):
