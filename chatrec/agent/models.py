@@ -31,7 +31,8 @@ class Constraints(BaseModel):
 
     year_min: int | None = None
     year_max: int | None = None
-    genres_all: list[str] = Field(default_factory=list)    # canonical genre labels
+    genres_all: list[str] = Field(default_factory=list)    # canonical genre labels, all required
+    genres_any: list[str] = Field(default_factory=list)    # at least one of these
     genres_none: list[str] = Field(default_factory=list)
     people_any: list[str] = Field(default_factory=list)    # full names as in the catalog
     people_none: list[str] = Field(default_factory=list)

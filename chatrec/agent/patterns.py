@@ -1,0 +1,170 @@
+"""Word patterns for the rule-based understander: intents, polarity cues, time constraints,
+refinements and constraints the catalog cannot check. Kept apart from the logic so they can be read
+(and extended) as a vocabulary."""
+
+from __future__ import annotations
+
+import re
+
+_I = re.IGNORECASE
+
+
+def _words(*alternatives: str) -> str:
+    return r"(?:" + "|".join(alternatives) + r")"
+
+
+RESET = re.compile(r"^\s*(?:please\s+)?(?:reset|start (?:over|again|afresh)|new (?:conversation|chat|session)|"
+                   r"clear (?:everything|all|the chat)|forget (?:it all|everything)|restart)\b", _I)
+GREETING = re.compile(r"^\s*(?:hi+|hello+|hey+|heya|hiya|good (?:morning|afternoon|evening|day)|yo|howdy|"
+                      r"greetings|sup|what'?s up)\b[\s!.,:)]*", _I)
+THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated|appreciate it)\b", _I)
+BYE = re.compile(r"\b(?:bye|goodbye|see you|good night|that'?s all|i'?m done)\b", _I)
+
+RATE = re.compile(
+    r"\b(?:(?:what|how) (?:would|will|might|do you think) i (?:rate|score|like|enjoy)|"
+    r"would i (?:like|enjoy|love)|will i (?:like|enjoy|love)|predict my rating|"
+    r"what (?:rating|score) would i give|how many stars would i give|my (?:predicted|expected) rating)\b", _I)
+
+# Questions about an item: the named group says which fact is asked for.
+ITEM_QUESTIONS: list[tuple[str, re.Pattern[str]]] = [
+    ("why", re.compile(r"\bwhy (?:did|do|would) you (?:suggest|recommend|pick|choose|say)|"
+                       r"\bwhy (?:this|that|these|it|him|her)\b|\bwhy\s*\?|^\s*why\b|\bhow (?:is|was) (?:it|this|that) "
+                       r"(?:related|similar|connected)|\bwhat makes (?:it|this|that) (?:similar|a match)", _I)),
+    ("director", re.compile(r"\bwho (?:directed|made|helmed)\b|\bwho(?:'s| is| was) (?:the )?director\b|"
+                            r"\b(?:the |its )?director of\b|\bdirected by whom\b|\bwho was it directed by\b", _I)),
+    ("writer", re.compile(r"\bwho (?:wrote|penned|scripted)\b|\bwho(?:'s| is| was) (?:the )?(?:writer|screenwriter)\b|"
+                          r"\bwritten by whom\b", _I)),
+    ("cast", re.compile(r"\bwho(?:'s| is| are| was| were) (?:in|starring in|acting in|the (?:cast|actors|stars))\b|"
+                        r"\bwho (?:stars|starred|acts|acted|plays|played)\b|\b(?:the )?cast of\b|\bwho(?:'s| is) in it\b|"
+                        r"\bwhich actors?\b|\bwho are the actors\b", _I)),
+    ("plot", re.compile(r"\bwhat(?:'s| is| was)\b.{0,60}?\babout\b|\bwhat (?:happens|is the story)\b|\bplot\b|"
+                        r"\bstory ?line\b|\bsynopsis\b|\bsummary\b|\bwhat(?:'s| is) the story\b|"
+                        r"\btell me (?:more )?about\b|\bdescribe\b", _I)),
+    ("year", re.compile(r"\bwhen (?:was|did) .{0,60}?(?:made|released|come out|filmed)\b|\bwhat year\b|"
+                        r"\bhow old is\b|\brelease (?:date|year)\b", _I)),
+    ("genre", re.compile(r"\bwhat (?:genre|kind of (?:movie|film))\b|\bwhich genre\b|\bgenre of\b|"
+                         r"\bis (?:it|that|this) (?:a|an) \w+ (?:movie|film)\s*\?", _I)),
+]
+
+REQUEST = re.compile(
+    r"\b(?:recommend\w*|suggest\w*|looking for|look for|searching for|want|wanna|need|in the mood|"
+    r"something|anything|any (?:good )?(?:movies?|films?)|movies?|films?|flicks?|watch|show me|"
+    r"give me|find me|what should|options|ideas|more|another|others?|similar|alternatives?|"
+    r"got any|can you|could you|help me)\b", _I)
+
+# Polarity of a mention is read from the words just before it (same clause) and just after it.
+NEGATIVE_BEFORE = re.compile(
+    r"\b(?:no|not|without|except|excluding|avoid|hate[ds]?|hated|dislike[ds]?|disliked|"
+    r"didn'?t (?:like|enjoy|love|care for|get)|did not (?:like|enjoy|love)|don'?t (?:like|want|enjoy|love|care for)|"
+    r"do not (?:like|want|enjoy)|not into|can'?t stand|cannot stand|nothing|anything but|none of|no more|"
+    r"tired of|sick of|skip|other than|rather not|wasn'?t (?:a fan of|into)|not (?:a )?(?:big )?fan of|"
+    r"not really into|never liked|less|fewer|instead of|rather than|but not|nor|"
+    r"(?:isn'?t|aren'?t|not) (?:really )?(?:my|for me))\b[^.;!?]*$", _I)
+NEGATIVE_AFTER = re.compile(
+    r"^[^.;!?]{0,25}?\b(?:was|is|were|are)?\s*(?:so |really |pretty |too )?(?:bad|boring|terrible|awful|horrible|"
+    r"overrated|meh|lame|dull|stupid|the worst|not good|not great|wasn'?t good|sucked|sucks|is not for me)\b", _I)
+SEEN_BEFORE = re.compile(
+    r"\b(?:(?:have|'ve|had|already|just|recently|once) (?:seen|watched|saw)|i (?:saw|watched)|seen|watched)\b"
+    r"[^.;!?]*$", _I)
+UNSEEN_BEFORE = re.compile(r"\b(?:haven'?t|have not|never|not yet|didn'?t|did not) (?:seen|see|watched|watch)\b"
+                           r"[^.;!?]*$", _I)
+SEEN_AFTER = re.compile(r"^[^.;!?]{0,20}?\b(?:i'?ve seen|seen (?:it|that)|already seen|watched (?:it|that))\b", _I)
+POSITIVE_BEFORE = re.compile(
+    r"\b(?:lov(?:e|ed|es|ing)|lik(?:e|ed|es)|enjoy(?:ed|s)?|adore[ds]?|favou?rite|fan of|into|dig|big on|"
+    r"similar to|same as|along the lines of|reminds? me of|in the vein of|such as|kind of like|"
+    r"a lot like|more like|great|amazing|awesome|fantastic|brilliant)\b[^.;!?]*$", _I)
+POSITIVE_AFTER = re.compile(
+    r"^[^.;!?]{0,30}?\b(?:was|is|were|are)?\s*(?:so |really |pretty |very |super )?(?:good|great|amazing|awesome|"
+    r"fantastic|brilliant|excellent|funny|hilarious|fun|scary|creepy|cool|a classic|the best|"
+    r"one of (?:my|the) (?:favou?rites?|best)|loved it|liked it|enjoyed it|wonderful|beautiful|perfect)\b", _I)
+# A person named with one of these cues is a hard requirement ("movies with Tom Hanks").
+PERSON_REQUIRED_BEFORE = re.compile(
+    r"\b(?:with|starring|featuring|stars?|by|from|directed by|written by|directors?|actor|actress|"
+    r"has|have|having|includes?)\s*$", _I)
+PERSON_REQUIRED_AFTER = re.compile(r"^\s*(?:'s)?\s*(?:movies?|films?|flicks?|pictures?|in it|movie|starring)\b", _I)
+ALSO = re.compile(r"\b(?:also|too|as well|and also|plus|additionally)\b", _I)
+
+# Ordinals and pronouns that point at what was shown.
+ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3,
+    "fifth": 4, "5th": 4, "last": -1, "top": 0,
+}
+ORDINAL_REF = re.compile(
+    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top)\s*(?:one|movie|film|pick|"
+    r"suggestion|recommendation|option)?\b|(?:#|number\s*|no\.?\s*)([1-5])\b", _I)
+PRONOUN_REF = re.compile(r"\b(?:it|that(?: one| movie| film)?|this(?: one| movie| film)?|that'?s)\b", _I)
+# "it" pointing to a shown item only counts in short feedback-like sentences.
+NOT_THAT = re.compile(r"\b(?:not (?:that|this|it)(?: one)?|no(?:t)? (?:the )?(?:first|second|third|fourth|fifth|last)|"
+                      r"don'?t (?:like|want) (?:that|this|it)(?: one)?|not for me|pass on (?:that|this|it)|"
+                      r"nah|nope|something else|other (?:ones|suggestions)|different ones?|not interested|"
+                      r"doesn'?t (?:appeal|interest)|not feeling (?:it|that))\b", _I)
+SEEN_IT = re.compile(r"\b(?:(?:i'?ve|i have|already|i) (?:seen|watched|saw) (?:it|that|this|them|those|all|both)|"
+                     r"seen (?:it|that|this|them) (?:already|before)|already seen|seen (?:that|this|it)(?: one)?)\b", _I)
+LIKE_IT = re.compile(r"\b(?:i (?:love|like|loved|liked|enjoyed) (?:it|that|this)(?: one)?|sounds (?:good|great|perfect)|"
+                     r"(?:that|this) (?:one )?(?:sounds|looks) (?:good|great|interesting))\b", _I)
+MORE_LIKE = re.compile(r"\b(?:more (?:like|of)|similar to|something like|others? like|another like)\b", _I)
+
+# Soft refinements relative to what was shown.
+REFINEMENTS: list[tuple[str, re.Pattern[str]]] = [
+    ("older", re.compile(r"\b(?:older|earlier|more classic|less recent|vintage)\b", _I)),
+    ("newer", re.compile(r"\b(?:newer|more recent|recent|latest|modern|new(?:er)? ones?)\b", _I)),
+    ("lighter", re.compile(r"\b(?:lighter|light[- ]hearted|less (?:dark|heavy|serious|intense|violent|scary|sad|depressing)|"
+                           r"feel[- ]good|happier|upbeat|fun(?:nier)?|cheerful|not too (?:dark|heavy|serious|scary)|"
+                           r"easy[- ]going|easier)\b", _I)),
+    ("darker", re.compile(r"\b(?:darker|grittier|more (?:serious|intense|violent|disturbing)|scarier|heavier|bleaker)\b", _I)),
+    ("simpler", re.compile(r"\b(?:less (?:confusing|complicated|complex|weird|cerebral)|simpler|"
+                           r"easier to follow|straightforward|not (?:too )?(?:confusing|complicated|complex))\b", _I)),
+    ("popular", re.compile(r"\b(?:more (?:popular|mainstream|famous|well[- ]known)|blockbusters?|popular)\b", _I)),
+    ("obscure", re.compile(r"\b(?:less (?:popular|mainstream|known)|obscure|hidden gems?|underrated|lesser[- ]known|"
+                           r"indie)\b", _I)),
+]
+
+DECADE_WORDS = {
+    "twenties": 1920, "thirties": 1930, "forties": 1940, "fifties": 1950, "sixties": 1960,
+    "seventies": 1970, "eighties": 1980, "nineties": 1990, "noughties": 2000, "two thousands": 2000,
+    "aughts": 2000,
+}
+DECADE = re.compile(r"\b(?:the\s+)?(?:(19|20)(\d)0|'?(\d)0)'?\s?s\b|\b(?:the\s+)?(" + "|".join(DECADE_WORDS) + r")\b", _I)
+YEAR_BEFORE = re.compile(r"\b(?:before|pre|prior to|older than|earlier than|up to|until|no later than)\s*-?\s*((?:18|19|20)\d\d)\b", _I)
+YEAR_AFTER = re.compile(r"\b(?:after|post|since|newer than|later than|no earlier than|from)\s*-?\s*((?:18|19|20)\d\d)\s*(?:on(?:wards?)?|and (?:later|after|up|newer)|\+|or (?:later|newer))\b|"
+                        r"\b(?:after|post|since|newer than|later than|no earlier than)\s*-?\s*((?:18|19|20)\d\d)\b", _I)
+YEAR_BETWEEN = re.compile(r"\b(?:between|from)\s*((?:18|19|20)\d\d)\s*(?:and|to|-|–|until)\s*((?:18|19|20)\d\d)\b|"
+                          r"\b((?:18|19|20)\d\d)\s*[-–]\s*((?:18|19|20)\d\d)\b", _I)
+YEAR_EXACT = re.compile(r"\b(?:from|in|of|released in|made in)\s+((?:18|19|20)\d\d)\b", _I)
+RECENT = re.compile(r"\b(?:recent|new|newest|latest|current|this year|last year|modern)\s+(?:movies?|films?|ones?|releases?|stuff)\b", _I)
+CLASSIC = re.compile(r"\b(?:classics?|old(?:er)? (?:movies?|films?|ones?)|golden age|black and white)\b", _I)
+
+# Things people ask for that the catalog has no data for: said in the reply, never silently dropped.
+UNSUPPORTED: list[tuple[str, re.Pattern[str]]] = [
+    ("runtime", re.compile(r"\b(?:short(?:er)?|long(?:er)?|runtime|run time|length|under \d+\s*(?:h|hours?|min|minutes?)|"
+                           r"\d+\s*(?:h|hours?|min|minutes?)(?: long)?|quick watch|not too long)\b", _I)),
+    ("streaming availability", re.compile(r"\b(?:on (?:netflix|hulu|prime|amazon|disney\+?|hbo|max|apple tv|peacock|"
+                                          r"paramount\+?)|streaming|free to watch)\b", _I)),
+    ("age rating", re.compile(r"\b(?:pg-?13|rated (?:r|pg|g)|nc-?17|mpaa|age rating|rated-?r)\b", _I)),
+    ("language", re.compile(r"\b(?:in (?:french|spanish|german|italian|japanese|korean|chinese|hindi|english)|"
+                            r"(?:french|spanish|german|italian|japanese|korean|chinese|hindi)[- ]language|subtitles?|"
+                            r"dubbed|foreign[- ]language)\b", _I)),
+    ("box office", re.compile(r"\b(?:box office|budget|gross(?:ed)?)\b", _I)),
+    ("awards", re.compile(r"\b(?:oscar|academy award|golden globe|award[- ]winning|won awards?)\w*\b", _I)),
+]
+
+# Genres that make a film "light" or "dark" (canonical lowercase labels of the catalog).
+LIGHT_GENRES = ("comedy", "family", "animation", "romance", "musical", "children")
+DARK_GENRES = ("horror", "thriller", "war", "crime", "film-noir", "noir")
+COMPLEX_KEYWORDS = ("mindfuck", "complicated", "nonlinear", "non-linear", "surreal", "twist ending",
+                    "complex", "cerebral", "thought-provoking", "psychological", "confusing", "philosophical")
+
+# A capitalised span after a liking/seeing verb that no entity matched: maybe a title we lack.
+UNKNOWN_TITLE = re.compile(
+    r"\b(?:loved|liked|enjoyed|seen|watched|saw|love|like|adore|about|called|titled)\s+"
+    r"[\"“']?((?:[A-Z0-9][\w'’:&!-]*)(?:\s+(?:[A-Z0-9][\w'’:&!-]*|of|the|and|a|an|in|on|to|for)){0,6})[\"”']?")
+QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
+
+STOPWORDS = frozenset("""
+a an the and or but if then so to of in on at for with without from by about as into like than too very
+i me my we our you your he she it they them this that these those is are was were be been being am do does
+did have has had will would can could should may might must shall just really some something anything any
+movie movies film films flick flicks one ones watch watching see seen want wanna need looking look find show
+give recommend suggest please thanks hi hello hey good great nice also more another maybe kind sort type
+what which who whom whose how why when where there here not no yes ok okay well all get got im i'm i've
+""".split())

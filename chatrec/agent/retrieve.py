@@ -1,0 +1,303 @@
+"""Candidate retrieval: small sources with one ``__call__`` each, fused in one place.
+
+Every source maps a ``RetrievalQuery`` to ``{item_id: score}`` (higher is better). The ``Retriever``
+normalises each source within the rows that pass the hard filters, fuses them with weights that
+depend on what the query holds, applies soft preferences (refinements, disliked attributes) and
+returns candidates that remember which sources found them and with what score.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+from pydantic import BaseModel
+
+from chatrec.agent import patterns as P
+from chatrec.agent.models import Constraints
+from chatrec.agent.table import ItemTable, constraints_filter
+from kg.models import DIRECTED_BY, HAS_KEYWORD, PERSON, STARS, WRITTEN_BY, MADE_BY, node_kind
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RetrievalQuery:
+    """What to retrieve for.
+
+    Attributes:
+        seeds: liked items → weight (session likes weigh more than long-ago history).
+        disliked_items: items the user disliked (their neighbours are pushed down a little).
+        liked_attributes / disliked_attributes: KG nodes (person:, genre:, keyword:).
+        constraints: hard constraints; never violated.
+        text: free text for the vector index ("" = none).
+        user_id: raw interaction user id for collaborative signals (None = anonymous).
+        exclude: items never to return.
+        refinements: soft modifiers (lighter, darker, simpler, popular, obscure).
+    """
+
+    seeds: dict[str, float] = field(default_factory=dict)
+    disliked_items: list[str] = field(default_factory=list)
+    liked_attributes: list[str] = field(default_factory=list)
+    disliked_attributes: list[str] = field(default_factory=list)
+    constraints: Constraints = field(default_factory=Constraints)
+    text: str = ""
+    user_id: str | None = None
+    exclude: set[str] = field(default_factory=set)
+    refinements: list[str] = field(default_factory=list)
+
+
+class Source(Protocol):
+    name: str
+
+    def __call__(self, query: RetrievalQuery) -> dict[str, float]: ...
+
+
+class VectorSource:
+    """Chroma similarity between the query text and item documents."""
+
+    name = "vector"
+
+    def __init__(self, index, k: int = 200):
+        self.index = index
+        self.k = k
+
+    def __call__(self, query: RetrievalQuery) -> dict[str, float]:
+        if not query.text or self.index is None:
+            return {}
+        flt = constraints_filter(query.constraints, query.exclude)
+        return dict(self.index.query(query.text, k=self.k, flt=flt))
+
+
+class ContentSource:
+    """Embedding similarity to the liked items (in memory: one matrix product)."""
+
+    name = "content"
+
+    def __init__(self, index, table: ItemTable):
+        self.table = table
+        self.matrix: np.ndarray | None = None
+        if index is not None:
+            try:
+                ids, matrix = index.vectors()
+            except Exception:  # noqa: BLE001 - an index without vectors just disables this source
+                logger.warning("item vectors unavailable; content similarity off", exc_info=True)
+            else:
+                aligned = np.zeros((len(table), matrix.shape[1]), dtype=np.float32)
+                rows = [table.pos.get(i) for i in ids]
+                for src, row in enumerate(rows):
+                    if row is not None:
+                        aligned[row] = matrix[src]
+                self.matrix = aligned
+
+    def __call__(self, query: RetrievalQuery) -> dict[str, float]:
+        if self.matrix is None or not query.seeds:
+            return {}
+        rows = [(self.table.pos[i], w) for i, w in query.seeds.items() if i in self.table.pos]
+        if not rows:
+            return {}
+        profile = np.zeros(self.matrix.shape[1], dtype=np.float32)
+        for row, weight in rows:
+            profile += weight * self.matrix[row]
+        norm = float(np.linalg.norm(profile))
+        if norm == 0:
+            return {}
+        sims = self.matrix @ (profile / norm)
+        top = np.argpartition(-sims, min(300, len(sims) - 1))[:300]
+        return {self.table.ids[r]: float(sims[r]) for r in top if sims[r] > 0}
+
+
+class CollaborativeSource:
+    """Personalized PageRank over the user–item graph plus item co-rating neighbours."""
+
+    name = "collab"
+
+    def __init__(self, collab):
+        self.collab = collab
+
+    def __call__(self, query: RetrievalQuery) -> dict[str, float]:
+        if self.collab is None or (not query.seeds and not query.user_id):
+            return {}
+        scores: dict[str, float] = {}
+        try:
+            ppr = self.collab.ppr.scores(query.seeds, user_id=query.user_id, k=300)
+        except Exception:  # noqa: BLE001
+            logger.exception("personalized PageRank failed")
+            ppr = {}
+        top = max(ppr.values(), default=0.0)
+        for item_id, value in ppr.items():
+            scores[item_id] = value / top if top > 0 else 0.0
+        if query.seeds:
+            try:
+                co = self.collab.cooccur.similar(query.seeds, k=300)
+            except Exception:  # noqa: BLE001
+                logger.exception("co-rating similarity failed")
+                co = {}
+            top = max(co.values(), default=0.0)
+            for item_id, value in co.items():
+                if top > 0:
+                    scores[item_id] = scores.get(item_id, 0.0) + 0.7 * value / top
+        return scores
+
+
+class KnowledgeGraphSource:
+    """Items sharing informative entities (people, keywords) with liked items and attributes.
+    Weighted by inverse log degree: sharing a director says more than sharing "drama"."""
+
+    name = "kg"
+    RELATIONS = (DIRECTED_BY, STARS, WRITTEN_BY, MADE_BY, HAS_KEYWORD)
+    MAX_DEGREE = 400
+
+    def __init__(self, kg):
+        self.kg = kg
+
+    def _spread(self, node: str, weight: float, scores: dict[str, float]) -> None:
+        degree = self.kg.degree(node)
+        if degree <= 1 or degree > self.MAX_DEGREE:
+            return
+        share = weight / math.log2(1 + degree)
+        for item_id in self.kg.items_with(node):
+            scores[item_id] = scores.get(item_id, 0.0) + share
+
+    def __call__(self, query: RetrievalQuery) -> dict[str, float]:
+        scores: dict[str, float] = {}
+        for item_id, weight in query.seeds.items():
+            for node in self.kg.entities_of(item_id, relations=self.RELATIONS):
+                self._spread(node, weight, scores)
+        for node in query.liked_attributes:
+            if node_kind(node) in (PERSON, "keyword"):
+                self._spread(node, 2.0, scores)
+        return scores
+
+
+class FusionWeights(BaseModel):
+    """How much each source counts. Chosen on validation runs, never on a test split."""
+
+    collab: float = 1.0
+    content: float = 0.45
+    kg: float = 0.35
+    vector: float = 0.7
+    popularity: float = 0.12
+    popularity_cold: float = 0.5     # when nothing personal is known
+    liked_attribute: float = 0.35    # bonus for items having a liked attribute
+    disliked_attribute: float = 0.5  # penalty for items having a disliked attribute
+    refinement: float = 0.25
+
+
+@dataclass
+class Candidate:
+    item_id: str
+    score: float
+    sources: dict[str, float]
+
+
+class Retriever:
+    """Runs the sources and fuses them.
+
+    Args:
+        table: the catalog's column view.
+        sources: retrieval sources (vector, content, collab, kg, and any extra, e.g. dialogue
+            co-mentions learnt from training dialogues).
+        weights: fusion weights; extra sources are weighted by ``extra_weights``.
+    """
+
+    def __init__(self, table: ItemTable, sources: list, weights: FusionWeights | None = None,
+                 extra_weights: dict[str, float] | None = None):
+        self.table = table
+        self.sources = sources
+        self.weights = weights or FusionWeights()
+        self.extra_weights = dict(extra_weights or {})
+
+    def _weight(self, name: str) -> float:
+        if name in self.extra_weights:
+            return self.extra_weights[name]
+        return float(getattr(self.weights, name, 0.5))
+
+    def retrieve(self, query: RetrievalQuery, k: int, timings: dict[str, float] | None = None,
+                 ) -> list[Candidate]:
+        table = self.table
+        mask = table.mask(query.constraints, query.exclude)
+        if not mask.any():
+            return []
+        fused = np.zeros(len(table), dtype=np.float32)
+        per_source: dict[str, np.ndarray] = {}
+        personal = bool(query.seeds or query.user_id or query.liked_attributes or query.text)
+        for source in self.sources:
+            started = time.perf_counter()
+            try:
+                raw = source(query)
+            except Exception:  # noqa: BLE001 - one failing source must not sink the turn
+                logger.exception("retrieval source %s failed", source.name)
+                raw = {}
+            if timings is not None:
+                timings[f"retrieve.{source.name}"] = (time.perf_counter() - started) * 1000
+            if not raw:
+                continue
+            dense = table.dense(raw)
+            allowed_max = float(dense[mask].max()) if mask.any() else 0.0
+            if allowed_max <= 0:
+                continue
+            normed = np.clip(dense / allowed_max, 0.0, 1.0)
+            per_source[source.name] = normed
+            fused += self._weight(source.name) * normed
+        w = self.weights
+        pop_weight = w.popularity if personal else w.popularity_cold
+        fused += pop_weight * table.popularity
+        per_source["popularity"] = table.popularity
+        fused += self._attribute_adjustments(query)
+        fused = np.where(mask, fused, -np.inf)
+        count = int(min(k, mask.sum()))
+        if count <= 0:
+            return []
+        top = np.argpartition(-fused, count - 1)[:count]
+        top = top[np.argsort(-fused[top], kind="stable")]
+        out = []
+        for row in top:
+            sources = {name: round(float(arr[row]), 4) for name, arr in per_source.items() if arr[row] > 0}
+            out.append(Candidate(table.ids[row], float(fused[row]), sources))
+        return out
+
+    def _attribute_adjustments(self, query: RetrievalQuery) -> np.ndarray:
+        table = self.table
+        w = self.weights
+        adjust = np.zeros(len(table), dtype=np.float32)
+        for node in query.liked_attributes:
+            kind, _, value = node.partition(":")
+            if kind == "genre":
+                adjust += w.liked_attribute * table.genre_mask(value)
+            elif kind == PERSON:
+                adjust += w.liked_attribute * table.person_mask(table.kg.label(node))
+        for node in query.disliked_attributes:
+            kind, _, value = node.partition(":")
+            if kind == "genre":
+                adjust -= w.disliked_attribute * table.genre_mask(value)
+            elif kind == PERSON:
+                adjust -= w.disliked_attribute * table.person_mask(table.kg.label(node))
+            elif kind == "keyword":
+                rows = [table.pos[i] for i in table.kg.items_with(node) if i in table.pos]
+                adjust[rows] -= w.disliked_attribute
+        for label in query.refinements:
+            if label == "lighter":
+                for genre in P.LIGHT_GENRES:
+                    adjust += w.refinement * table.genre_mask(genre)
+                for genre in P.DARK_GENRES:
+                    adjust -= w.refinement * table.genre_mask(genre)
+            elif label == "darker":
+                for genre in P.DARK_GENRES:
+                    adjust += w.refinement * table.genre_mask(genre)
+                for genre in P.LIGHT_GENRES:
+                    adjust -= w.refinement * table.genre_mask(genre)
+            elif label == "simpler":
+                for keyword in P.COMPLEX_KEYWORDS:
+                    rows = [table.pos[i] for i in table.kg.items_with(f"keyword:{keyword}") if i in table.pos]
+                    adjust[rows] -= w.refinement
+                adjust -= w.refinement * 0.5 * table.genre_mask("mystery")
+            elif label == "popular":
+                adjust += 2 * w.refinement * table.popularity
+            elif label == "obscure":
+                adjust -= 2 * w.refinement * table.popularity
+        return adjust

@@ -1,0 +1,152 @@
+"""What the agent remembers: per-session dialogue state and per-user profiles.
+
+Both are pydantic models serialised to JSON by ``chatrec.store``; each carries a schema version so
+that a state written by an older chatrec is upgraded, not misread, after an update.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from chatrec.agent.models import Constraints, Fact
+
+SESSION_SCHEMA_VERSION = 1
+PROFILE_SCHEMA_VERSION = 1
+MAX_TURNS_KEPT = 60
+
+
+def _now() -> float:
+    return time.time()
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant", "recommender", "seeker"]
+    text: str
+    at: float = Field(default_factory=_now)
+    items: list[str] = Field(default_factory=list)   # items this turn mentioned or recommended
+
+
+def _add_unique(target: list[str], values: list[str]) -> None:
+    for value in values:
+        if value not in target:
+            target.append(value)
+
+
+def _remove(target: list[str], values: list[str]) -> None:
+    drop = set(values)
+    target[:] = [v for v in target if v not in drop]
+
+
+class Preferences(BaseModel):
+    """Likes and dislikes, of items (catalog ids) and attributes (KG node ids)."""
+
+    liked_items: list[str] = Field(default_factory=list)
+    disliked_items: list[str] = Field(default_factory=list)
+    seen_items: list[str] = Field(default_factory=list)
+    liked_attributes: list[str] = Field(default_factory=list)
+    disliked_attributes: list[str] = Field(default_factory=list)
+
+    def like_items(self, ids: list[str]) -> None:
+        _add_unique(self.liked_items, ids)
+        _remove(self.disliked_items, ids)
+
+    def dislike_items(self, ids: list[str]) -> None:
+        _add_unique(self.disliked_items, ids)
+        _remove(self.liked_items, ids)
+
+    def see_items(self, ids: list[str]) -> None:
+        _add_unique(self.seen_items, ids)
+
+    def like_attributes(self, nodes: list[str]) -> None:
+        _add_unique(self.liked_attributes, nodes)
+        _remove(self.disliked_attributes, nodes)
+
+    def dislike_attributes(self, nodes: list[str]) -> None:
+        _add_unique(self.disliked_attributes, nodes)
+        _remove(self.liked_attributes, nodes)
+
+    def remove(self, value: str) -> bool:
+        """Forget one item id or attribute node wherever it is. True if something was removed."""
+        found = False
+        for field in (self.liked_items, self.disliked_items, self.seen_items,
+                      self.liked_attributes, self.disliked_attributes):
+            if value in field:
+                field.remove(value)
+                found = True
+        return found
+
+
+class ShownItem(BaseModel):
+    item_id: str
+    evidence: list[Fact] = Field(default_factory=list)
+    explanation: str = ""
+
+
+class SessionState(Preferences):
+    """One conversation. Everything needed to continue it after a restart."""
+
+    schema_version: int = SESSION_SCHEMA_VERSION
+    session_id: str
+    user_id: str | None = None
+    turns: list[Turn] = Field(default_factory=list)
+    constraints: Constraints = Field(default_factory=Constraints)
+    refinements: list[str] = Field(default_factory=list)   # soft modifiers: lighter, darker, ...
+    query_texts: list[str] = Field(default_factory=list)   # free-text needs, newest last
+    shown: list[str] = Field(default_factory=list)         # every item recommended so far
+    last_shown: list[ShownItem] = Field(default_factory=list)  # the latest recommendation list
+    mentioned_items: list[str] = Field(default_factory=list)   # every item named by anyone
+    focus_item: str | None = None        # what "it" refers to
+    questions_asked: list[str] = Field(default_factory=list)   # slots already asked about
+    request_active: bool = False         # the user has asked for recommendations at some point
+    created_at: float = Field(default_factory=_now)
+    updated_at: float = Field(default_factory=_now)
+
+    def add_turn(self, role: str, text: str, items: list[str] | None = None) -> None:
+        self.turns.append(Turn(role=role, text=text, items=items or []))
+        if len(self.turns) > MAX_TURNS_KEPT:
+            del self.turns[: len(self.turns) - MAX_TURNS_KEPT]
+        self.updated_at = _now()
+
+    def mention(self, ids: list[str]) -> None:
+        _add_unique(self.mentioned_items, ids)
+
+    def record_shown(self, shown: list[ShownItem]) -> None:
+        self.last_shown = shown
+        _add_unique(self.shown, [s.item_id for s in shown])
+        if shown:
+            self.focus_item = shown[0].item_id
+
+    def shown_evidence(self, item_id: str) -> ShownItem | None:
+        for entry in self.last_shown:
+            if entry.item_id == item_id:
+                return entry
+        return None
+
+
+class UserProfile(Preferences):
+    """What chatrec keeps about a user across sessions (feedback and stated likes/dislikes).
+    MovieLens users ("ml:<id>") also have their rating history, read from the catalog, not stored."""
+
+    schema_version: int = PROFILE_SCHEMA_VERSION
+    user_id: str
+    updated_at: float = Field(default_factory=_now)
+
+
+def migrate_session(data: dict) -> dict:
+    """Upgrade a stored session dict to the current schema (no-op at version 1)."""
+    version = data.get("schema_version", 1)
+    if version > SESSION_SCHEMA_VERSION:
+        raise ValueError(f"session schema {version} is newer than this chatrec understands")
+    data["schema_version"] = SESSION_SCHEMA_VERSION
+    return data
+
+
+def migrate_profile(data: dict) -> dict:
+    version = data.get("schema_version", 1)
+    if version > PROFILE_SCHEMA_VERSION:
+        raise ValueError(f"profile schema {version} is newer than this chatrec understands")
+    data["schema_version"] = PROFILE_SCHEMA_VERSION
+    return data
