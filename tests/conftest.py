@@ -56,3 +56,69 @@ def _isolated_settings(monkeypatch, session_home):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+# ---------------------------------------------------------------- shared catalog/agent fixtures
+# Films the agent tests talk about; the small test catalog always contains them.
+MUST_HAVE_TITLES = [
+    "Inception", "Titanic (1997)", "Titanic (1953)", "Heat (1995)", "The Matrix", "Interstellar",
+    "Toy Story", "Forrest Gump", "Big (1988)", "Sleepless in Seattle", "Cast Away",
+    "The Dark Knight", "The Prestige", "Memento", "Jumanji", "The Shining", "Home Alone",
+]
+SMALL_CATALOG_SIZE = 1200
+
+
+@pytest.fixture(scope="session")
+def test_settings(session_home, data_dir):
+    from chatrec.config import Settings
+
+    return Settings(home=session_home, data_dir=data_dir)
+
+
+@pytest.fixture(scope="session")
+def ml_catalog(test_settings):
+    from chatrec.catalog import load_catalog
+
+    return load_catalog("movielens", test_settings)
+
+
+@pytest.fixture(scope="session")
+def small_catalog(ml_catalog):
+    """The most-rated MovieLens films plus the ones tests name: small enough to embed quickly."""
+    ids = [it.id for it in ml_catalog.popular(SMALL_CATALOG_SIZE)]
+    for title in MUST_HAVE_TITLES:
+        found = ml_catalog.find_title(title)
+        assert found, f"{title} missing from MovieLens"
+        ids.append(found[0].id)
+    return ml_catalog.subset(dict.fromkeys(ids), name="movielens-small")
+
+
+@pytest.fixture(scope="session")
+def small_resources(small_catalog, test_settings):
+    """Catalog, KG, linker, a real Chroma index on disk and collaborative models (built once)."""
+    from chatrec.resources import Resources
+
+    return Resources.load(small_catalog, test_settings, build_missing=True)
+
+
+@pytest.fixture
+def make_agent(small_resources, tmp_path):
+    """A factory for agents over the small resources with a fresh SQLite store per test."""
+    from chatrec.agent import Agent
+    from chatrec.store import Store
+
+    stores = []
+
+    def make(store_path=None, **kwargs):
+        store = Store(store_path or tmp_path / "store.sqlite3")
+        stores.append(store)
+        return Agent(small_resources, store=store, **kwargs)
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+@pytest.fixture
+def agent(make_agent):
+    return make_agent()

@@ -383,6 +383,9 @@ class Agent:
                 self._save_profile(profile)
             timings["remember"] = _ms(t)
             draft = self._decide_and_act(state, profile, act, trace)
+            if act.unknown_titles:
+                # The note echoes the user's own words back; it claims nothing to verify.
+                draft.trusted.append(self._unknown_titles_text(act.unknown_titles))
         trace.decision = draft.decision
 
         t = time.perf_counter()
@@ -434,6 +437,7 @@ class Agent:
             ack = self._ack_feedback(act)
             if self._knows_something(state, profile):
                 return self._recommend(state, profile, act, trace, prefix=ack, notes=notes)
+            ack = " ".join(s for s in [ack, *notes] if s)
             return Draft(f"{ack} {T.ASK_PREFERENCE}".strip(), question=Question(slot="preference", text=T.ASK_PREFERENCE),
                          decision="ask", trusted=[T.ASK_PREFERENCE])
         if not self._knows_something(state, profile) and "preference" not in state.questions_asked:
@@ -458,7 +462,7 @@ class Agent:
         return notes
 
     def _unknown_titles_text(self, titles: list[str]) -> str:
-        quoted = ", ".join(f"'{t[:60]}'" for t in titles[:3])
+        quoted = ", ".join(f"\u201c{t[:60]}\u201d" for t in titles[:3])
         return f"I couldn't find {quoted} in the catalog."
 
     def _ack_feedback(self, act: DialogueAct) -> str:
