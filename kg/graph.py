@@ -7,15 +7,13 @@ by the same person has two edges to that person.
 The agent asks the graph small questions every turn (an item's facts, the items of an entity, an
 entity's degree), so the graph keeps plain-dict adjacency beside the networkx view and answers
 from the dicts; the networkx ``MultiDiGraph`` is built lazily, for drawing and ad-hoc analysis.
-A built graph is cached as a pickle under ``settings.cache_dir`` keyed by the catalog fingerprint.
+A built graph is cached under ``settings.cache_dir/kg``, keyed by the catalog fingerprint and the
+code that builds it (see :mod:`kg.cache`).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import pickle
-import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from chatrec.catalog.models import Catalog
+from kg.cache import code_hash, read_pickle, safe_name, write_pickle
 from kg.models import (
     DECADE, DIRECTED_BY, GENRE, HAS_GENRE, HAS_KEYWORD, ITEM, KEYWORD, MADE_BY, PERSON,
     RELEASED_IN, STARS, WRITTEN_BY, Fact, decade_node, genre_node, item_node, keyword_node,
@@ -37,7 +36,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Bump when the graph's content or pickle layout changes: old cache files are then ignored.
+# Bump to invalidate cached graphs on purpose (code changes already do, through the code hash).
 KG_VERSION = 1
 
 # Item role → relation. Order is the order facts are listed in.
@@ -138,8 +137,9 @@ class KnowledgeGraph:
     def cache_path(cls, catalog: Catalog, settings: Settings, fingerprint: str | None = None) -> Path:
         """Where the cached graph of ``catalog`` lives."""
         fingerprint = fingerprint or catalog.fingerprint()
-        safe_name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in catalog.name)
-        return settings.cache_dir / "kg" / f"{safe_name}-{fingerprint}-v{KG_VERSION}.pickle"
+        code = code_hash("graph.py", "models.py")
+        return (settings.cache_dir / "kg"
+                / f"graph-{safe_name(catalog.name)}-{fingerprint}-v{KG_VERSION}-{code}.pickle")
 
     @classmethod
     def load_or_build(cls, catalog: Catalog, settings: Settings | None = None) -> KnowledgeGraph:
@@ -155,18 +155,12 @@ class KnowledgeGraph:
             settings = get_settings()
         fingerprint = catalog.fingerprint()
         path = cls.cache_path(catalog, settings, fingerprint)
-        if path.exists():
-            started = time.perf_counter()
-            try:
-                graph = cls._read(path)
-            except Exception as exc:  # a damaged cache is rebuilt, never fatal
-                logger.warning("KG cache %s unreadable (%s); rebuilding", path, exc)
-            else:
-                if graph.fingerprint == fingerprint:
-                    logger.info("KG loaded from %s in %.2fs", path, time.perf_counter() - started)
-                    return graph
-                logger.warning("KG cache %s belongs to another catalog; rebuilding", path)
         started = time.perf_counter()
+        state = read_pickle(path)
+        if isinstance(state, dict) and state.get("fingerprint") == fingerprint:
+            logger.info("KG loaded from %s in %.2fs", path, time.perf_counter() - started)
+            return cls(state["catalog_name"], state["fingerprint"], state["labels"],
+                       state["out"], state["in"], state["popularity"])
         graph = cls.build(catalog, fingerprint)
         logger.info("KG built for %s (%d items) in %.2fs", catalog.name, len(catalog),
                     time.perf_counter() - started)
@@ -174,28 +168,10 @@ class KnowledgeGraph:
         return graph
 
     def save(self, path: Path) -> None:
-        """Write the graph atomically (a reader never sees half a file)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        state = {"version": KG_VERSION, "catalog_name": self.catalog_name,
-                 "fingerprint": self.fingerprint, "labels": self.labels, "out": self._out,
-                 "in": self._in, "popularity": self._popularity}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    @classmethod
-    def _read(cls, path: Path) -> KnowledgeGraph:
-        with path.open("rb") as handle:
-            state = pickle.load(handle)  # our own cache file under CHATREC_HOME
-        if state.get("version") != KG_VERSION:
-            raise ValueError(f"cache version {state.get('version')} != {KG_VERSION}")
-        return cls(state["catalog_name"], state["fingerprint"], state["labels"], state["out"],
-                   state["in"], state["popularity"])
+        """Write the graph to ``path`` atomically."""
+        write_pickle(path, {"catalog_name": self.catalog_name, "fingerprint": self.fingerprint,
+                            "labels": self.labels, "out": self._out, "in": self._in,
+                            "popularity": self._popularity})
 
     # ---------------------------------------------------------------- look-ups
     def __contains__(self, node: object) -> bool:
@@ -221,11 +197,19 @@ class KnowledgeGraph:
     def item_ids(self) -> list[str]:
         return list(self._out)
 
+    @property
+    def n_items(self) -> int:
+        return len(self._out)
+
     def has_item(self, item_id: str) -> bool:
         return item_id in self._out
 
     def popularity(self, item_id: str) -> int:
         return self._popularity.get(item_id, 0)
+
+    def edges(self, item_id: str) -> tuple[tuple[str, str], ...]:
+        """An item's (relation, entity node) pairs, in fact order; () for an unknown item."""
+        return self._out.get(item_id, ())
 
     def facts_of(self, item_id: str, relations: Iterable[str] | None = None) -> list[Fact]:
         """Every edge of an item as a :class:`Fact`, people first, then genres, keywords, decade.
@@ -283,10 +267,23 @@ class KnowledgeGraph:
             return len(self._out.get(node_value(entity_node), ()))
         return self._degrees.get(entity_node, 0)
 
-    def weight(self, entity_node: str) -> float:
-        """Total popularity of an entity's items plus their number: how well known it is."""
-        ids = self.items_with(entity_node)
-        return float(sum(self._popularity.get(i, 0) for i in ids) + len(ids))
+    def weight(self, entity_node: str, relation_weights: dict[str, float] | None = None) -> float:
+        """How well known an entity is: the popularity of its items plus their number, each item
+        counted once, through its strongest relation when ``relation_weights`` is given (e.g.
+        writing credits count half: people are known for what they direct or star in)."""
+        by_rel = self._in.get(entity_node)
+        if not by_rel:
+            return 0.0
+        if relation_weights is None:
+            ids = self.items_with(entity_node)
+            return float(sum(self._popularity.get(i, 0) for i in ids) + len(ids))
+        best: dict[str, float] = {}
+        for relation, ids in by_rel.items():
+            factor = relation_weights.get(relation, 1.0)
+            for item_id in ids:
+                if factor > best.get(item_id, -1.0):
+                    best[item_id] = factor
+        return float(sum((self._popularity.get(i, 0) + 1) * f for i, f in best.items()))
 
     @cached_property
     def _degrees(self) -> dict[str, int]:

@@ -12,16 +12,23 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import title_key
+from kg.cache import code_hash, read_pickle, safe_name, write_pickle
 from kg.graph import KnowledgeGraph
-from kg.models import GENRE, ITEM, KEYWORD, PERSON, genre_node, item_node, node_value
-from kg.synonyms import GENRE_SYNONYMS, NO_FUZZY_TARGETS
+from kg.models import (
+    GENRE, ITEM, KEYWORD, PERSON, WRITTEN_BY, genre_node, item_node, node_value,
+)
+from kg.synonyms import FILM_WORDS, GENRE_SYNONYMS, NO_FUZZY_TARGETS
 from kg.text import phrase_of, zipf
+
+if TYPE_CHECKING:
+    from chatrec.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +40,8 @@ _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "v": "5", "vi": "6", "vii": "7", "vi
 _FRANCHISE_BREAK = re.compile(r"\s*(?::|\s[-–—]\s|\sand the\s|\s(?:part|chapter|episode)\s)",
                               re.IGNORECASE)
 _NAME_SUFFIXES = {"jr", "sr", "ii", "iii", "iv"}
+# People are known for what they direct, star in or make; a writing credit counts half.
+_FAME = {WRITTEN_BY: 0.5}
 
 # Entry sources, strongest first. The linker scores by source.
 TITLE, ALIAS, FRANCHISE = "title", "alias", "franchise"
@@ -66,7 +75,8 @@ class Lexicon:
         catalog: the items (titles, aliases, popularity).
         surname_dominance: a surname alone names a person only when that person holds at least
             this share of the weight of everyone with the surname ("Nolan", "Spielberg").
-        surname_min_items: ... and has at least this many items (no "Disney" for Tim Disney).
+        surname_min_items: ... and has at least this many items (no "Disney" for Tim Disney) in
+            a catalog of a thousand items or more; in a smaller one, one item is enough.
     """
 
     def __init__(self, kg: KnowledgeGraph, catalog: Catalog, surname_dominance: float = 0.6,
@@ -76,7 +86,7 @@ class Lexicon:
         # first name → (rest of the name, person node): "brad pit" is corrected among Brads only
         self.first_names: dict[str, list[tuple[Phrase, str]]] = defaultdict(list)
         self._add_items(catalog)
-        self._add_people(kg, surname_dominance, surname_min_items)
+        self._add_people(kg, surname_dominance, surname_min_items if kg.n_items >= 1000 else 1)
         genre_phrases = self._add_genres(kg)
         self._add_keywords(kg, genre_phrases)
         self.phrases = dict(self.phrases)
@@ -118,7 +128,7 @@ class Lexicon:
         by_surname: dict[str, list[tuple[str, float]]] = defaultdict(list)
         full_names: set[Phrase] = set()
         for node in kg.nodes(PERSON):
-            weight = kg.weight(node)
+            weight = kg.weight(node, _FAME)
             phrase = tuple(node_value(node).split())  # node values are already label keys
             if not phrase:
                 continue
@@ -159,6 +169,8 @@ class Lexicon:
     def _add_keywords(self, kg: KnowledgeGraph, genre_phrases: set[Phrase]) -> None:
         for node in kg.nodes(KEYWORD):
             phrase = phrase_of(node_value(node))
+            if len(phrase) > 1 and phrase[-1] in FILM_WORDS and phrase[:-1] in genre_phrases:
+                continue  # "war movie" the keyword is the genre "war" + "movie"
             for variant in (phrase, *_plural_variants(phrase)):
                 if variant not in genre_phrases:  # "comedy" the keyword is the genre
                     self._add(variant, Entry(node, KEYWORD, KEYWORD_LABEL, kg.degree(node)))
@@ -210,6 +222,37 @@ class Lexicon:
 
     def __len__(self) -> int:
         return len(self.phrases)
+
+    # ---------------------------------------------------------------- caching
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_seen", None)  # build-time only
+        state["_corrections"] = {}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    @classmethod
+    def load_or_build(cls, kg: KnowledgeGraph, catalog: Catalog,
+                      settings: Settings | None = None) -> Lexicon:
+        """The lexicon of ``catalog`` from the cache (~0.2 s), else built (~1 s) and cached."""
+        if settings is None:
+            from chatrec.config import get_settings
+
+            settings = get_settings()
+        code = code_hash("lexicon.py", "synonyms.py", "text.py", "models.py")
+        path = (settings.cache_dir / "kg"
+                / f"lexicon-{safe_name(catalog.name)}-{kg.fingerprint}-{code}.pickle")
+        cached = read_pickle(path)
+        if isinstance(cached, cls):
+            return cached
+        lexicon = cls(kg, catalog)
+        try:
+            write_pickle(path, lexicon)
+        except OSError as exc:  # a read-only home still links, only slower to start
+            logger.warning("cannot cache the lexicon at %s: %s", path, exc)
+        return lexicon
 
 
 def _number_variants(phrase: Phrase) -> list[Phrase]:

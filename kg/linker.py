@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +44,9 @@ from kg.synonyms import (
 from rapidfuzz.distance import OSA
 
 from kg.text import Token, find_decades, tokenize, zipf
+
+if TYPE_CHECKING:
+    from chatrec.config import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +157,9 @@ class EntityLinker:
         kg: the knowledge graph of ``catalog``.
         catalog: the items (titles, aliases, popularity, years).
         config: thresholds; the defaults are the measured operating point.
+        lexicon: a prebuilt phrase index; default: from the cache under ``CHATREC_HOME``, built
+            and cached when absent.
+        settings: where that cache lives; default ``get_settings()``.
 
     Example:
         >>> linker = EntityLinker(kg, catalog)
@@ -161,11 +167,13 @@ class EntityLinker:
         ['item:79132', 'decade:1990']
     """
 
-    def __init__(self, kg: KnowledgeGraph, catalog: Catalog, config: LinkerConfig | None = None):
+    def __init__(self, kg: KnowledgeGraph, catalog: Catalog, config: LinkerConfig | None = None,
+                 lexicon: Lexicon | None = None, settings: Settings | None = None):
         self.kg = kg
         self.catalog = catalog
         self.config = config or LinkerConfig()
-        self.lexicon = Lexicon(kg, catalog)
+        self.lexicon = lexicon or Lexicon.load_or_build(kg, catalog, settings)
+        zipf("the")  # load the word table now, not during the first user's message
         self._chance: dict[Phrase, float] = {}
         self._chance_config: LinkerConfig | None = None
 
@@ -192,9 +200,11 @@ class EntityLinker:
                 accepted.append(span)
         chosen = _select(accepted)
         mentions = [m for span in chosen for m in span.mentions]
-        taken = [(m.start, m.end) for m in mentions]
         for dec in find_decades(text):
-            if not any(s < dec.end and dec.start < e for s, e in taken):
+            overlapping = [m for m in mentions if m.start < dec.end and dec.start < m.end]
+            # a decade beats the keyword "80s"; a title containing "90s" keeps its span
+            if all(m.kind == KEYWORD for m in overlapping):
+                mentions = [m for m in mentions if m not in overlapping]
                 mentions.append(Mention(start=dec.start, end=dec.end,
                                         text=text[dec.start:dec.end],
                                         node=decade_node(dec.decade), kind=DECADE, score=0.95,
@@ -206,6 +216,9 @@ class EntityLinker:
         """Nodes a name refers to when the caller already knows it is a name (an LLM's output,
         a button label): exact phrase first, else typo-corrected; no evidence needed. Most likely
         first; empty when nothing matches."""
+        items = self.catalog.find_title(name)  # "Matrix, The (1999)", "Heat (1995)"
+        if items and kind in (None, ITEM):
+            return [item_node(item.id) for item in items]
         tokens = tokenize(name)
         year = None
         if tokens and tokens[-1].norm.isdigit() and len(tokens[-1].norm) == 4 and len(tokens) > 1:

@@ -117,4 +117,7 @@ DOMAIN_COMMON_WORDS = frozenset({
 
 # Words never corrected into by the fuzzy matcher: chat words whose typos are frequent and whose
 # correction would turn chat into titles ("scary moive" is not "Scary Movie").
-NO_FUZZY_TARGETS = DOMAIN_COMMON_WORDS | frozenset({"movie", "watch", "think", "thanks"})
+NO_FUZZY_TARGETS = frozenset({
+    "movie", "movies", "film", "films", "flick", "show", "watch", "good", "great", "best", "bad",
+    "love", "think", "thanks", "old", "new", "classic",
+})
