@@ -59,6 +59,13 @@ class Draft:
     source: str = "template"
 
 
+@dataclass(frozen=True)
+class _History:
+    seeds: dict[str, float] = field(default_factory=dict)
+    rated: frozenset[str] = frozenset()
+    favourites: list[str] = field(default_factory=list)
+
+
 def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", str(text))
     text = _CONTROL.sub(" ", text)
@@ -91,7 +98,7 @@ class Agent:
         self.observed_seed_weight = observed_seed_weight
         self.table = ItemTable(self.catalog, self.kg)
         sources: list = [VectorSource(resources.index), ContentSource(resources.index, self.table),
-                         CollaborativeSource(resources.collab), KnowledgeGraphSource(self.kg)]
+                         CollaborativeSource(resources.collab), KnowledgeGraphSource(self.kg, self.table)]
         extra_weights = {}
         for name, (source, weight) in (extra_sources or {}).items():
             sources.append(source)
@@ -106,6 +113,7 @@ class Agent:
         self._profiles: dict[str, UserProfile] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._history_cache: dict[str, _History] = {}
 
     # ================================================================== construction
     @classmethod
@@ -463,8 +471,8 @@ class Agent:
             chosen = self.catalog.get(ids[0])
             others = [self.catalog[i] for i in ids[1:3] if i in self.catalog]
             if chosen and others:
-                alts = " or ".join(T.plain_title(o) for o in others)
-                notes.append(f"(I took \"{mention}\" to mean {T.plain_title(chosen)}; there is also {alts}.)")
+                alts = " or ".join(T.title(o) for o in others)
+                notes.append(f"(I took “{mention}” to mean {T.title(chosen)}; there is also {alts}.)")
         if act.constraints.unsupported:
             notes.append(T.unsupported_note(act.constraints.unsupported))
         return notes
@@ -476,10 +484,10 @@ class Agent:
     def _ack_feedback(self, act: DialogueAct) -> str:
         parts = []
         if act.disliked_items:
-            parts.append("Noted, not " + ", ".join(T.plain_title(self.catalog[i]) for i in act.disliked_items
+            parts.append("Noted, not " + ", ".join(T.title(self.catalog[i]) for i in act.disliked_items
                                                   if i in self.catalog) + ".")
         if act.seen_items:
-            parts.append("Got it, you've seen " + ", ".join(T.plain_title(self.catalog[i]) for i in act.seen_items
+            parts.append("Got it, you've seen " + ", ".join(T.title(self.catalog[i]) for i in act.seen_items
                                                            if i in self.catalog) + ".")
         return " ".join(parts)
 
@@ -490,17 +498,27 @@ class Agent:
             liked += [i for i in reversed(profile.liked_items) if i not in liked]
         return [i for i in liked if i in self.catalog]
 
-    def _history_seeds(self, user: str | None) -> dict[str, float]:
+    def _history(self, user: str | None) -> _History:
+        """Seeds, rated items and favourites of a known user (cached: the log does not change)."""
         if user is None:
-            return {}
-        history = self.catalog.interactions.history(user)
-        good = history[history["rating"] >= 4.0].tail(HISTORY_SEEDS)
-        return {str(i): 0.15 + 0.1 * (float(r) - 4.0) for i, r in zip(good["item_id"], good["rating"])}
+            return _History()
+        cached = self._history_cache.get(user)
+        if cached is None:
+            history = self.catalog.interactions.history(user)
+            good = history[history["rating"] >= 4.0].tail(HISTORY_SEEDS)
+            seeds = {str(i): 0.15 + 0.1 * (float(r) - 4.0) for i, r in zip(good["item_id"], good["rating"])}
+            top = history[history["rating"] >= 4.5].tail(15)["item_id"].tolist()
+            cached = _History(seeds=seeds, rated=frozenset(history["item_id"]),
+                              favourites=[i for i in reversed(top) if i in self.catalog])
+            if len(self._history_cache) > 4096:
+                self._history_cache.clear()
+            self._history_cache[user] = cached
+        return cached
 
     def _query(self, state: SessionState, profile: UserProfile | None, for_rank: bool = False) -> RetrievalQuery:
         seeds: dict[str, float] = {}
         user = self.history_user(state.user_id)
-        seeds.update(self._history_seeds(user))
+        seeds.update(self._history(user).seeds)
         if profile is not None:
             for item_id in profile.liked_items[-20:]:
                 seeds[item_id] = max(seeds.get(item_id, 0.0), 0.5)
@@ -520,8 +538,7 @@ class Agent:
             exclude |= set(state.shown)
         if profile is not None:
             exclude |= set(profile.disliked_items) | set(profile.seen_items) | set(profile.liked_items)
-        if user is not None:
-            exclude |= set(self.catalog.interactions.history(user)["item_id"])
+        exclude |= self._history(user).rated
         text_parts = list(state.query_texts[-1:])
         keywords = [self.kg.label(a) for a in state.liked_attributes if a.startswith("keyword:")]
         if keywords:
@@ -560,11 +577,8 @@ class Agent:
         trace.timings_ms["rank"] = _ms(t)
         t = time.perf_counter()
         user_liked = self._user_liked(state, profile)
-        history_user = self.history_user(state.user_id)
-        if history_user is not None:
-            history = self.catalog.interactions.history(history_user)
-            top = history[history["rating"] >= 4.5].tail(15)["item_id"].tolist()
-            user_liked += [i for i in reversed(top) if i not in user_liked and i in self.catalog]
+        user_liked += [i for i in self._history(self.history_user(state.user_id)).favourites
+                       if i not in user_liked]
         observed = [i for t_ in state.turns if t_.role == "recommender" for i in t_.items]
         reference_items = user_liked + [i for i in observed if i not in user_liked]
         attributes = self._explain_attributes(state)
@@ -688,7 +702,7 @@ class Agent:
         for entry in sorted(neighbours, key=lambda n: -n.similarity)[:2]:
             item_id, rating = entry.item_id, entry.rating
             if item_id in self.catalog:
-                parts.append(f"{self.catalog[item_id].title} ({self.catalog[item_id].year}), which you rated {rating:g}")
+                parts.append(f"{T.title(self.catalog[item_id])}, which you rated {rating:g}")
         return ("based on similar films you rated: " + "; ".join(parts)) if parts else ""
 
     # ================================================================== guard
@@ -702,9 +716,7 @@ class Agent:
         if draft.answer_item is not None:
             discussed.add(draft.answer_item.id)
         # Liked items of a known user's history may be named in explanations.
-        user = self.history_user(state.user_id)
-        if user is not None:
-            discussed |= set(self.catalog.interactions.history(user)["item_id"])
+        discussed |= self._history(self.history_user(state.user_id)).rated
         for ids in (trace.act.ambiguous.values() if trace.act else ()):
             discussed |= set(ids)  # the alternatives we name when a title was ambiguous
         result = self.guard.check(_without(draft.text, draft.trusted), recommended, discussed,

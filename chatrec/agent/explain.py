@@ -60,7 +60,7 @@ def _decade_label(fact: Fact) -> str:
 
 
 def _title(item: Item) -> str:
-    return f"{item.title} ({item.year})" if item.year else item.title
+    return f"**{item.title}** ({item.year})" if item.year else f"**{item.title}**"
 
 
 class Explainer:

@@ -1,9 +1,14 @@
 """The guard: checks the claims in a reply's final text before it leaves the agent.
 
 It reads the text itself, not the evidence list: every title-like span must resolve to an item that
-was recommended or discussed, and every person, genre and year stated in a sentence must be an edge
-of an item that sentence talks about (or something the user asked for). A reply that fails is
+was recommended or discussed, and every person, genre, tag and year stated in a sentence must be an
+edge of an item that sentence talks about (or something the user asked for). A reply that fails is
 replaced by the template reply by the caller; the violations go into the trace.
+
+Titles are found three ways: ``**bold**`` (how chatrec writes them), "quoted", and a capitalised
+run followed by a year, "Heat (1995)" (how an LLM often writes them); for the last, the longest run
+of preceding words that names a catalog item of that year is taken, so "As Good as It Gets (1997)"
+is one title, not "It Gets".
 """
 
 from __future__ import annotations
@@ -15,23 +20,22 @@ from chatrec.agent.models import Constraints
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import label_key
 from kg.models import (DIRECTED_BY, GENRE, HAS_GENRE, HAS_KEYWORD, ITEM, MADE_BY, PERSON, STARS,
-                       WRITTEN_BY, keyword_node, node_value, person_node)
+                       WRITTEN_BY, keyword_node, node_value)
 
-_BOLD = re.compile(r"\*\*([^*]{1,150})\*\*(?:\s*\((\d{4})\))?")
-_QUOTED = re.compile(r"[\"“]([^\"”]{1,150})[\"”](?:\s*\((\d{4})\))?")
-_TITLE_YEAR = re.compile(r"((?:[A-Z0-9][\w'’:&.!?,-]*)(?:\s+(?:[A-Z0-9][\w'’:&.!?,-]*|of|the|and|a|an|in|on|to|for|at|"
-                         r"with|from|vs\.?|&|-)){0,9})\s*\(((?:18|19|20)\d\d)\)")
-_YEAR = re.compile(r"(?<![\d(])((?:18|19|20)\d\d)(?!\d)(?!\))(?!'?s\b)")
-_DECADE = re.compile(r"\b((?:18|19|20)\d0)s\b")
-_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9*\"“])|\n+")
-_NUMBERED = re.compile(r"^\s*(\d+)[.)]\s")
+_BOLD = re.compile(r"\*\*([^*\n]{1,150})\*\*(?:\s*\((\d{4})\))?")
+_QUOTED = re.compile(r"[\"“]([^\"”\n]{1,150})[\"”](?:\s*\((\d{4})\))?")
+_YEAR_PAREN = re.compile(r"\(((?:18|19|20)\d\d)\)")
 # A tag in single quotes ("tagged 'time travel'"); apostrophes inside words do not open one.
 _TAG = re.compile(r"(?<![\w])'([^'\n]{1,60})'(?![\w])")
+_YEAR = re.compile(r"(?<![\d(])((?:18|19|20)\d\d)(?!\d)(?!\))(?!'?s\b)")
+_DECADE = re.compile(r"\b((?:18|19|20)\d0)'?s\b")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s+[A-Z0-9*\"“'])")
+_ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|vs|Vol|No|Mt|Ft|Lt|Col|Gen|Prof|Rev)|\b[A-Z])\.$")
+_NUMBERED = re.compile(r"^\s*(\d+)[.)]\s")
+_LEADING_WORDS = re.compile(r"^(?:(?:And|But|Also|Like|As|In|With|From|Try|Or|If|Then|See|Watch|Since|"
+                            r"Because|Both|Check out|Maybe|Perhaps|Consider|I|You|We)\s+)+")
 PERSON_RELATIONS = (DIRECTED_BY, STARS, WRITTEN_BY, MADE_BY)
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+MAX_TITLE_WORDS = 14
 
 
 @dataclass
@@ -39,6 +43,28 @@ class GuardResult:
     passed: bool
     violations: list[str] = field(default_factory=list)
     checked_claims: int = 0
+
+
+@dataclass
+class _Title:
+    start: int
+    end: int
+    item_id: str | None
+    allowed: bool
+    text: str
+
+
+def sentence_ranges(line: str, protected: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Split a line into sentences, never inside a title span or after "Mrs." / "A."."""
+    ranges, start = [], 0
+    for m in _SENTENCE_END.finditer(line):
+        cut = m.end()
+        if any(s < cut < e for s, e in protected) or _ABBREVIATION.search(line[start:m.start() + 1]):
+            continue
+        ranges.append((start, cut))
+        start = cut
+    ranges.append((start, len(line)))
+    return [(s, e) for s, e in ranges if line[s:e].strip()]
 
 
 class Guard:
@@ -60,131 +86,161 @@ class Guard:
         allowed = set(recommended) | set(discussed)
         result = GuardResult(passed=True)
         c = constraints or Constraints()
-        asked_people = {label_key(p) for p in c.people_any}
-        asked_genres = {label_key(g) for g in (*c.genres_all, *c.genres_any, *c.genres_none)}
         line_item: str | None = None
-        for raw_line in text.splitlines():
-            numbered = _NUMBERED.match(raw_line)
+        for line in text.splitlines():
+            numbered = _NUMBERED.match(line)
             if numbered:
                 index = int(numbered.group(1)) - 1
                 line_item = recommended[index] if 0 <= index < len(recommended) else None
                 if line_item is None:
                     self._fail(result, f"numbered line {index + 1} has no recommendation behind it")
-            elif not raw_line.strip():
+            elif not line.strip():
                 line_item = None
-            for sentence in split_sentences(raw_line):
-                self._check_sentence(sentence, line_item, allowed, asked_people, asked_genres, c, result)
+            if line.strip():
+                self._check_line(line, line_item, allowed, c, result)
         return result
 
-    # ------------------------------------------------------------------
+    # ------------------------------------------------------------------ titles
     @staticmethod
     def _fail(result: GuardResult, message: str) -> None:
         result.passed = False
         result.violations.append(message)
 
-    def _resolve(self, title: str, year: str | None, allowed: set[str]) -> tuple[str | None, bool]:
-        """(item id, allowed?) for a title-like span; (None, False) when it is no catalog item."""
-        found = self.catalog.find_title(title.strip(), int(year) if year else None)
-        if year:
-            found = [it for it in found if it.year == int(year)] or []
+    def _resolve(self, title: str, year: int | None, allowed: set[str]) -> tuple[str | None, bool]:
+        """(item id, allowed?) for a title; (None, False) when no catalog item has that title."""
+        found = self.catalog.find_title(title.strip(), year)
+        if year is not None:
+            found = [it for it in found if it.year == year]
         for item in found:
             if item.id in allowed:
                 return item.id, True
         return (found[0].id, False) if found else (None, False)
 
-    def _check_sentence(self, sentence: str, line_item: str | None, allowed: set[str],
-                        asked_people: set[str], asked_genres: set[str], c: Constraints,
-                        result: GuardResult) -> None:
-        referenced: list[str] = [line_item] if line_item else []
-        spans: list[tuple[int, int]] = []
-        for pattern in (_BOLD, _QUOTED, _TITLE_YEAR):
-            for m in pattern.finditer(sentence):
-                if any(m.start() < e and s < m.end() for s, e in spans):
+    def _titles(self, line: str, allowed: set[str]) -> list[_Title]:
+        titles: list[_Title] = []
+
+        def taken(start: int, end: int) -> bool:
+            return any(start < t.end and t.start < end for t in titles)
+
+        for pattern in (_BOLD, _QUOTED):
+            for m in pattern.finditer(line):
+                if taken(m.start(), m.end()):
                     continue
-                title, year = m.group(1), m.group(2)
-                if pattern is _TITLE_YEAR:
-                    title = re.sub(r"^(?:(?:And|But|Also|Like|As|In|With|From|Try|Or|If|Then|See|"
-                                   r"Check out|Watch|Since|Because|Both)\s+)+", "", title)
-                result.checked_claims += 1
-                item_id, ok = self._resolve(title, year, allowed)
-                if item_id is None:
-                    if pattern is _QUOTED and not year:
-                        continue  # quoted words need not be titles ("a 'feel-good' film")
-                    self._fail(result, f"unknown title: {title.strip()!r}")
-                elif not ok:
-                    self._fail(result, f"title not recommended or discussed: {title.strip()!r}")
-                else:
-                    referenced.append(item_id)
-                spans.append((m.start(), m.end()))
-        tag_spans: list[tuple[int, int]] = []
+                year = int(m.group(2)) if m.group(2) else None
+                item_id, ok = self._resolve(m.group(1), year, allowed)
+                if item_id is None and pattern is _QUOTED and year is None:
+                    continue  # quoted words need not be titles ("a 'feel-good' film")
+                titles.append(_Title(m.start(), m.end(), item_id, ok, m.group(1).strip()))
+        for m in _YEAR_PAREN.finditer(line):
+            if taken(m.start(), m.end()):
+                continue
+            year = int(m.group(1))
+            before = line[: m.start()].rstrip()
+            words = list(re.finditer(r"\S+", before))[-MAX_TITLE_WORDS:]
+            best: _Title | None = None
+            for w in words:  # longest candidate first
+                candidate = _LEADING_WORDS.sub("", before[w.start():].strip(" ,;:—–-"))
+                if not candidate or not candidate[0].isupper() and not candidate[0].isdigit():
+                    continue
+                item_id, ok = self._resolve(candidate, year, allowed)
+                if item_id is not None:
+                    best = _Title(w.start(), m.end(), item_id, ok, candidate)
+                    break
+            if best is None:
+                # A capitalised run before a year that names nothing in the catalog: invented.
+                run = re.search(r"((?:[A-Z0-9][\w'’:&!?.,-]*\s*)+)$", before)
+                if run and run.group(1).strip():
+                    text = _LEADING_WORDS.sub("", run.group(1).strip())
+                    titles.append(_Title(run.start(1), m.end(), None, False, text))
+                continue
+            titles.append(best)
+        return titles
+
+    # ------------------------------------------------------------------ one line
+    def _check_line(self, line: str, line_item: str | None, allowed: set[str], c: Constraints,
+                    result: GuardResult) -> None:
+        titles = self._titles(line, allowed)
+        for t in titles:
+            result.checked_claims += 1
+            if t.item_id is None:
+                self._fail(result, f"unknown title: {t.text!r}")
+            elif not t.allowed:
+                self._fail(result, f"title not recommended or discussed: {t.text!r}")
+        try:
+            mentions = list(self.linker.link(line))
+        except Exception:  # noqa: BLE001 - a linker failure cannot approve a text
+            self._fail(result, "could not read the text to verify it")
+            return
+        asked_people = {label_key(p) for p in c.people_any}
+        asked_genres = {label_key(g) for g in (*c.genres_all, *c.genres_any, *c.genres_none)}
+        for start, end in sentence_ranges(line, [(t.start, t.end) for t in titles]):
+            inside = [t for t in titles if start <= t.start < end]
+            referenced = ([line_item] if line_item else []) + [t.item_id for t in inside if t.allowed]
+            spans = [(t.start, t.end) for t in inside]
+            sentence = line[start:end]
+            self._check_tags(sentence, start, referenced, spans, result)
+            for m in mentions:
+                if not (start <= m.start < end) or any(m.start < e and s < m.end for s, e in spans):
+                    continue
+                self._check_mention(m, referenced, allowed, asked_people, asked_genres, result)
+            self._check_years(sentence, start, referenced, spans, c, result)
+
+    def _check_tags(self, sentence: str, offset: int, referenced: list[str],
+                    spans: list[tuple[int, int]], result: GuardResult) -> None:
         for m in _TAG.finditer(sentence):
             result.checked_claims += 1
             node = keyword_node(m.group(1))
             if any(self.kg.has_fact(i, HAS_KEYWORD, node) for i in referenced):
-                tag_spans.append((m.start(), m.end()))
+                spans.append((offset + m.start(), offset + m.end()))
             else:
                 self._fail(result, f"tag {m.group(1)!r} is not a keyword of {self._names(referenced)}")
-        spans += tag_spans
-        try:
-            mentions = [m for m in self.linker.link(sentence)
-                        if not any(m.start < e and s < m.end for s, e in tag_spans)]
-        except Exception:  # noqa: BLE001 - a linker failure cannot approve a text
-            self._fail(result, "could not read the text to verify it")
-            return
-        for m in mentions:
-            if m.kind == ITEM and not any(m.start < e and s < m.end for s, e in spans):
-                # Unformatted titles count when unmistakable (several words); one-word titles
-                # ("It", "Up") are too often ordinary words to judge without formatting.
-                if len(m.text.split()) >= 2 and m.score >= 0.95:
-                    item_id = node_value(m.node)
-                    result.checked_claims += 1
-                    if item_id in allowed:
-                        referenced.append(item_id)
-                    elif not any(node_value(a) in allowed for a in m.alternatives):
-                        self._fail(result, f"title not recommended or discussed: {m.text!r}")
-        for m in mentions:
-            if m.kind == PERSON:
+
+    def _check_mention(self, m, referenced: list[str], allowed: set[str], asked_people: set[str],
+                       asked_genres: set[str], result: GuardResult) -> None:
+        if m.kind == ITEM:
+            # Unformatted titles count when unmistakable (several words); one-word titles
+            # ("It", "Up") are too often ordinary words to judge without formatting.
+            if len(m.text.split()) >= 2 and m.score >= 0.95:
                 result.checked_claims += 1
-                name_key = label_key(self.kg.label(m.node))
-                if name_key in asked_people:
-                    continue
-                if not any(self.kg.has_fact(i, rel, m.node) for i in referenced for rel in PERSON_RELATIONS):
-                    self._fail(result, f"{self.kg.label(m.node)} is not credited on "
-                                       f"{self._names(referenced)}")
-            elif m.kind == GENRE:
-                result.checked_claims += 1
-                genre = node_value(m.node)
-                if genre in asked_genres:
-                    continue
-                if not any(self.kg.has_fact(i, HAS_GENRE, m.node) for i in referenced):
-                    self._fail(result, f"genre {genre!r} is not a genre of {self._names(referenced)}")
+                item_id = node_value(m.node)
+                if item_id in allowed:
+                    referenced.append(item_id)
+                elif not any(node_value(a) in allowed for a in m.alternatives):
+                    self._fail(result, f"title not recommended or discussed: {m.text!r}")
+        elif m.kind == PERSON:
+            result.checked_claims += 1
+            if label_key(self.kg.label(m.node)) in asked_people:
+                return
+            if not any(self.kg.has_fact(i, rel, m.node) for i in referenced for rel in PERSON_RELATIONS):
+                self._fail(result, f"{self.kg.label(m.node)} is not credited on {self._names(referenced)}")
+        elif m.kind == GENRE:
+            result.checked_claims += 1
+            genre = node_value(m.node)
+            if genre in asked_genres or label_key(genre) in asked_genres:
+                return
+            if not any(self.kg.has_fact(i, HAS_GENRE, m.node) for i in referenced):
+                self._fail(result, f"genre {genre!r} is not a genre of {self._names(referenced)}")
+
+    def _check_years(self, sentence: str, offset: int, referenced: list[str],
+                     spans: list[tuple[int, int]], c: Constraints, result: GuardResult) -> None:
         years = {self.catalog[i].year for i in referenced if i in self.catalog and self.catalog[i].year}
+        bounds = {y for y in (c.year_min, c.year_max) if y is not None}
         for m in _YEAR.finditer(sentence):
-            if any(s <= m.start() < e for s, e in spans):
+            if any(s <= offset + m.start() < e for s, e in spans):
                 continue
+            result.checked_claims += 1
             year = int(m.group(1))
-            result.checked_claims += 1
-            if year in years:
-                continue
-            if (c.year_min is not None and year == c.year_min) or (c.year_max is not None and year == c.year_max):
-                continue
-            self._fail(result, f"year {year} does not belong to {self._names(referenced)}")
+            if year not in years and year not in bounds:
+                self._fail(result, f"year {year} does not belong to {self._names(referenced)}")
         for m in _DECADE.finditer(sentence):
-            if any(s <= m.start() < e for s, e in spans):
+            if any(s <= offset + m.start() < e for s, e in spans):
                 continue
-            decade = int(m.group(1))
             result.checked_claims += 1
-            if any(y // 10 * 10 == decade for y in years):
-                continue
-            if c.year_min is not None and c.year_min // 10 * 10 == decade:
+            decade = int(m.group(1))
+            if any(y // 10 * 10 == decade for y in years) or any(b // 10 * 10 == decade for b in bounds):
                 continue
             self._fail(result, f"decade {decade}s does not fit {self._names(referenced)}")
 
     def _names(self, ids: list[str]) -> str:
         names = [self.catalog[i].display for i in ids if i in self.catalog]
-        return ", ".join(names) if names else "any item named in that sentence"
-
-
-def person_credited(kg, item_id: str, name: str) -> bool:
-    node = person_node(name)
-    return any(kg.has_fact(item_id, rel, node) for rel in PERSON_RELATIONS)
+        return ", ".join(dict.fromkeys(names)) if names else "any item named in that sentence"

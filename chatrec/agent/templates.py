@@ -15,10 +15,6 @@ def title(item: Item) -> str:
     return f"**{item.title}** ({item.year})" if item.year else f"**{item.title}**"
 
 
-def plain_title(item: Item) -> str:
-    return f"{item.title} ({item.year})" if item.year else item.title
-
-
 def pick(options: list[str], key: str) -> str:
     return options[zlib.crc32(key.encode()) % len(options)]
 
