@@ -20,7 +20,9 @@ from kg.models import DECADE, GENRE, ITEM, KEYWORD, PERSON, node_value
 
 logger = logging.getLogger(__name__)
 
-_CLAUSE_BREAK = re.compile(r"[.;!?]|\bbut\b|\bhowever\b|\bthough\b|\balthough\b", re.IGNORECASE)
+# "but" ends a clause ("I loved X but hated Y"), except in "anything/everything/all but".
+_CLAUSE_BREAK = re.compile(r"[.;!?]|(?<!anything )(?<!everything )(?<!all )\bbut\b(?! not\b)|\bhowever\b|"
+                           r"\bthough\b|\balthough\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -250,7 +252,7 @@ class RuleUnderstander:
             return node_value(node)
 
     def _genre_label(self, node: str) -> str:
-        return node_value(node)
+        return self._label(node)
 
     # ------------------------------------------------------------------ references
     def _shown_by_ordinal(self, text: str, state: SessionState) -> str | None:
