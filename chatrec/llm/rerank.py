@@ -71,8 +71,8 @@ class LLMReranker:
             for pick in result.ranking:
                 item_id = normalise_id(pick.id)
                 reason = " ".join(pick.reason.split())
-                if reason.strip("<>.").lower() in template:
-                    reason = ""   # the template's placeholder copied back, not a reason
+                if reason.strip("<>.").lower() in template or "|" in reason:
+                    reason = ""   # the template's placeholder or candidate lines copied back
                 if item_id in allowed and item_id not in {p[0] for p in picks}:
                     picks.append((item_id, reason))
                 elif item_id not in allowed:

@@ -171,3 +171,12 @@ def test_summary_cache_survives_a_torn_last_line(scripted, tmp_path):
     assert len(server.seen) == 1
     record = json.loads(path.read_text().splitlines()[0])
     assert record["kind"] == "user_summary" and record["model"] == "scripted-model"
+
+
+def test_reranker_drops_copied_placeholders_and_listing_lines_as_reasons(scripted):
+    server = scripted([Respond({"ranking": [
+        {"id": "6", "reason": "<one short sentence>"},
+        {"id": "858", "reason": "The Godfather (1972) | crime"},
+        {"id": "1", "reason": "A family film."}]})])
+    picks = LLMReranker(LLM(server.chat_model())).rerank("", [], CANDIDATES, 3)
+    assert picks == [("6", ""), ("858", ""), ("1", "A family film.")]

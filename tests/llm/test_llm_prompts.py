@@ -114,3 +114,20 @@ def test_sentence_buffer_matches_split_sentences_on_any_chunking():
             out += buffer.feed(text[i: i + size])
         out += buffer.flush()
         assert out == split_sentences(text), size
+
+
+def test_phrase_prompt_renders_the_agents_items_and_kg_facts():
+    from chatrec.catalog.models import Item
+    from kg.models import Fact
+
+    heat = Item(id="6", title="Heat", year=1995, genres=["crime"], directors=["Michael Mann"])
+    facts = [Fact(subject="item:6", relation="directed_by", object="person:michael mann",
+                  subject_label="Heat (1995)", object_label="Michael Mann"),
+             Fact(subject="item:6", relation="released_in", object="decade:1990",
+                  subject_label="Heat (1995)", object_label="1990s")]
+    prompt = phrase_prompt([(heat, facts)], [])
+    assert "1. Heat (1995) | facts: directed by Michael Mann; released in the 1990s" \
+        in prompt.messages[1].content
+    assert "Conversation" not in prompt.messages[1].content    # no empty dialogue block
+    summary = item_summary_prompt(heat).messages[1].content
+    assert "Title: Heat (1995)" in summary and "Directed by: Michael Mann" in summary
