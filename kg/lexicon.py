@@ -94,6 +94,9 @@ class Lexicon:
         for entries in self.phrases.values():
             entries.sort(key=lambda e: -e.weight)
         self.max_len = max((len(p) for p in self.phrases), default=1)
+        # every proper prefix of a phrase: the n-gram scan stops as soon as none can follow
+        self.prefixes: frozenset[Phrase] = frozenset(
+            phrase[:k] for phrase in self.phrases for k in range(1, len(phrase) + 1))
         # "spiderman" ↔ "spider man", "walle" ↔ "wall e": a phrase written without its spaces.
         self.compact: dict[str, Phrase] = {}
         for phrase in self.phrases:

@@ -21,9 +21,7 @@ How a message is linked:
 
 from __future__ import annotations
 
-import itertools
 import logging
-import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -269,18 +267,23 @@ class EntityLinker:
         n = len(norms)
         spans: list[_Span] = []
         for i in range(n):
-            for j in range(min(n, i + lex.max_len), i, -1):
+            first = norms[i]
+            if len(first) >= 5 and first in lex.compact and not lex.get((first,)):
+                # "spiderman" → "spider man" (but "Deadpool" is Deadpool, not The Dead Pool)
+                phrase = lex.compact[first]
+                spans.append(_Span(i, i + 1, phrase, lex.get(phrase), typed=(first,)))
+            for j in range(i + 1, min(n, i + lex.max_len) + 1):
                 phrase = tuple(norms[i:j])
+                if tokens[j - 1].raw[-2:].lower() in ("'s", "’s"):  # "Will Smith's movie"
+                    bare = (*phrase[:-1], phrase[-1][:-1])
+                    entries = [e for e in lex.get(bare) if e.kind == PERSON or len(bare) > 1]
+                    if entries and not lex.get(phrase):
+                        spans.append(_Span(i, j, bare, entries, typed=phrase))
+                if phrase not in lex.prefixes:
+                    break  # no phrase goes on like this
                 entries = lex.get(phrase)
-                typed = phrase
-                if not entries and j - i == 1 and len(phrase[0]) >= 5 and phrase[0] in lex.compact:
-                    phrase = lex.compact[phrase[0]]  # "spiderman" → "spider man"
-                    entries = lex.get(phrase)
-                if not entries and tokens[j - 1].raw[-2:].lower() in ("'s", "’s"):
-                    phrase = (*phrase[:-1], phrase[-1][:-1])  # "Will Smith's movie"
-                    entries = [e for e in lex.get(phrase) if e.kind == PERSON or len(phrase) > 1]
                 if entries:
-                    spans.append(_Span(i, j, phrase, entries, typed=typed))
+                    spans.append(_Span(i, j, phrase, entries, typed=phrase))
         if self.config.fuzzy:
             spans.extend(self._fuzzy_candidates(norms))
             spans.extend(self._name_candidates(tokens))
@@ -316,6 +319,8 @@ class EntityLinker:
         return spans
 
     def _fuzzy_candidates(self, norms: list[str]) -> list[_Span]:
+        """Phrases through typo-corrected tokens: every reading (the token as written or one of
+        its corrections) is extended only while it is the prefix of a known phrase."""
         lex = self.lexicon
         options: dict[int, list[tuple[str, float]]] = {}
         for k, tok in enumerate(norms):
@@ -328,21 +333,23 @@ class EntityLinker:
             return []
         spans = []
         n = len(norms)
-        for i in range(n):
-            for j in range(min(n, i + lex.max_len), i, -1):
-                touched = [k for k in range(i, j) if k in options]
-                if not touched or len(touched) > 2:
-                    continue
-                # every combination of the touched tokens' corrections (at most 3 x 3)
-                for combo in itertools.product(*(options[k] for k in touched)):
-                    fixed = dict(zip(touched, combo, strict=True))
-                    phrase = tuple(fixed[k][0] if k in fixed else norms[k] for k in range(i, j))
-                    entries = lex.get(phrase)
-                    if entries:
-                        similarity = math.prod(sim for _, sim in combo)
-                        spans.append(_Span(i, j, phrase, entries, similarity,
-                                           typed=tuple(norms[i:j])))
-                        break
+        last = max(options)
+        for i in range(max(0, min(options) - lex.max_len + 1), last + 1):
+            # (phrase so far, similarity, corrected anything?)
+            frontier: list[tuple[Phrase, float, bool]] = [((), 1.0, False)]
+            for j in range(i, min(n, i + lex.max_len)):
+                readings = [(norms[j], 1.0, False)]
+                readings += [(word, sim, True) for word, sim in options.get(j, ())]
+                frontier = [(phrase + (word,), similarity * sim, fixed or corrected)
+                            for phrase, similarity, fixed in frontier
+                            for word, sim, corrected in readings
+                            if phrase + (word,) in lex.prefixes][:9]
+                if not frontier:
+                    break
+                for phrase, similarity, fixed in frontier:
+                    if fixed and (entries := lex.get(phrase)):
+                        spans.append(_Span(i, j + 1, phrase, entries, similarity,
+                                           typed=tuple(norms[i:j + 1])))
         return spans
 
     # ---------------------------------------------------------------- judging
