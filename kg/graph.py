@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from chatrec.catalog.models import Catalog
-from kg.cache import code_hash, read_pickle, safe_name, write_pickle
+from kg.cache import code_hash, read_pickle, safe_name, settle, write_pickle
 from kg.models import (
     DECADE, DIRECTED_BY, GENRE, HAS_GENRE, HAS_KEYWORD, ITEM, KEYWORD, MADE_BY, PERSON,
     RELEASED_IN, STARS, WRITTEN_BY, Fact, decade_node, genre_node, item_node, keyword_node,
@@ -165,6 +165,7 @@ class KnowledgeGraph:
         logger.info("KG built for %s (%d items) in %.2fs", catalog.name, len(catalog),
                     time.perf_counter() - started)
         graph.save(path)
+        settle()
         return graph
 
     def save(self, path: Path) -> None:

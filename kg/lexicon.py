@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import title_key
-from kg.cache import code_hash, read_pickle, safe_name, write_pickle
+from kg.cache import code_hash, read_pickle, safe_name, settle, write_pickle
 from kg.graph import KnowledgeGraph
 from kg.models import (
     GENRE, ITEM, KEYWORD, PERSON, WRITTEN_BY, genre_node, item_node, node_value,
@@ -255,6 +255,7 @@ class Lexicon:
             write_pickle(path, lexicon)
         except OSError as exc:  # a read-only home still links, only slower to start
             logger.warning("cannot cache the lexicon at %s: %s", path, exc)
+        settle()
         return lexicon
 
 
