@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = 20.0
     llm_max_retries: int = 1
+    llm_tasks: str = Field(default="understand,rerank,phrase",
+                           description="comma-separated LLM tasks: understand, rerank, phrase")
+    llm_max_calls: int = Field(default=2, ge=0, description="LLM calls per turn")
+    llm_max_prompt_tokens: int = Field(default=2500, ge=0, description="prompt tokens per turn")
+    llm_turn_deadline: float = Field(default=15.0, gt=0, description="seconds of LLM work per turn")
 
     # retrieval
     chroma_url: str | None = Field(default=None, description="Use a Chroma server instead of disk.")

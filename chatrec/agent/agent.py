@@ -13,6 +13,7 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
+from contextlib import nullcontext
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ class Draft:
     # they make no claim to verify, and their examples ("a 90s comedy") must not trip the guard.
     trusted: list[str] = field(default_factory=list)
     source: str = "template"
+    preamble: str = ""   # notes and acknowledgements kept above an LLM's phrasing
 
 
 @dataclass(frozen=True)
@@ -135,15 +137,12 @@ class Agent:
             store = Store(settings.store_path)
         elif store is False:
             store = None
-        llm_components = None
+        agent_llm = None
         if llm is not False:
-            try:
-                from chatrec.llm import components_from
+            from chatrec.agent.llm_bridge import make_agent_llm
 
-                llm_components = components_from(llm, settings)
-            except ImportError:
-                llm_components = None
-        return cls(resources, store=store, llm=llm_components, **kwargs)
+            agent_llm = make_agent_llm(llm, settings)
+        return cls(resources, store=store, llm=agent_llm, **kwargs)
 
     # ================================================================== sessions
     @contextmanager
@@ -215,38 +214,51 @@ class Agent:
     # ================================================================== public API
     def respond(self, session_id: str, text: str, user_id: str | None = None) -> Reply:
         """Answer one user message. Never raises for bad input or a failing component."""
+        reply = None
+        for reply in self._respond(session_id, text, user_id, stream=False):
+            pass
+        return reply
+
+    def respond_stream(self, session_id: str, text: str, user_id: str | None = None) -> Iterator[Reply]:
+        """Successive versions of the reply to one message; the last one is final (what
+        ``respond`` would return). The first version already carries the recommendations and
+        the template text, so a surface can show cards at once; with an LLM, later versions
+        replace the text by the LLM's phrasing, sentence by sentence, each sentence verified
+        before it is shown (a sentence that fails stops the phrasing: the template text stays)."""
+        yield from self._respond(session_id, text, user_id, stream=True)
+
+    def _respond(self, session_id: str, text: str, user_id: str | None, stream: bool) -> Iterator[Reply]:
         session_id = str(session_id)
         started = time.perf_counter()
         trace = Trace()
         raw = "" if text is None else str(text)
+
+        def stamped(reply: Reply) -> Reply:
+            reply.trace.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
+            return reply
+
         if len(raw) > T.MAX_MESSAGE_CHARS:
             trace.notes.append(f"message of {len(raw)} characters refused")
-            return Reply(session_id=session_id, text=T.TOO_LONG.format(n=len(raw), limit=T.MAX_MESSAGE_CHARS),
-                         trace=trace)
+            yield stamped(Reply(session_id=session_id, trace=trace,
+                                text=T.TOO_LONG.format(n=len(raw), limit=T.MAX_MESSAGE_CHARS)))
+            return
         message = clean_text(raw)
         if not message:
             trace.notes.append("empty message")
-            return Reply(session_id=session_id, text=T.EMPTY_MESSAGE, trace=trace)
+            yield stamped(Reply(session_id=session_id, text=T.EMPTY_MESSAGE, trace=trace))
+            return
         with self._session_lock(session_id):
             try:
-                reply = self._turn(session_id, message, user_id, trace)
+                for reply in self._turn(session_id, message, user_id, trace, stream):
+                    yield stamped(reply)
             except Exception as exc:  # noqa: BLE001 - a turn must always answer
                 logger.exception("turn failed in session %s", session_id)
                 trace.notes.append(f"internal error: {type(exc).__name__}")
                 # The state of this turn was not saved: nothing the user said before is lost.
                 self._sessions.pop(session_id, None)
-                reply = Reply(session_id=session_id, trace=trace,
-                              text="Sorry — something went wrong on my side with that one. "
-                                   "Could you try saying it another way?")
-        reply.trace.timings_ms["total"] = round((time.perf_counter() - started) * 1000, 2)
-        return reply
-
-    def respond_stream(self, session_id: str, text: str, user_id: str | None = None) -> Iterator[Reply]:
-        """Successive versions of the reply to one message; the last one is final and equal to
-        what ``respond`` returns. The first version already carries the recommendations and the
-        template text, so a surface can show cards at once; later versions only extend the text
-        (with an LLM, sentence by sentence, each verified before it is shown)."""
-        yield self.respond(session_id, text, user_id)
+                yield stamped(Reply(session_id=session_id, trace=trace,
+                                    text="Sorry — something went wrong on my side with that one. "
+                                         "Could you try saying it another way?"))
 
     def observe(self, session_id: str, text: str, role: str = "recommender") -> None:
         """Record a turn someone else said (a human recommender in a replayed dialogue, or the
@@ -372,7 +384,47 @@ class Agent:
             logger.exception("linking failed")
             return []
 
-    def _turn(self, session_id: str, message: str, user_id: str | None, trace: Trace) -> Reply:
+    def _turn(self, session_id: str, message: str, user_id: str | None, trace: Trace,
+              stream: bool) -> Iterator[Reply]:
+        """One turn. With an LLM, its budget is made current only around code that does not
+        yield (see ``LLM.use``), so a surface may drive the stream from any thread."""
+        budget = self.llm.new_turn() if self.llm is not None else None
+
+        def llm_scope():
+            return self.llm.use(budget) if budget is not None else nullcontext()
+
+        try:
+            with llm_scope():
+                draft, state = self._turn_steps(session_id, message, user_id, trace)
+                phrase = self.llm is not None and self.llm.wants_to_phrase(draft.recommendations)
+
+            def reply_with(text: str) -> Reply:
+                return Reply(session_id=session_id, text=text, recommendations=draft.recommendations,
+                             question=draft.question, answer_item=draft.answer_item, facts=draft.facts,
+                             trace=trace)
+
+            if not phrase:
+                yield reply_with(draft.text)
+                return
+            t = time.perf_counter()
+            if stream:
+                yield reply_with(draft.text)  # cards and template text at once
+                phrased = yield from self._stream_phrasing(draft, state, trace, reply_with, llm_scope)
+            else:
+                with llm_scope():
+                    phrased = self._phrase(draft, state, trace)
+            trace.timings_ms["phrase"] = _ms(t)
+            if phrased:
+                state.turns[-1].text = phrased
+                self._save_state(state)
+            yield reply_with(phrased or draft.text)
+        finally:
+            if budget is not None:
+                trace.llm_calls = list(budget.calls)
+
+    def _turn_steps(self, session_id: str, message: str, user_id: str | None,
+                    trace: Trace) -> tuple[Draft, SessionState]:
+        """Understand, remember, decide, act and guard; saves the state. Returns the draft."""
         timings = trace.timings_ms
         t = time.perf_counter()
         state = self._load_state(session_id, user_id)
@@ -392,7 +444,7 @@ class Agent:
         if act.intent == "reset":
             state = SessionState(session_id=session_id, user_id=state.user_id)
             state.add_turn("user", message)
-            draft = Draft(T.RESET_DONE, decision="reset")
+            draft = Draft(T.RESET_DONE, decision="reset", trusted=[T.RESET_DONE])
         else:
             apply_act(state, act, additive=additive)
             if profile is not None and apply_to_profile(profile, act):
@@ -418,8 +470,63 @@ class Agent:
         t = time.perf_counter()
         self._save_state(state)
         timings["save"] = _ms(t)
-        return Reply(session_id=session_id, text=draft.text, recommendations=draft.recommendations,
-                     question=draft.question, answer_item=draft.answer_item, facts=draft.facts, trace=trace)
+        return draft, state
+
+    # ================================================================== LLM phrasing
+    def _phrase_context(self, draft: Draft, state: SessionState) -> tuple[list[str], set[str]]:
+        recommended = [r.item.id for r in draft.recommendations]
+        discussed = self._discussed(state) | self._history(self.history_user(state.user_id)).rated
+        return recommended, discussed
+
+    def _phrase(self, draft: Draft, state: SessionState, trace: Trace) -> str | None:
+        """The LLM's text for a recommendation reply, if it passes the guard; else None."""
+        text = self.llm.phrase(draft.recommendations, state)
+        if not text:
+            trace.guard["text_source"] = "template"
+            trace.notes.append("LLM phrasing unavailable: template text used")
+            return None
+        if not _reads_like_a_reply(text, draft.recommendations):
+            trace.guard.update({"llm_rejected": ["the LLM text does not present the recommendations"],
+                                "text_source": "template"})
+            trace.notes.append("LLM phrasing unusable: template text used")
+            return None
+        recommended, discussed = self._phrase_context(draft, state)
+        result = self.guard.check(text, recommended, discussed, state.constraints)
+        if not result.passed:
+            trace.guard.update({"llm_rejected": result.violations, "text_source": "template"})
+            trace.notes.append("LLM phrasing rejected by the guard: template text used")
+            return None
+        trace.guard["text_source"] = "llm"
+        return "\n".join(s for s in [draft.preamble, text] if s)
+
+    def _stream_phrasing(self, draft: Draft, state: SessionState, trace: Trace, reply_with, llm_scope):
+        """Verify each streamed sentence before showing it; stop at the first that fails."""
+        recommended, discussed = self._phrase_context(draft, state)
+        shown: list[str] = []
+        carry: list[str] = []
+        sentences = self.llm.stream_phrase(draft.recommendations, state)
+        while True:
+            with llm_scope():  # each step of the LLM stream runs inside the turn's budget
+                sentence = next(sentences, None)
+            if sentence is None:
+                break
+            result = self.guard.check(sentence, recommended, discussed, state.constraints, carry=carry)
+            if re.search(r"[{}\[\]<>]", sentence):
+                result.passed = False
+                result.violations.append("not prose (JSON or markup)")
+            if not result.passed:
+                trace.guard.update({"llm_rejected": result.violations, "text_source": "template"})
+                trace.notes.append("LLM phrasing rejected mid-stream by the guard: template text used")
+                return None
+            carry = result.last_referenced or carry
+            shown.append(sentence)
+            yield reply_with("\n".join(s for s in [draft.preamble, " ".join(shown)] if s))
+        if not shown or not _reads_like_a_reply(" ".join(shown), draft.recommendations):
+            trace.guard["text_source"] = "template"
+            trace.notes.append("LLM phrasing unavailable or unusable: template text used")
+            return None
+        trace.guard["text_source"] = "llm"
+        return "\n".join(s for s in [draft.preamble, " ".join(shown)] if s)
 
     # ================================================================== decide
     def _knows_something(self, state: SessionState, profile: UserProfile | None) -> bool:
@@ -594,10 +701,11 @@ class Agent:
             lines.append(T.no_match(state.constraints) if not _empty_constraints(state.constraints)
                          else "I couldn't find anything new to suggest — tell me more about what you like?")
             return Draft("\n".join(lines), decision="recommend:none")
+        preamble = "\n".join(lines)
         lines.append(T.intro(state.session_id + str(len(state.turns)), state.constraints, len(recs), self.k))
         for i, rec in enumerate(recs, 1):
             lines.append(f"{i}. {T.title(rec.item)} — {rec.explanation}")
-        return Draft("\n".join(lines), recommendations=recs, decision="recommend")
+        return Draft("\n".join(lines), recommendations=recs, decision="recommend", preamble=preamble)
 
     def _diversify(self, candidates, k: int):
         """Light diversity: a second film by the same director or from the same franchise has to
@@ -740,6 +848,15 @@ class Agent:
                      recommendations=draft.recommendations, question=draft.question, decision=draft.decision)
         trace.guard["fallback"] = True
         return safe
+
+
+def _reads_like_a_reply(text: str, recommendations: list[Recommendation]) -> bool:
+    """An LLM text worth showing presents the recommendations (names at least one of them) and
+    is prose, not a fragment of JSON or markup."""
+    if re.search(r"[{}\[\]<>]", text):
+        return False
+    lowered = text.lower()
+    return any(r.item.title.lower() in lowered for r in recommendations)
 
 
 def _without(text: str, trusted: list[str]) -> str:

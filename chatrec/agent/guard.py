@@ -40,9 +40,17 @@ MAX_TITLE_WORDS = 14
 
 @dataclass
 class GuardResult:
+    """Attributes:
+        passed: no violation found.
+        violations: what was wrong, one message each.
+        checked_claims: titles, people, genres, tags and years looked at.
+        last_referenced: the items the last sentence talked about (what "it" means next).
+    """
+
     passed: bool
     violations: list[str] = field(default_factory=list)
     checked_claims: int = 0
+    last_referenced: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -82,9 +90,11 @@ class Guard:
         self.linker = linker
 
     def check(self, text: str, recommended: list[str], discussed: set[str],
-              constraints: Constraints | None = None) -> GuardResult:
+              constraints: Constraints | None = None, carry: list[str] | None = None) -> GuardResult:
+        """Check ``text``. ``carry``: the items the text before it talked about, for a sentence
+        checked on its own ("It stars ..." after "**Heat** (1995) is ...")."""
         allowed = set(recommended) | set(discussed)
-        result = GuardResult(passed=True)
+        result = GuardResult(passed=True, last_referenced=list(carry or []))
         c = constraints or Constraints()
         line_item: str | None = None
         for line in text.splitlines():
@@ -176,6 +186,9 @@ class Guard:
         for start, end in sentence_ranges(line, [(t.start, t.end) for t in titles]):
             inside = [t for t in titles if start <= t.start < end]
             referenced = ([line_item] if line_item else []) + [t.item_id for t in inside if t.allowed]
+            if not referenced and not inside:
+                # A sentence naming no item talks about the one before it ("It stars ...").
+                referenced = list(result.last_referenced)
             spans = [(t.start, t.end) for t in inside]
             sentence = line[start:end]
             self._check_tags(sentence, start, referenced, spans, result)
@@ -184,6 +197,8 @@ class Guard:
                     continue
                 self._check_mention(m, referenced, allowed, asked_people, asked_genres, result)
             self._check_years(sentence, start, referenced, spans, c, result)
+            if referenced:
+                result.last_referenced = list(dict.fromkeys(referenced))
 
     def _check_tags(self, sentence: str, offset: int, referenced: list[str],
                     spans: list[tuple[int, int]], result: GuardResult) -> None:

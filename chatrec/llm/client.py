@@ -77,6 +77,11 @@ _TURN: contextvars.ContextVar[TurnBudget | None] = contextvars.ContextVar("chatr
                                                                            default=None)
 
 
+def current_turn() -> TurnBudget | None:
+    """The budget of the turn in progress (inside ``LLM.turn()``), or None."""
+    return _TURN.get()
+
+
 class UnusableOutput(Exception):
     """The server answered, but nothing valid could be read from the answer."""
 
@@ -335,8 +340,20 @@ class LLM:
             max_prompt_tokens: server-reported prompt tokens allowed this turn; prompt
                 builders size themselves with ``prompt_budget()``.
         """
-        budget = TurnBudget(deadline=time.monotonic() + (deadline_s or self.timeout),
-                            max_calls=max_calls, max_prompt_tokens=max_prompt_tokens)
+        with self.use(self.new_turn(deadline_s, max_calls, max_prompt_tokens)) as budget:
+            yield budget
+
+    def new_turn(self, deadline_s: float | None = None, max_calls: int | None = None,
+                 max_prompt_tokens: int | None = None) -> TurnBudget:
+        """A fresh turn budget (see ``turn``), to be made current with ``use``."""
+        return TurnBudget(deadline=time.monotonic() + (deadline_s or self.timeout),
+                          max_calls=max_calls, max_prompt_tokens=max_prompt_tokens)
+
+    @contextmanager
+    def use(self, budget: TurnBudget) -> Iterator[TurnBudget]:
+        """Make ``budget`` the current turn's for the calls inside. Scope it to code that does
+        not yield: a streamed reply re-enters it for each step, so the context variable is set
+        and reset in the same context even when a server runs each step in another thread."""
         token = _TURN.set(budget)
         try:
             yield budget
