@@ -67,7 +67,10 @@ class RuleUnderstander:
     def read(self, text: str, state: SessionState) -> DialogueAct:
         act = DialogueAct(source="rules")
         lowered = text.lower()
-        mentions = self._link(text)
+        # Items under discussion need less evidence to be recognised ("I've seen Up" after Up
+        # was shown) and win ambiguities.
+        context = [*state.mentioned_items[-30:], *(s.item_id for s in state.last_shown)]
+        mentions = self._link(text, context)
         # Words that are parts of linked entities must not also trigger patterns (the film "Up").
         entity_spans = [_Span(m.start, m.end) for m in mentions]
 
@@ -86,9 +89,9 @@ class RuleUnderstander:
         return act
 
     # ------------------------------------------------------------------ linking
-    def _link(self, text: str) -> list:
+    def _link(self, text: str, context: list[str] = ()) -> list:
         try:
-            return list(self.linker.link(text))
+            return list(self.linker.link(text, context=context))
         except Exception:  # noqa: BLE001 - a linker bug must not break the turn
             logger.exception("entity linking failed")
             return []
