@@ -1,0 +1,245 @@
+"""``chatrec bench``: benchmarks that print numbers (performance targets are checked here, not by
+timed unit tests). Each room adds its own sub-command to ``bench_app``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chatrec.config import get_settings
+
+logger = logging.getLogger(__name__)
+console = Console()
+
+bench_app = typer.Typer(help="Benchmarks: print timings and check performance targets.",
+                        no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")
+
+
+# ---------------------------------------------------------------------------- bench index
+@bench_app.command("index")
+def index(
+    catalog: str | None = typer.Option(
+        None, "--catalog",
+        help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    limit: int | None = typer.Option(
+        None, "--limit", min=10, help="Only the N most popular items (quicker runs)."),
+    queries: int = typer.Option(250, "--queries", min=200, help="Queries per measured set."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the generated queries and filters."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures here."),
+) -> None:
+    """Catalog + KG load, model load, raw embedding speed, a cold index build (ratio to the raw
+    embedding time), and query latency with and without filters.
+
+    The build goes into a temporary CHATREC_HOME (cold embedding cache) that is deleted after;
+    the index of your own home is never touched. Targets (2 cores): build ≤ 1.2× raw embedding,
+    query p95 < 20 ms, catalog + KG load < 3 s.
+    """
+    from chatrec.catalog.loader import load_catalog
+    from chatrec.index.documents import document_text
+    from chatrec.index.embedder import MiniLMEmbedder
+    from chatrec.index.store import ItemIndex
+
+    settings = get_settings()
+    spec = catalog or settings.catalog
+    figures: dict[str, Any] = {"catalog": spec}
+
+    # 1. catalog and KG: a first load (may parse and cache) and a load from the disk cache.
+    first, cat = _timed(lambda: load_catalog(spec, settings))
+    cached, cat = _timed(lambda: load_catalog(spec, settings))
+    figures.update(catalog_first_s=first, catalog_load_s=cached, items=len(cat))
+    kg_first, kg_cached = _kg_load_times(cat, settings)
+    figures.update(kg_first_s=kg_first, kg_load_s=kg_cached)
+    if limit:
+        cat = cat.subset([item.id for item in cat.popular(limit)], name=f"{cat.name}-top{limit}")
+    bench_catalog = cat.subset(cat.ids, name=f"{cat.name}-bench")
+    figures["indexed_items"] = len(bench_catalog)
+
+    # 2. model load (a fresh embedder, as a new process would make it).
+    embedder = MiniLMEmbedder(settings)
+    figures["model_load_s"], _ = _timed(embedder.load)
+    figures["backend"] = embedder.backend
+
+    # 3. raw embedding of exactly the documents the build embeds.
+    texts = [document_text(item) for item in bench_catalog]
+    console.print(f"embedding {len(texts):,} documents ({embedder.backend}, "
+                  f"{settings.embed_threads} thread(s))…")
+    raw_wall, raw_cpu, _ = _timed_cpu(lambda: embedder.embed(texts))
+    figures.update(raw_embed_s=raw_wall, raw_embed_cpu_s=raw_cpu,
+                   docs_per_s=len(texts) / raw_wall,
+                   mean_doc_words=float(np.mean([len(t.split()) for t in texts])))
+
+    # 4. a cold build in a throw-away home, then the same build with a warm embedding cache.
+    scratch = Path(tempfile.mkdtemp(prefix="bench-", dir=_scratch_parent(settings)))
+    try:
+        bench_settings = settings.model_copy(update={"home": scratch})
+        console.print("building the index (cold embedding cache)…")
+        build_wall, build_cpu, built = _timed_cpu(lambda: ItemIndex.build(
+            bench_catalog, bench_settings, embedder=embedder, rebuild=True, progress=True))
+        figures.update(build_s=build_wall, build_cpu_s=build_cpu,
+                       build_ratio=build_wall / raw_wall, build_cpu_ratio=build_cpu / raw_cpu)
+        built.close()
+        figures["rebuild_warm_s"], built = _timed(lambda: ItemIndex.build(
+            bench_catalog, bench_settings, embedder=embedder, rebuild=True, progress=False))
+        built.close()
+        figures["index_open_s"], built = _timed(
+            lambda: ItemIndex.open(bench_catalog, bench_settings, embedder=embedder))
+
+        # 5. queries: distinct texts per set, so each end-to-end query embeds its text.
+        console.print(f"querying ({queries} per set)…")
+        figures.update(_query_latencies(built, bench_catalog, queries, seed))
+        built.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    _print_index_figures(figures)
+    if json_out is not None:
+        json_out.write_text(json.dumps(figures, indent=2, sort_keys=True), encoding="utf-8")
+        console.print(f"figures written to {json_out}")
+
+
+def _scratch_parent(settings: Any) -> Path:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings.home
+
+
+def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    result = work()
+    return time.perf_counter() - started, result
+
+
+def _timed_cpu(work: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall and CPU seconds: on a shared machine CPU time is the steadier of the two."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def _kg_load_times(catalog: Any, settings: Any) -> tuple[float | None, float | None]:
+    try:
+        from kg.graph import KnowledgeGraph
+    except ImportError:
+        console.print("[yellow]kg.graph is not available: KG load not measured[/]")
+        return None, None
+    first, _ = _timed(lambda: KnowledgeGraph.load_or_build(catalog, settings))
+    cached, _ = _timed(lambda: KnowledgeGraph.load_or_build(catalog, settings))
+    return first, cached
+
+
+def _query_texts(catalog: Any, count: int, rng: random.Random) -> list[str]:
+    """Requests shaped like what users type, made from the catalog's own vocabulary."""
+    items = list(catalog)
+    texts: list[str] = []
+    seen: set[str] = set()
+    templates = (
+        "a {g} movie about {k}", "something {k} with {k2}", "{k} and {k2}",
+        "movies like {t}", "I want a {g} film, maybe {k}", "{g} {k} from the {d}s",
+    )
+    attempts = 0
+    while len(texts) < count and attempts < count * 50:
+        attempts += 1
+        item = rng.choice(items)
+        words = [*item.keywords, *item.tags] or item.genres or [item.title]
+        text = rng.choice(templates).format(
+            g=rng.choice(item.genres) if item.genres else "good", k=rng.choice(words),
+            k2=rng.choice(words), t=item.title, d=item.decade or 1990)
+        if text not in seen:
+            seen.add(text)
+            texts.append(text)
+    return texts
+
+
+def _random_filter(catalog: Any, rng: random.Random) -> Any:
+    from chatrec.catalog.filters import ItemFilter
+
+    genres = sorted({g for item in catalog for g in item.genres})
+    kind = rng.randrange(4)
+    if kind == 0:
+        decade = rng.choice(range(1950, 2020, 10))
+        return ItemFilter(year_min=decade, year_max=decade + 9)
+    if kind == 1:
+        return ItemFilter(genres_any=rng.sample(genres, 2), genres_none=[rng.choice(genres)])
+    if kind == 2:
+        return ItemFilter(genres_all=[rng.choice(genres)], year_min=rng.choice(range(1970, 2015)))
+    return ItemFilter(year_min=1980, year_max=2010, genres_any=[rng.choice(genres)],
+                      genres_none=[rng.choice(genres)],
+                      exclude_ids=set(rng.sample(catalog.ids, 20)))
+
+
+def _query_latencies(index: Any, catalog: Any, count: int, seed: int) -> dict[str, float]:
+    rng = random.Random(seed)
+    texts = _query_texts(catalog, 2 * count, rng)
+    plain, filtered = texts[:count], texts[count:]
+    filters = [_random_filter(catalog, rng) for _ in filtered]
+    index.query("warm up", k=50)  # first query loads Chroma's segments
+    out: dict[str, float] = {}
+
+    def measure(name: str, calls: list[Callable[[], Any]]) -> None:
+        times = []
+        for call in calls:
+            started = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - started)
+        out[f"{name}_p50_ms"] = float(np.percentile(times, 50) * 1000)
+        out[f"{name}_p95_ms"] = float(np.percentile(times, 95) * 1000)
+
+    measure("query", [lambda t=t: index.query(t, k=50) for t in plain])
+    measure("query_filtered", [lambda t=t, f=f: index.query(t, k=50, flt=f)
+                               for t, f in zip(filtered, filters, strict=True)])
+    # Search alone (texts already embedded: the embedder remembers them).
+    measure("search", [lambda t=t: index.query(t, k=50) for t in plain])
+    measure("search_filtered", [lambda t=t, f=f: index.query(t, k=50, flt=f)
+                                for t, f in zip(filtered, filters, strict=True)])
+    out["queries_per_set"] = count
+    return out
+
+
+def _print_index_figures(f: dict[str, Any]) -> None:
+    def s(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.2f} s"
+
+    def ok(good: bool) -> str:
+        return "[green]✓[/]" if good else "[red]✗[/]"
+
+    table = Table(title=f"chatrec bench index — {f['catalog']} ({f['indexed_items']:,} items "
+                        f"indexed of {f['items']:,})", title_justify="left")
+    for column in ("measure", "value", "target"):
+        table.add_column(column)
+    load = f["catalog_load_s"] + (f["kg_load_s"] or 0.0)
+    table.add_row("catalog load (disk cache) / first", f"{s(f['catalog_load_s'])} / "
+                  f"{s(f['catalog_first_s'])}", "")
+    table.add_row("KG load (disk cache) / first", f"{s(f['kg_load_s'])} / {s(f['kg_first_s'])}", "")
+    measured = f["kg_load_s"] is not None
+    table.add_row("catalog + KG load", s(load), f"< 3 s {ok(load < 3 and measured)}")
+    table.add_row(f"model load ({f['backend']})", s(f["model_load_s"]), "")
+    table.add_row("raw embedding", f"{s(f['raw_embed_s'])} — {f['docs_per_s']:.1f} docs/s "
+                  f"(~{f['mean_doc_words']:.0f} words/doc)", "")
+    table.add_row("index build, cold cache", s(f["build_s"]), "")
+    table.add_row("build / raw embedding (wall)", f"{f['build_ratio']:.3f}×",
+                  f"≤ 1.2× {ok(f['build_ratio'] <= 1.2)}")
+    table.add_row("build / raw embedding (CPU)", f"{f['build_cpu_ratio']:.3f}×", "")
+    table.add_row("rebuild, warm embedding cache", s(f["rebuild_warm_s"]), "")
+    table.add_row("index open", s(f["index_open_s"]), "")
+    for name, label in (("query", "query (embed + search)"),
+                        ("query_filtered", "query with filters (embed + search)"),
+                        ("search", "search only"), ("search_filtered", "search only, filters")):
+        p95 = f[f"{name}_p95_ms"]
+        target = f"p95 < 20 ms {ok(p95 < 20)}" if name.startswith("query") else ""
+        table.add_row(f"{label} p50 / p95", f"{f[f'{name}_p50_ms']:.1f} / {p95:.1f} ms", target)
+    console.print(table)

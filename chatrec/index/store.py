@@ -1,0 +1,703 @@
+"""``ItemIndex``: the catalog's items in a Chroma collection, queried with hard filters.
+
+Layout (one folder per catalog, ``Settings.index_dir/<catalog>``)::
+
+    chroma/          Chroma's persistent files (absent when a Chroma server holds the collection)
+    vectors.npy      the item vectors, row i ↔ ids.json[i], for in-process item-to-item similarity
+    ids.json
+    manifest.json    written last: model, dimension, count, catalog fingerprint
+
+A build happens in a sibling folder and is swapped in by renaming, so a crash mid-build never
+leaves a half index in place (the old one stays, or none). With ``CHATREC_CHROMA_URL`` set, the
+collection lives on the server (built under a temporary name, then renamed) and the folder keeps
+only the side files; everything else is the same code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from chatrec.catalog.atomic import atomic_write
+from chatrec.catalog.filters import ItemFilter
+from chatrec.catalog.models import Catalog, Item
+from chatrec.config import Settings, get_settings
+from chatrec.errors import IndexCorruptError, IndexMissingError, VectorIndexError
+from chatrec.index.cache import EmbeddingCache
+from chatrec.index.documents import document_metadata, document_text
+from chatrec.index.embedder import Embedder, default_embedder, embed_query
+
+logger = logging.getLogger(__name__)
+
+#: Bump when the folder layout or the document recipe changes incompatibly.
+FORMAT = 1
+COLLECTION = "items"
+_REBUILD_HINT = "run `chatrec build --rebuild` to recreate it"
+_WRITE_BATCH = 2000
+
+
+@dataclass
+class UpsertReport:
+    """What an ``upsert`` did.
+
+    Attributes:
+        added: items new to the index.
+        reembedded: existing items whose document text changed (embedded again).
+        metadata_only: items whose text was unchanged but whose filter metadata changed.
+        unchanged: items left alone.
+        embedded: texts that went through the model (cache misses among added + reembedded).
+        removed: items deleted (``sync`` only).
+    """
+
+    added: int = 0
+    reembedded: int = 0
+    metadata_only: int = 0
+    unchanged: int = 0
+    embedded: int = 0
+    removed: int = 0
+
+
+class ItemIndex:
+    """The vector index of one catalog. Make one with ``build`` or ``open``.
+
+    Attributes:
+        catalog_name: whose items these are.
+        embedder: embeds query texts (and documents on upsert).
+        location: the folder of this index (side files; Chroma's files too unless on a server).
+        manifest: what was recorded when the index was built.
+    """
+
+    def __init__(self, items: dict[str, Item], catalog_name: str, settings: Settings,
+                 embedder: Embedder, client: Any, collection: Any, location: Path,
+                 manifest: dict[str, Any], count: int):
+        self._items = items
+        self.catalog_name = catalog_name
+        self.settings = settings
+        self.embedder = embedder
+        self._client = client
+        self._collection = collection
+        self.location = location
+        self.manifest = manifest
+        self._count = count
+        self._vectors: tuple[list[str], np.ndarray] | None = None
+        self._row_of: dict[str, int] = {}
+        self._write_lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"ItemIndex({self.catalog_name!r}, {self._count} items, {self.location})"
+
+    # ------------------------------------------------------------------ build / open
+    @classmethod
+    def build(cls, catalog: Catalog, settings: Settings | None = None,
+              embedder: Embedder | None = None, rebuild: bool = False, progress: bool = True,
+              cache: EmbeddingCache | None = None) -> ItemIndex:
+        """Make the index of ``catalog`` current and return it.
+
+        Without ``rebuild``, an existing index is brought up to date in place (only items whose
+        document changed are embedded again; items gone from the catalog are removed); a missing
+        or damaged one is built afresh. With ``rebuild``, it is always built afresh, aside, and
+        swapped in.
+
+        Args:
+            catalog: the items to index.
+            settings: where the index and caches live; default ``get_settings()``.
+            embedder: default: the shared all-MiniLM-L6-v2 embedder.
+            rebuild: build from scratch even if a current index exists.
+            progress: show progress bars.
+            cache: the embedding cache (default: ``settings.cache_dir/embeddings``).
+        """
+        settings = settings or get_settings()
+        embedder = embedder or default_embedder(settings)
+        if not rebuild:
+            try:
+                index = cls.open(catalog, settings, embedder)
+            except IndexMissingError:
+                logger.info("no index for %s yet: building it", catalog.name)
+            except IndexCorruptError as exc:
+                logger.warning("rebuilding the index of %s: %s", catalog.name, exc)
+            else:
+                index.sync(catalog, progress=progress, cache=cache)
+                return index
+        _Builder(catalog, settings, embedder, cache, progress).run()
+        return cls.open(catalog, settings, embedder)
+
+    @classmethod
+    def open(cls, catalog: Catalog, settings: Settings | None = None,
+             embedder: Embedder | None = None) -> ItemIndex:
+        """Open the index of ``catalog`` built earlier.
+
+        Raises:
+            IndexMissingError: no index was built for this catalog (run ``chatrec build``).
+            IndexCorruptError: the index is damaged, incomplete or made with another model
+                (run ``chatrec build --rebuild``).
+        """
+        settings = settings or get_settings()
+        embedder = embedder or default_embedder(settings)
+        place = _Place(settings, catalog.name)
+        place.recover()
+        manifest = place.read_manifest()
+        if manifest.get("format") != FORMAT:
+            raise IndexCorruptError(f"the index at {place.folder} has an old or unknown format; "
+                                    f"{_REBUILD_HINT}")
+        if manifest.get("model") != embedder.name or manifest.get("dim") != embedder.dim:
+            raise IndexCorruptError(
+                f"the index at {place.folder} was built with {manifest.get('model')!r} "
+                f"({manifest.get('dim')}-d), not {embedder.name!r}; {_REBUILD_HINT}")
+        client, collection, count = place.open_collection(embedder, manifest)
+        if manifest.get("fingerprint") != catalog.fingerprint():
+            logger.info("the index of %s is older than the catalog: run `chatrec build` to "
+                        "bring it up to date", catalog.name)
+        items = {item.id: item for item in catalog}
+        return cls(items, catalog.name, settings, embedder, client, collection, place.folder,
+                   manifest, count)
+
+    # ------------------------------------------------------------------ queries
+    def count(self) -> int:
+        """How many items the index holds."""
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def query(self, text: str, k: int = 50, flt: ItemFilter | None = None
+              ) -> list[tuple[str, float]]:
+        """The ``k`` items most similar to ``text`` that satisfy ``flt``.
+
+        Returns:
+            (item id, cosine similarity) pairs, most similar first. Every item satisfies
+            ``flt.matches`` (checked again after Chroma's metadata filter) and is in the catalog.
+        """
+        return self.query_vector(embed_query(self.embedder, text), k=k, flt=flt)
+
+    def query_vector(self, vector: np.ndarray, k: int = 50, flt: ItemFilter | None = None
+                     ) -> list[tuple[str, float]]:
+        """Like ``query`` for a vector already embedded (e.g. an item's own vector)."""
+        if k <= 0 or self._count == 0:
+            return []
+        from chatrec.index.chroma import where_clause
+
+        flt = flt if flt is not None and not flt.is_empty() else None
+        # Excluded ids are dropped here rather than by a `$nin` (faster): ask for that many more.
+        wanted = min(k + (len(flt.exclude_ids) if flt else 0), self._count)
+        try:
+            found = self._collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=wanted,
+                where=where_clause(flt), include=["distances"])
+        except Exception as exc:
+            raise IndexCorruptError(f"querying the index at {self.location} failed ({exc}); "
+                                    f"{_REBUILD_HINT}") from exc
+        hits: list[tuple[str, float]] = []
+        for item_id, distance in zip(found["ids"][0], found["distances"][0], strict=True):
+            item = self._items.get(item_id)
+            if item is None or (flt is not None and not flt.matches(item)):
+                continue
+            hits.append((item_id, 1.0 - float(distance)))
+            if len(hits) == k:
+                break
+        return hits
+
+    def vectors(self) -> tuple[list[str], np.ndarray]:
+        """All item ids and their unit vectors (row i ↔ id i), read-only, for similarity in
+        process. Loaded once from ``vectors.npy``; rebuilt from Chroma if that file is gone."""
+        if self._vectors is None:
+            with self._write_lock:
+                if self._vectors is None:
+                    return self._load_vectors()
+        return self._vectors
+
+    def vector(self, item_id: str) -> np.ndarray | None:
+        """One item's vector, or ``None`` when it is not indexed."""
+        _, matrix = self.vectors()
+        row = self._row_of.get(item_id)
+        return None if row is None else matrix[row]
+
+    def _set_vectors(self, ids: list[str], matrix: np.ndarray) -> tuple[list[str], np.ndarray]:
+        matrix.setflags(write=False)
+        self._row_of = {item_id: row for row, item_id in enumerate(ids)}
+        self._vectors = (ids, matrix)
+        return self._vectors
+
+    def _load_vectors(self) -> tuple[list[str], np.ndarray]:
+        try:
+            ids = json.loads((self.location / "ids.json").read_text(encoding="utf-8"))
+            matrix = np.load(self.location / "vectors.npy", allow_pickle=False)
+            if matrix.shape != (len(ids), self.embedder.dim):
+                raise ValueError(f"shape {matrix.shape} for {len(ids)} ids")
+        except (OSError, ValueError) as exc:
+            logger.warning("item vectors at %s unusable (%s): reading them from Chroma",
+                           self.location, exc)
+            ids, matrix = self._vectors_from_chroma()
+            _write_vectors(self.location, ids, matrix)
+        return self._set_vectors(list(ids), matrix)
+
+    def _vectors_from_chroma(self) -> tuple[list[str], np.ndarray]:
+        ids: list[str] = []
+        rows: list[np.ndarray] = []
+        for offset in range(0, self._count, _WRITE_BATCH):
+            got = self._collection.get(include=["embeddings"], limit=_WRITE_BATCH, offset=offset)
+            ids.extend(got["ids"])
+            matrix = np.asarray(got["embeddings"], dtype=np.float32)
+            rows.append(matrix.reshape(-1, self.embedder.dim))
+        matrix = np.concatenate(rows) if rows else np.zeros((0, self.embedder.dim), np.float32)
+        return ids, matrix
+
+    # ------------------------------------------------------------------ updates
+    def upsert(self, items: Iterable[Item], progress: bool = False,
+               cache: EmbeddingCache | None = None) -> UpsertReport:
+        """Add or update ``items``. Only items whose document text changed are embedded again
+        (detected by the ``doc_hash`` in their metadata); a metadata-only change (popularity, a
+        filter field) rewrites the metadata alone."""
+        items = list(items)
+        report = UpsertReport()
+        if not items:
+            return report
+        with self._write_lock:
+            stored = self._stored_metadata([item.id for item in items])
+            texts = {item.id: document_text(item) for item in items}
+            metas = {item.id: document_metadata(item, texts[item.id]) for item in items}
+            fresh, changed, meta_only = [], [], []
+            for item in items:
+                old = stored.get(item.id)
+                if old is None:
+                    fresh.append(item.id)
+                elif old.get("doc_hash") != metas[item.id]["doc_hash"]:
+                    changed.append(item.id)
+                elif {key: old.get(key) for key in metas[item.id]} != metas[item.id]:
+                    meta_only.append(item.id)
+            report.added, report.reembedded, report.metadata_only = (
+                len(fresh), len(changed), len(meta_only))
+            report.unchanged = len(items) - len(fresh) - len(changed) - len(meta_only)
+            to_embed = fresh + changed
+            cache = cache if cache is not None else default_cache(self.settings, self.embedder)
+            vectors, report.embedded = embed_documents(
+                [texts[i] for i in to_embed], self.embedder, cache, progress=progress)
+            try:
+                for start in range(0, len(to_embed), _WRITE_BATCH):
+                    chunk = to_embed[start:start + _WRITE_BATCH]
+                    self._collection.upsert(ids=chunk, embeddings=vectors[start:start + len(chunk)],
+                                            metadatas=[metas[i] for i in chunk])
+                for start in range(0, len(meta_only), _WRITE_BATCH):
+                    chunk = meta_only[start:start + _WRITE_BATCH]
+                    self._collection.update(ids=chunk, metadatas=[metas[i] for i in chunk])
+            except Exception as exc:
+                raise VectorIndexError(f"updating the index at {self.location} failed ({exc}); "
+                                       f"{_REBUILD_HINT}") from exc
+            for item in items:
+                self._items[item.id] = item
+            if to_embed:
+                self._replace_vectors(dict(zip(to_embed, vectors, strict=True)), remove=())
+            if to_embed or meta_only:
+                self._after_write()
+        logger.info("upsert into %s: %s", self.catalog_name, report)
+        return report
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Delete items from the index; returns how many were there."""
+        ids = list(dict.fromkeys(ids))
+        with self._write_lock:
+            present = list(self._stored_metadata(ids))
+            if not present:
+                return 0
+            for start in range(0, len(present), _WRITE_BATCH):
+                self._collection.delete(ids=present[start:start + _WRITE_BATCH])
+            for item_id in present:
+                self._items.pop(item_id, None)
+            self._replace_vectors({}, remove=present)
+            self._after_write()
+        return len(present)
+
+    def sync(self, catalog: Catalog, progress: bool = False,
+             cache: EmbeddingCache | None = None) -> UpsertReport:
+        """Bring the index in line with ``catalog``: upsert its items, remove the others."""
+        if (self.manifest.get("fingerprint") == catalog.fingerprint()
+                and self.manifest.get("count") == len(catalog) == self._count):
+            return UpsertReport(unchanged=len(catalog))
+        report = self.upsert(catalog, progress=progress, cache=cache)
+        gone = [item_id for item_id in self._all_ids() if item_id not in catalog]
+        report.removed = self.remove(gone) if gone else 0
+        self._items = {item.id: item for item in catalog}
+        self.manifest["fingerprint"] = catalog.fingerprint()
+        self._after_write()
+        return report
+
+    def _all_ids(self) -> list[str]:
+        return list(self.vectors()[0])
+
+    def _stored_metadata(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        stored: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), _WRITE_BATCH):
+            got = self._collection.get(ids=list(ids[start:start + _WRITE_BATCH]),
+                                       include=["metadatas"])
+            stored.update(zip(got["ids"], got["metadatas"], strict=True))
+        return stored
+
+    def _replace_vectors(self, new: dict[str, np.ndarray], remove: Iterable[str]) -> None:
+        ids, matrix = self.vectors()
+        drop = set(remove)
+        keep = [row for row, item_id in enumerate(ids) if item_id not in drop]
+        keep_ids = [ids[row] for row in keep]
+        matrix = matrix[keep]  # a copy: the old matrix may still be in a caller's hands
+        row_of = {item_id: row for row, item_id in enumerate(keep_ids)}
+        appended = []
+        for item_id, vector in new.items():
+            row = row_of.get(item_id)
+            if row is None:
+                appended.append(item_id)
+            else:
+                matrix[row] = vector
+        if appended:
+            matrix = np.concatenate([matrix, np.stack([new[i] for i in appended])])
+            keep_ids.extend(appended)
+        _write_vectors(self.location, keep_ids, matrix)
+        self._set_vectors(keep_ids, matrix)
+
+    def _after_write(self) -> None:
+        self._count = int(self._collection.count())
+        self.manifest.update(count=self._count, updated_at=time.time())
+        _write_json(self.location / "manifest.json", self.manifest)
+
+    def close(self) -> None:
+        """Release Chroma's handles on the index files (the index can be reopened later)."""
+        if self.settings.chroma_url is None:
+            from chatrec.index.chroma import release_persistent
+
+            release_persistent(self.location / "chroma", self._client)
+        self._client = self._collection = None
+
+
+# ---------------------------------------------------------------------- embedding
+def default_cache(settings: Settings, embedder: Embedder) -> EmbeddingCache:
+    return EmbeddingCache(settings.cache_dir / "embeddings", embedder.name, embedder.dim)
+
+
+def embed_documents(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None,
+                    progress: bool = False) -> tuple[np.ndarray, int]:
+    """Vectors of ``texts`` (row i ↔ text i), from the cache where it has them.
+
+    Returns:
+        (matrix, number of texts that went through the model).
+    """
+    from chatrec.index.embedder import text_hash
+
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    if not texts:
+        return out, 0
+    keys = [text_hash(text) for text in texts]
+    known = cache.get_many(keys) if cache is not None else {}
+    missing: dict[str, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        if key not in known:
+            missing.setdefault(key, text)
+    if missing:
+        order = list(missing)
+        with _progress_bar(len(order), "embedding", progress) as advance:
+            # Batches of a few hundred: each is cached as soon as it is done, so an interrupted
+            # build resumes where it stopped.
+            step = max(256, getattr(embedder, "batch_size", 64) * 4)
+            for start in range(0, len(order), step):
+                chunk = order[start:start + step]
+                matrix = _embed(embedder, [missing[key] for key in chunk], advance)
+                batch = dict(zip(chunk, matrix, strict=True))
+                known.update(batch)
+                if cache is not None:
+                    cache.put_many(batch)
+    for row, key in enumerate(keys):
+        out[row] = known[key]
+    return out, len(missing)
+
+
+def _embed(embedder: Embedder, texts: list[str], advance: Any) -> np.ndarray:
+    if "progress" in inspect.signature(embedder.embed).parameters:
+        return embedder.embed(texts, progress=advance)  # type: ignore[call-arg]
+    matrix = embedder.embed(texts)  # an Embedder without progress reporting
+    advance(len(texts))
+    return matrix
+
+
+@contextlib.contextmanager
+def _progress_bar(total: int, label: str, enabled: bool) -> Iterator[Any]:
+    from tqdm.auto import tqdm
+
+    with tqdm(total=total, desc=label, unit="doc", disable=not enabled, leave=False) as bar:
+        yield bar.update
+
+
+# ---------------------------------------------------------------------- files
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=1, sort_keys=True)
+
+
+def _write_vectors(folder: Path, ids: Sequence[str], matrix: np.ndarray) -> None:
+    with atomic_write(folder / "vectors.npy") as handle:
+        np.save(handle, np.ascontiguousarray(matrix, dtype=np.float32), allow_pickle=False)
+    with atomic_write(folder / "ids.json", "w", encoding="utf-8") as handle:
+        json.dump(list(ids), handle)
+
+
+def _safe(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60]
+    return cleaned or "catalog"
+
+
+class _Place:
+    """Where one catalog's index lives, and how a new one replaces it."""
+
+    def __init__(self, settings: Settings, catalog_name: str):
+        self.settings = settings
+        self.name = _safe(catalog_name)
+        self.server = settings.chroma_url
+        # A server index keeps its side files apart from an on-disk index of the same catalog.
+        self.folder = settings.index_dir / (f"{self.name}@server" if self.server else self.name)
+        self.collection_name = f"chatrec-{self.name}" if self.server else COLLECTION
+
+    # ---- reading ----
+    def recover(self) -> None:
+        """Finish a swap that a crash interrupted between its two renames."""
+        if self.folder.exists():
+            return
+        olds = sorted(self.folder.parent.glob(f".{self.folder.name}.old-*"))
+        if olds:
+            logger.warning("restoring %s from an interrupted rebuild", self.folder)
+            os.replace(olds[-1], self.folder)
+
+    def read_manifest(self) -> dict[str, Any]:
+        path = self.folder / "manifest.json"
+        if not self.folder.exists():
+            raise IndexMissingError(f"no vector index for catalog {self.name!r} at {self.folder}; "
+                                    "run `chatrec build`")
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("not an object")
+        except FileNotFoundError as exc:
+            raise IndexCorruptError(f"the index at {self.folder} is incomplete (no manifest); "
+                                    f"{_REBUILD_HINT}") from exc
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"the index manifest {path} is unreadable ({exc}); "
+                                    f"{_REBUILD_HINT}") from exc
+        return manifest
+
+    def client(self, folder: Path) -> Any:
+        from chatrec.index.chroma import http_client, persistent_client
+
+        return http_client(self.server) if self.server else persistent_client(folder / "chroma")
+
+    def open_collection(self, embedder: Embedder, manifest: dict[str, Any]
+                        ) -> tuple[Any, Any, int]:
+        chroma_dir = self.folder / "chroma"
+        if not self.server and not (chroma_dir / "chroma.sqlite3").is_file():
+            raise IndexCorruptError(f"the index at {self.folder} has no Chroma database; "
+                                    f"{_REBUILD_HINT}")
+        if not self.server:
+            # Chroma's native reader can crash the process on damaged HNSW files: look first.
+            from chatrec.index.integrity import hnsw_problems
+
+            try:
+                problems = hnsw_problems(chroma_dir, embedder.dim)
+            except (OSError, ValueError) as exc:
+                problems = [str(exc)]
+            if problems:
+                raise IndexCorruptError(f"the index at {self.folder} is damaged ({problems[0]}); "
+                                        f"{_REBUILD_HINT}")
+        client = None
+        try:
+            client = self.client(self.folder)
+            collection = client.get_collection(self.collection_name,
+                                               embedding_function=embedder.as_chroma()
+                                               if hasattr(embedder, "as_chroma")
+                                               else _adapter(embedder))
+            count = int(collection.count())
+            if count != manifest.get("count"):
+                raise ValueError(f"{count} items stored, {manifest.get('count')} recorded")
+            if count:  # loads the HNSW segment: damage there shows now, not mid-conversation
+                collection.query(query_embeddings=[np.zeros(embedder.dim, np.float32) + 0.05],
+                                 n_results=1, include=[])
+        except VectorIndexError:
+            raise
+        except Exception as exc:
+            if not self.server:
+                from chatrec.index.chroma import release_persistent
+
+                release_persistent(chroma_dir, client)
+            where = f"collection {self.collection_name!r} on {self.server}" if self.server \
+                else str(self.folder)
+            if self.server and "does not exist" in str(exc).lower():
+                raise IndexMissingError(f"no {where}; run `chatrec build`") from exc
+            raise IndexCorruptError(f"the index at {where} is unreadable ({exc}); "
+                                    f"{_REBUILD_HINT}") from exc
+        return client, collection, count
+
+    # ---- building ----
+    def staging(self) -> Path:
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self.sweep()
+        tag = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        path = self.folder.parent / f".{self.folder.name}.build-{tag}"
+        path.mkdir()
+        return path
+
+    def sweep(self) -> None:
+        """Delete what interrupted builds left behind (only those whose process is gone)."""
+        for leftover in self.folder.parent.glob(f".{self.folder.name}.build-*"):
+            pid = leftover.name.rsplit(".build-", 1)[1].split("-", 1)[0]
+            if pid.isdigit() and _alive(int(pid)):
+                continue
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    def staging_collection(self) -> str:
+        return f"{self.collection_name}-build-{uuid.uuid4().hex[:8]}" if self.server else COLLECTION
+
+    def commit(self, staging: Path, client: Any, staged_collection: str) -> None:
+        """Swap the staged index in. On disk: two renames; on a server: drop the old collection,
+        rename the new one (a reader in between sees "missing" briefly, never a half index)."""
+        from chatrec.index.chroma import release_persistent
+
+        with _lock(self.folder.parent / f".{self.folder.name}.lock"):
+            if self.server:
+                with contextlib.suppress(Exception):
+                    client.delete_collection(self.collection_name)
+                client.get_collection(staged_collection).modify(name=self.collection_name)
+            else:
+                release_persistent(staging / "chroma", client)
+                release_persistent(self.folder / "chroma")  # this process's view of the old one
+            old = None
+            if self.folder.exists():
+                old = self.folder.parent / f".{self.folder.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(self.folder, old)
+            os.replace(staging, self.folder)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def abandon(self, staging: Path, client: Any, staged_collection: str) -> None:
+        from chatrec.index.chroma import release_persistent
+
+        if self.server and client is not None:
+            with contextlib.suppress(Exception):
+                client.delete_collection(staged_collection)
+        elif client is not None:
+            release_persistent(staging / "chroma", client)
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class _Builder:
+    """One fresh build: embed (through the cache), write a staged collection, swap it in."""
+
+    def __init__(self, catalog: Catalog, settings: Settings, embedder: Embedder,
+                 cache: EmbeddingCache | None, progress: bool):
+        self.catalog = catalog
+        self.settings = settings
+        self.embedder = embedder
+        self.cache = cache if cache is not None else default_cache(settings, embedder)
+        self.progress = progress
+        self.place = _Place(settings, catalog.name)
+        self.timings: dict[str, float] = {}
+
+    def run(self) -> dict[str, float]:
+        started = time.perf_counter()
+        items = list(self.catalog)
+        texts = [document_text(item) for item in items]
+        metas = [document_metadata(item, text) for item, text in zip(items, texts, strict=True)]
+        self.timings["documents"] = time.perf_counter() - started
+        mark = time.perf_counter()
+        vectors, embedded = embed_documents(texts, self.embedder, self.cache, self.progress)
+        self.timings["embedding"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        ids = [item.id for item in items]
+        staging = self.place.staging()
+        staged = self.place.staging_collection()
+        client = None
+        try:
+            client = self.place.client(staging)
+            collection = self._create(client, staged)
+            with _progress_bar(len(ids), "indexing", self.progress) as advance:
+                step = min(_WRITE_BATCH, _max_batch(client))
+                for start in range(0, len(ids), step):
+                    end = start + step
+                    collection.add(ids=ids[start:end], embeddings=vectors[start:end],
+                                   metadatas=metas[start:end])
+                    advance(len(ids[start:end]))
+            count = int(collection.count())
+            if count != len(ids):
+                raise VectorIndexError(f"staged index holds {count} of {len(ids)} items")
+            _write_vectors(staging, ids, vectors)
+            manifest = {
+                "format": FORMAT, "catalog": self.catalog.name,
+                "fingerprint": self.catalog.fingerprint(), "model": self.embedder.name,
+                "dim": self.embedder.dim, "count": count, "built_at": time.time(),
+                "server": self.settings.chroma_url or "",
+            }
+            _write_json(staging / "manifest.json", manifest)
+            self.place.commit(staging, client, staged)
+        except BaseException:
+            self.place.abandon(staging, client, staged)
+            raise
+        self.timings["indexing"] = time.perf_counter() - mark
+        logger.info("built index of %s: %d items, %d embedded, timings %s", self.catalog.name,
+                    len(ids), embedded, {k: round(v, 2) for k, v in self.timings.items()})
+        return self.timings
+
+    def _create(self, client: Any, name: str) -> Any:
+        adapter = self.embedder.as_chroma() if hasattr(self.embedder, "as_chroma") \
+            else _adapter(self.embedder)
+        return client.create_collection(name, embedding_function=adapter,
+                                        configuration={"hnsw": {"space": "cosine"}},
+                                        metadata={"catalog": self.catalog.name})
+
+
+def _adapter(embedder: Embedder) -> Any:
+    from chatrec.index.chroma import ChromaEmbedding
+
+    return ChromaEmbedding(embedder)
+
+
+def _max_batch(client: Any) -> int:
+    try:
+        return max(1, int(client.get_max_batch_size()))
+    except Exception:  # older servers: Chroma's documented default
+        return 1000
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes swapping the same index (no-op where fcntl is absent)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+__all__ = ["ItemIndex", "UpsertReport", "embed_documents", "default_cache"]
