@@ -1,0 +1,77 @@
+"""The same index code against a Chroma server (``CHATREC_CHROMA_URL``), on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from chatrec.catalog.filters import ItemFilter
+from chatrec.config import get_settings
+from chatrec.errors import IndexMissingError
+from chatrec.index import ItemIndex
+from chatrec.index.testing import embedding_cache
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("data_dir")]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture()
+def chroma_server(tmp_path):
+    """`chroma run` on a free loopback port; stopped (by its own pid) at the end."""
+    chroma = shutil.which("chroma")
+    if chroma is None:
+        pytest.skip("the chroma CLI is not installed")
+    port = _free_port()
+    server = subprocess.Popen([chroma, "run", "--path", str(tmp_path / "db"), "--host",
+                               "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={"ANONYMIZED_TELEMETRY": "False", "PATH": "/usr/bin:/bin"})
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("chroma server did not start within 30 s")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def test_index_on_a_chroma_server(chroma_server, tmp_path, monkeypatch, tiny_movies, embedder,
+                                  index_cache_root):
+    monkeypatch.setenv("CHATREC_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CHATREC_CHROMA_URL", chroma_server)
+    get_settings.cache_clear()
+    settings = get_settings()
+    cache = embedding_cache(settings, embedder, index_cache_root)
+    with pytest.raises(IndexMissingError):
+        ItemIndex.open(tiny_movies, settings, embedder=embedder)
+    index = ItemIndex.build(tiny_movies, settings, embedder=embedder, progress=False, cache=cache)
+    assert index.count() == len(tiny_movies)
+    flt = ItemFilter(year_min=1990)
+    hits = index.query("a love story", k=5, flt=flt)
+    assert hits and all(tiny_movies[i].year >= 1990 for i, _ in hits)
+    # An atomic rebuild swaps the collection: one collection remains, under its own name.
+    rebuilt = ItemIndex.build(tiny_movies, settings, embedder=embedder, rebuild=True,
+                              progress=False, cache=cache)
+    names = [c.name for c in rebuilt._client.list_collections()]
+    assert names == ["chatrec-tiny"]
+    reopened = ItemIndex.open(tiny_movies, settings, embedder=embedder)
+    assert reopened.query("a love story", k=5, flt=flt) == hits
