@@ -157,9 +157,9 @@ class ItemIndex:
                 f"the index at {place.folder} was built with {manifest.get('model')!r} "
                 f"({manifest.get('dim')}-d), not {embedder.name!r}; {_REBUILD_HINT}")
         client, collection, count = place.open_collection(embedder, manifest)
-        if manifest.get("fingerprint") != catalog.fingerprint():
-            logger.info("the index of %s is older than the catalog: run `chatrec build` to "
-                        "bring it up to date", catalog.name)
+        if count != len(catalog):  # cheap hint; the full check (a fingerprint) is in ``sync``
+            logger.info("the index of %s holds %d items, the catalog %d: run `chatrec build` to "
+                        "bring it up to date", catalog.name, count, len(catalog))
         items = {item.id: item for item in catalog}
         return cls(items, catalog.name, settings, embedder, client, collection, place.folder,
                    manifest, count)
