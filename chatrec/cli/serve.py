@@ -1,0 +1,110 @@
+"""``chatrec serve``: the web page (Gradio) over the agent.
+
+The server answers within seconds: the agent loads in a background thread while Gradio imports
+and starts, and the page shows "loading" until it is ready. On a fresh install the same thread
+first builds whatever is missing (data, catalog, knowledge graph, collaborative model, index),
+with progress bars in the terminal and the status on the page.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import typer
+
+logger = logging.getLogger(__name__)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def _parse_auth(auth: str | None) -> tuple[str, str] | None:
+    if not auth:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise typer.BadParameter("use --auth user:password", param_hint="--auth")
+    return user, password
+
+
+def _warm_up(agent) -> None:
+    """Touch what the first message would otherwise pay for: the embedding model."""
+    index = getattr(agent.resources, "index", None)
+    if index is not None:
+        index.query("a warm-up query", k=1)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0: all)."),
+    port: int = typer.Option(7860, "--port", help="Port to listen on."),
+    auth: str = typer.Option(None, "--auth", envvar="CHATREC_AUTH",
+                             help="Require a login, as user:password (or set CHATREC_AUTH)."),
+    catalog: str = typer.Option(None, "--catalog", "-c",
+                                help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    rate_limit: float = typer.Option(30.0, "--rate-limit",
+                                     help="Messages per minute per session after a burst (0: no limit)."),
+    burst: int = typer.Option(10, "--burst", help="Messages a session may send back to back."),
+    concurrency: int = typer.Option(8, "--concurrency", help="Agent calls running at once; the rest queue."),
+) -> None:
+    """Serve the chat page (and its API) in the browser: http://HOST:PORT."""
+    started = time.perf_counter()
+    credentials = _parse_auth(auth)
+    from chatrec.config import get_settings
+    from ui.loader import AgentLoader
+
+    settings = get_settings()
+    spec = catalog or settings.catalog
+    first_start = not (settings.index_dir.exists() and any(settings.index_dir.iterdir()))
+    if first_start:
+        typer.echo(f"First start in {settings.home}: building the catalog, knowledge graph and index "
+                   "(a few minutes; progress below). The page is up meanwhile and says so.")
+
+    def factory():
+        from chatrec.agent import Agent
+
+        return Agent.from_config(spec, settings, progress=True)
+
+    # Gradio first, the agent right after: both are mostly Python work competing for one GIL,
+    # and a page that says "loading" beats no page. (Measured: loading them side by side delays
+    # the page by the whole agent load and makes the agent no sooner.)
+    loader = AgentLoader(factory, warm_up=_warm_up)
+
+    from ui.app import build_app, launch
+    from ui.ratelimit import RateLimiter
+    from ui.service import ChatService
+
+    limiter = RateLimiter(rate=rate_limit / 60.0, burst=burst) if rate_limit > 0 else None
+    service = ChatService(loader, limiter)
+    demo = build_app(service, concurrency=concurrency)
+    launch(demo, server_name=host, server_port=port, auth=credentials, prevent_thread_lock=True,
+           quiet=True, show_error=False,
+           auth_message="chatrec: sign in to continue" if credentials else None)
+    loader.start()
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    typer.echo(f"chatrec is up at http://{shown_host}:{port} ({time.perf_counter() - started:.1f}s); "
+               "Ctrl-C to stop.")
+    try:
+        loader.get(timeout=None)
+        typer.echo(f"agent ready {time.perf_counter() - started:.1f}s after start (loaded in "
+                   f"{loader.status().elapsed_s:.1f}s: {_stages(loader)}); "
+                   f"API: http://{shown_host}:{port}/?view=api")
+        import kg.render  # noqa: F401  (matplotlib, for the first "Why this?", off the critical path)
+    except Exception as exc:  # noqa: BLE001 - the page shows it too; keep serving the message
+        typer.echo(f"error: {exc}", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        typer.echo("stopping")
+    finally:
+        demo.close()
+
+
+def _stages(loader) -> str:
+    try:
+        timings = loader.get(timeout=0).resources.timings_s
+    except Exception:  # noqa: BLE001
+        return ""
+    return ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())

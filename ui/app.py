@@ -1,0 +1,306 @@
+"""The chatrec web page: Gradio components wired to ``ChatService``. Layout and wiring only.
+
+    >>> from ui.app import build_app, launch
+    >>> demo = build_app(service)          # service = ChatService(AgentLoader(...).start())
+    >>> launch(demo, server_port=7860)
+
+A browser tab keeps its session id in ``sessionStorage`` (per tab, survives a reload); the
+conversation itself lives in the agent's SQLite store, so a reload, or a server restart, continues
+it. Public API endpoints: see ``ui.api`` and docs/api.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from ui.api import register_api
+from ui.service import FEEDBACK_KINDS, ChatService, Notice, RateLimited, rate_limit_text
+from ui.views import (assistant_markdown, cards_html, chat_messages, esc, header_html, history_html,
+                      profile_html, trace_html, user_markdown)
+
+logger = logging.getLogger(__name__)
+
+CSS_PATH = Path(__file__).with_name("style.css")
+EXAMPLES = [
+    "Something like Inception, but from the 90s",
+    "A feel-good comedy for tonight, no horror",
+    "Movies with Tom Hanks",
+    "Something for a rainy Sunday with my kids",
+    "Who directed The Matrix?",
+]
+PLACEHOLDER = ("### What do you feel like watching?\n"
+               "Name a film you loved, a mood, a decade or an actor. Every suggestion comes with "
+               "the facts behind it.")
+
+# Clicks inside the cards and the profile: one listener each (event delegation), since their
+# HTML is replaced on every update. The payload says which button on which item.
+CLICK_JS = """
+element.addEventListener('click', (e) => {
+  const b = e.target.closest('button[data-action]');
+  if (!b || b.disabled) return;
+  e.preventDefault();
+  trigger('click', {action: b.dataset.action, item: b.dataset.item || '', value: b.dataset.value || ''});
+});
+"""
+READ_TAB_JS = """
+(bridge) => JSON.stringify({sid: sessionStorage.getItem('chatrec.sid') || '',
+                            user: sessionStorage.getItem('chatrec.user') || ''})
+"""
+WRITE_TAB_JS = """
+(bridge) => {
+  try {
+    const o = JSON.parse(bridge || '{}');
+    if (o.sid) { sessionStorage.setItem('chatrec.sid', o.sid); sessionStorage.setItem('chatrec.user', o.user || ''); }
+  } catch (e) { }
+  return [];
+}
+"""
+
+
+def theme() -> gr.themes.Base:
+    # System fonts: the default theme fetches web fonts, which an offline install cannot.
+    return gr.themes.Soft(primary_hue="indigo", secondary_hue="amber", neutral_hue="slate",
+                          radius_size="lg", font=["Inter", "ui-sans-serif", "system-ui", "sans-serif"],
+                          font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
+
+
+def launch(demo: gr.Blocks, **kwargs):
+    """``demo.launch`` with chatrec's theme and CSS (Gradio 6 takes them at launch)."""
+    kwargs.setdefault("theme", theme())
+    kwargs.setdefault("css", CSS_PATH.read_text(encoding="utf-8"))
+    kwargs.setdefault("footer_links", ["api"])
+    return demo.launch(**kwargs)
+
+
+def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatrec") -> gr.Blocks:
+    """The page over ``service``.
+
+    Args:
+        service: the use cases (agent loading in the background is fine: the page says so).
+        concurrency: how many agent calls may run at once (the rest queue).
+        title: the browser tab's title.
+    """
+    export_dir = Path(tempfile.mkdtemp(prefix="chatrec-export-"))
+
+    with gr.Blocks(title=title, fill_width=True, analytics_enabled=False) as demo:
+        sid = gr.State("")
+        user = gr.State("")           # the "Who am I" choice: "" (new user) or "ml:42"
+        why_item = gr.State("")       # the card whose "Why this?" picture is open
+        bridge = gr.Textbox(visible=False, elem_id="tab-bridge")  # JSON {sid, user} ⇄ sessionStorage
+
+        header = gr.HTML(_header(service), elem_id="header")
+        timer = gr.Timer(1.0, active=not service.ready)
+
+        with gr.Row(equal_height=False, elem_id="main"):
+            with gr.Column(scale=6, min_width=420, elem_id="chat-col"):
+                chatbot = gr.Chatbot(elem_id="chat", height=540, show_label=False, layout="bubble",
+                                     placeholder=PLACEHOLDER, examples=[{"text": e} for e in EXAMPLES],
+                                     sanitize_html=True, allow_tags=False, buttons=["copy"],
+                                     feedback_options=None, autoscroll=True)
+                with gr.Row(elem_id="composer", equal_height=True):
+                    msg = gr.Textbox(show_label=False, container=False, scale=8, lines=1, max_lines=5,
+                                     autofocus=True, elem_id="msg", max_length=4000,
+                                     placeholder="e.g. “I loved Heat — something like it, but newer”")
+                    send = gr.Button("Send", variant="primary", scale=1, min_width=90, elem_id="send")
+                with gr.Accordion("Your profile", open=True, elem_id="profile-acc"):
+                    profile = gr.HTML(js_on_load=CLICK_JS, elem_id="profile")
+                    with gr.Row(elem_id="profile-actions"):
+                        reset_btn = gr.Button("Start over", size="sm", variant="secondary", elem_id="reset")
+                        data_btn = gr.Button("My data", size="sm", variant="secondary", elem_id="my-data")
+                        forget_btn = gr.Button("Forget me", size="sm", variant="stop", elem_id="forget",
+                                               visible=False)
+                    data_json = gr.JSON(visible=False, elem_id="data-json", label="What chatrec stores")
+                    data_file = gr.File(visible=False, elem_id="data-file", label="Download")
+                with gr.Accordion("Trace of the last turn", open=False, elem_id="trace-acc"):
+                    trace = gr.HTML(trace_html(None, ""), elem_id="trace")
+            with gr.Column(scale=5, min_width=360, elem_id="side"):
+                with gr.Accordion("Who am I", open=True, elem_id="who-acc"):
+                    who = gr.Dropdown(choices=service.user_choices(), value="", show_label=False,
+                                      filterable=True, interactive=True, elem_id="who",
+                                      info="Chat as a new user, or as a MovieLens user with a rating history.")
+                    history = gr.HTML(elem_id="history")
+                gr.HTML('<div class="side-title">Recommendations</div>', elem_id="cards-title")
+                cards = gr.HTML(cards_html([]), js_on_load=CLICK_JS, elem_id="cards")
+
+        page_outputs = [chatbot, cards, profile, history, who, trace, why_item]
+
+        def page(sid_value: str, user_choice: str, username: str | None, why: str = "",
+                 last_trace=None) -> dict:
+            user_id = service.effective_user(user_choice, username)
+            label, entries, total = service.user_history(user_choice or None)
+            who_text, sections = service.profile(sid_value, user_id)
+            return {
+                chatbot: chat_messages(service.turns(sid_value)),
+                cards: cards_html(service.cards(sid_value, why)),
+                profile: profile_html(who_text, sections),
+                history: history_html(label, entries, total),
+                who: gr.Dropdown(choices=service.user_choices(), value=user_choice or ""),
+                trace: trace_html(last_trace, service.llm_label()[0]),
+                why_item: why,
+                forget_btn: gr.Button(visible=user_id is not None),
+            }
+
+        # ---------------------------------------------------------------- load / restore
+        def on_load(stored: str, request: gr.Request):
+            try:
+                data = json.loads(stored or "{}")
+            except (TypeError, ValueError):
+                data = {}
+            sid_value = service.restore(data.get("sid"))
+            choice = service.stored_user(sid_value) if service.ready else None
+            if choice is None or not choice.startswith("ml:"):
+                choice = data.get("user") if str(data.get("user", "")).startswith("ml:") else ""
+            out = page(sid_value, choice, _username(request))
+            out.update({sid: sid_value, user: choice, bridge: _bridge(sid_value, choice),
+                        header: _header(service)})
+            return out
+
+        load_outputs = [sid, user, bridge, header, forget_btn, *page_outputs]
+        demo.load(on_load, [bridge], load_outputs, js=READ_TAB_JS, api_visibility="private",
+                  show_progress="hidden")
+        bridge.change(None, [bridge], None, js=WRITE_TAB_JS, api_visibility="private")
+
+        def on_tick(sid_value: str, choice: str, request: gr.Request):
+            if not service.ready:
+                return {header: _header(service)}
+            out = page(sid_value, choice, _username(request)) if sid_value else {}
+            out.update({header: _header(service), timer: gr.Timer(active=False)})
+            return out
+
+        timer.tick(on_tick, [sid, user], [header, timer, forget_btn, *page_outputs],
+                   api_visibility="private", show_progress="hidden")
+
+        # ---------------------------------------------------------------- chat
+        def on_send(text: str, sid_value: str, choice: str, messages: list, request: gr.Request):
+            text = text or ""
+            if not text.strip() or not sid_value:
+                yield {msg: text}
+                return
+            user_id = service.effective_user(choice, _username(request))
+            messages = list(messages or []) + [{"role": "user", "content": user_markdown(text)}]
+            yield {msg: "", chatbot: messages}
+            last = None
+            for version in service.chat(sid_value, text, user_id):
+                if isinstance(version, Notice):
+                    yield {chatbot: messages + [{"role": "assistant", "content": esc(version.text)}]}
+                    return
+                last = version
+                # The agent holds the session while it streams: render from the reply itself.
+                partial = {chatbot: messages + [{"role": "assistant",
+                                                 "content": assistant_markdown(version.text)}]}
+                if version.recommendations:
+                    partial[cards] = cards_html(service.reply_cards(version))
+                yield partial
+            if last is not None:
+                yield _only(page(sid_value, choice, _username(request), last_trace=last.trace),
+                            chat_outputs)
+
+        chat_outputs = [msg, forget_btn, *[o for o in page_outputs if o is not who]]
+        for trigger in (msg.submit, send.click):
+            trigger(on_send, [msg, sid, user, chatbot], chat_outputs, api_visibility="private",
+                    show_progress="minimal", show_progress_on=[chatbot])
+
+        def on_example(sid_value: str, choice: str, messages: list, evt: gr.SelectData,
+                       request: gr.Request):
+            text = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value)
+            yield from on_send(text, sid_value, choice, messages, request)
+
+        chatbot.example_select(on_example, [sid, user, chatbot], chat_outputs, api_visibility="private",
+                               show_progress="minimal", show_progress_on=[chatbot])
+
+        # ---------------------------------------------------------------- cards and profile
+        def on_click(sid_value: str, choice: str, why: str, evt: gr.EventData, request: gr.Request):
+            action = getattr(evt, "_data", {}) or {}
+            kind, item, value = action.get("action"), action.get("item", ""), action.get("value", "")
+            try:
+                if kind == "why":
+                    why = "" if why == item else item
+                elif kind in FEEDBACK_KINDS and item:
+                    service.feedback(sid_value, item, kind)
+                elif kind == "remove" and value:
+                    service.remove(sid_value, value)
+            except RateLimited as exc:
+                gr.Warning(rate_limit_text(exc.retry_after))
+            except Exception as exc:  # noqa: BLE001 - one failed click must not break the page
+                logger.exception("action %s on %s failed", kind, item or value)
+                gr.Warning(f"That did not work: {exc}")
+            return _only(page(sid_value, choice, _username(request), why), click_outputs)
+
+        click_outputs = [forget_btn, *[o for o in page_outputs if o not in (who, trace)]]
+        for source in (cards, profile):
+            source.click(on_click, [sid, user, why_item], click_outputs, api_visibility="private",
+                         show_progress="hidden")
+
+        # ---------------------------------------------------------------- identity and data
+        def on_who(choice: str, sid_value: str, current: str, request: gr.Request):
+            choice = choice or ""
+            username = _username(request)
+            new_sid = service.switch_user(sid_value, service.effective_user(current, username),
+                                          service.effective_user(choice, username))
+            out = _only(page(new_sid, choice, username), who_outputs)
+            out.update({sid: new_sid, user: choice, bridge: _bridge(new_sid, choice),
+                        data_json: gr.JSON(visible=False), data_file: gr.File(visible=False)})
+            return out
+
+        who_outputs = [sid, user, bridge, forget_btn, data_json, data_file,
+                       *[o for o in page_outputs if o is not who]]
+        who.input(on_who, [who, sid, user], who_outputs, api_visibility="private")
+
+        def on_reset(sid_value: str, choice: str, request: gr.Request):
+            service.reset(sid_value)
+            return _only(page(sid_value, choice, _username(request)), reset_outputs)
+
+        reset_outputs = [forget_btn, *[o for o in page_outputs if o is not who]]
+        reset_btn.click(on_reset, [sid, user], reset_outputs, api_visibility="private")
+        chatbot.clear(on_reset, [sid, user], reset_outputs, api_visibility="private")
+
+        def on_data(sid_value: str, choice: str, request: gr.Request):
+            data = service.export(sid_value, service.effective_user(choice, _username(request)))
+            path = export_dir / f"chatrec-{sid_value[-8:]}.json"
+            path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+            return gr.JSON(value=data, visible=True), gr.File(value=str(path), visible=True)
+
+        data_btn.click(on_data, [sid, user], [data_json, data_file], api_visibility="private")
+
+        def on_forget(sid_value: str, choice: str, request: gr.Request):
+            user_id = service.effective_user(choice, _username(request))
+            deleted = service.forget(sid_value, user_id)
+            gr.Info(f"Deleted what chatrec stored about {user_id or 'this session'} "
+                    f"({sum(len(v) for v in deleted.values() if isinstance(v, list))} records).")
+            out = _only(page(sid_value, choice, _username(request)), forget_outputs)
+            out.update({data_json: gr.JSON(visible=False), data_file: gr.File(visible=False)})
+            return out
+
+        forget_outputs = [forget_btn, data_json, data_file, *[o for o in page_outputs if o is not who]]
+        forget_btn.click(on_forget, [sid, user], forget_outputs, api_visibility="private")
+
+        register_api(service)
+
+    demo.queue(default_concurrency_limit=concurrency, max_size=512)
+    return demo
+
+
+def _header(service: ChatService) -> str:
+    status = service.loader.status()
+    label, on = service.llm_label()
+    message = status.message if status.state != "loading" else f"{status.message} {status.elapsed_s:.0f}s"
+    return header_html(service.catalog_label(), label, on, status.state, message)
+
+
+def _only(values: dict, outputs: list) -> dict:
+    """The part of a page update that an event declared as its outputs."""
+    wanted = {id(o) for o in outputs}
+    return {k: v for k, v in values.items() if id(k) in wanted}
+
+
+def _bridge(sid_value: str, choice: str) -> str:
+    return json.dumps({"sid": sid_value, "user": choice or ""})
+
+
+def _username(request: gr.Request | None) -> str | None:
+    return getattr(request, "username", None) if request is not None else None

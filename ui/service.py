@@ -1,0 +1,380 @@
+"""What the page and the API do, over ``Agent``: no Gradio here, no recommendation logic either.
+
+``ChatService`` turns a browser tab's actions (a message, 👍/👎/✓, remove a preference, reset,
+pick a user) into agent calls, and the agent's session state into view models for ``views``.
+It owns the two things that are about the web surface only: the per-session rate limit and the
+"Who am I" identity of a tab.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from chatrec.agent.models import Reply
+from ui.loader import AgentLoader, AgentNotReady
+from ui.ratelimit import RateLimiter
+from ui.sessions import clean_user_id, new_session_id, session_or_new
+from ui.views import CardView, Chip, ProfileSection
+from ui.why import WhyPictures, paths_from_evidence
+
+logger = logging.getLogger(__name__)
+
+FEEDBACK_KINDS = ("liked", "disliked", "seen")
+ACTION_COST = 0.2          # a click costs a fifth of a message against the rate limit
+HISTORY_ENTRIES = 8
+
+
+class RateLimited(Exception):
+    """Too many actions from one session; ``retry_after`` seconds until the next is allowed."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(f"rate limited for {retry_after:.1f}s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class Notice:
+    """A message from the web surface itself (not the agent): rate limit, still loading."""
+
+    text: str
+
+
+def rate_limit_text(retry_after: float) -> str:
+    return (f"You're sending messages faster than I can keep up — give me {max(1, round(retry_after))} "
+            "second(s) and try again.")
+
+
+class ChatService:
+    """The web surface's use cases over one agent.
+
+    Args:
+        loader: hands out the agent (loading in the background at start-up).
+        limiter: per-session rate limit (None: unlimited).
+        wait_s: how long an action waits for a still-loading agent before saying so.
+    """
+
+    def __init__(self, loader: AgentLoader, limiter: RateLimiter | None = None, wait_s: float = 20.0):
+        self.loader = loader
+        self.limiter = limiter
+        self.wait_s = wait_s
+        self._pictures: WhyPictures | None = None
+        self._choices: list[tuple[str, str]] | None = None
+
+    # ------------------------------------------------------------------ the agent
+    @property
+    def ready(self) -> bool:
+        return self.loader.ready
+
+    def agent(self):
+        """The agent; raises ``AgentNotReady`` (with a message for the user) while loading."""
+        return self.loader.get(self.wait_s)
+
+    def _check_rate(self, sid: str, cost: float) -> None:
+        if self.limiter is not None:
+            wait = self.limiter.retry_after(sid, cost)
+            if wait > 0:
+                raise RateLimited(wait)
+
+    def llm_label(self) -> tuple[str, bool]:
+        """("LLM: openai:gpt-4o-mini", True) or ("No LLM · rule-based", False)."""
+        if self.ready:
+            agent = self.agent()
+            model = agent.resources.settings.llm
+            if agent.llm is not None:
+                return f"LLM: {model or 'custom chat model'}", True
+            if model:
+                return f"LLM {model} unavailable · rule-based", False
+            return "No LLM · rule-based", False
+        from chatrec.config import get_settings
+
+        model = get_settings().llm
+        return (f"LLM: {model}", True) if model else ("No LLM · rule-based", False)
+
+    def catalog_label(self) -> str:
+        if not self.ready:
+            return "catalog loading…"
+        catalog = self.agent().catalog
+        return f"{catalog.name} · {len(catalog):,} items"
+
+    # ------------------------------------------------------------------ identity
+    def user_choices(self) -> list[tuple[str, str]]:
+        """Dropdown choices: ("New user", "") and one per MovieLens user of the catalog."""
+        choices = [("New user", "")]
+        if not self.ready:
+            return choices
+        if self._choices is None:
+            interactions = self.agent().catalog.interactions
+            users: list[tuple[str, str]] = []
+            if interactions is not None:
+                ids = sorted(interactions.user_ids, key=lambda u: (not u.isdigit(), int(u) if u.isdigit() else 0, u))
+                for uid in ids:
+                    n = len(interactions.history(uid))
+                    users.append((f"MovieLens user {uid} · {n} ratings", f"ml:{uid}"))
+            self._choices = users
+        return choices + self._choices
+
+    def effective_user(self, choice: str | None, username: str | None = None) -> str | None:
+        """The agent's user id for a tab: the picked MovieLens user, else the signed-in web user
+        (``--auth``), else None (anonymous)."""
+        user = clean_user_id(choice)
+        if user is None and username:
+            user = clean_user_id(f"web:{username}")
+        return user
+
+    def who_label(self, user_id: str | None) -> str:
+        if user_id is None:
+            return "New user — nothing known about you yet"
+        kind, _, rest = user_id.partition(":")
+        if kind == "ml":
+            return f"MovieLens user {rest}"
+        if kind == "web":
+            return f"Signed in as {rest}"
+        return user_id
+
+    def user_history(self, user_id: str | None, n: int = HISTORY_ENTRIES):
+        """(label, [(item, rating)], total ratings) of a MovieLens user's favourites."""
+        if user_id is None or not self.ready:
+            return self.who_label(user_id), [], 0
+        agent = self.agent()
+        raw = agent.history_user(user_id)
+        if raw is None:
+            return self.who_label(user_id), [], 0
+        history = agent.catalog.interactions.history(raw)
+        top = history.sort_values(["rating", "timestamp"], ascending=[False, False]).head(n)
+        entries = [(agent.catalog[i], float(r)) for i, r in zip(top["item_id"], top["rating"])
+                   if i in agent.catalog]
+        return self.who_label(user_id), entries, len(history)
+
+    # ------------------------------------------------------------------ sessions
+    def restore(self, stored_session: str | None) -> str:
+        """The tab's session id: the stored one when well-formed, else a new one."""
+        return session_or_new(stored_session)
+
+    def switch_user(self, sid: str, current: str | None, new: str | None) -> str:
+        """Picking another identity starts a new conversation (a fresh session id), unless the
+        current one has not started yet."""
+        if new == current:
+            return sid
+        if self.ready:
+            try:
+                if not self.agent().session(sid).turns:
+                    return sid
+            except Exception:  # noqa: BLE001 - any doubt: start fresh
+                logger.exception("could not read session %s", sid)
+        return new_session_id()
+
+    def stored_user(self, sid: str) -> str | None:
+        if not self.ready:
+            return None
+        return self.agent().session(sid).user_id
+
+    def turns(self, sid: str) -> list:
+        if not self.ready:
+            return []
+        return list(self.agent().session(sid).turns)
+
+    # ------------------------------------------------------------------ actions
+    def chat(self, sid: str, text: str, user_id: str | None) -> Iterator[Reply | Notice]:
+        """Successive versions of the reply to ``text`` (the agent's stream), or one Notice when
+        the message is rate limited or the agent is not ready. The agent holds the session until
+        the stream ends: read the session (``cards``, ``profile``, ``turns``) only after it."""
+        try:
+            self._check_rate(sid, 1.0)
+            agent = self.agent()
+        except RateLimited as exc:
+            yield Notice(rate_limit_text(exc.retry_after))
+            return
+        except AgentNotReady as exc:
+            yield Notice(str(exc))
+            return
+        yield from agent.respond_stream(sid, text, user_id)
+
+    def feedback(self, sid: str, item_id: str, kind: str) -> str:
+        """Record 👍/👎/✓; pressing the same button again takes it back. Returns what happened:
+        the kind recorded, or "removed"."""
+        if kind not in FEEDBACK_KINDS:
+            raise ValueError(f"feedback must be one of {FEEDBACK_KINDS}, not {kind!r}")
+        self._check_rate(sid, ACTION_COST)
+        agent = self.agent()
+        if self.mark(agent.session(sid), item_id) == kind:
+            agent.remove_preference(sid, item_id)
+            return "removed"
+        agent.feedback(sid, item_id, kind)
+        return kind
+
+    def remove(self, sid: str, value: str) -> bool:
+        self._check_rate(sid, ACTION_COST)
+        return self.agent().remove_preference(sid, value)
+
+    def reset(self, sid: str) -> None:
+        self.agent().reset(sid)
+
+    def forget(self, sid: str, user_id: str | None) -> dict:
+        """Delete what is stored about ``user_id`` (profile and sessions) and start over."""
+        agent = self.agent()
+        deleted = agent.forget(user_id) if user_id else {}
+        agent.reset(sid)
+        return deleted
+
+    def export(self, sid: str, user_id: str | None) -> dict:
+        """Everything chatrec keeps about this tab's user (profile and sessions) or, for an
+        anonymous user, this session."""
+        agent = self.agent()
+        if user_id:
+            return agent.profile(user_id)
+        return {"user_id": None, "sessions": [agent.session(sid).model_dump(mode="json")]}
+
+    # ------------------------------------------------------------------ view models
+    @staticmethod
+    def mark(state, item_id: str) -> str | None:
+        if item_id in state.disliked_items:
+            return "disliked"
+        if item_id in state.liked_items:
+            return "liked"
+        if item_id in state.seen_items:
+            return "seen"
+        return None
+
+    def _asked_for(self, state) -> list[str]:
+        """Entity nodes the user asked for or liked in this session."""
+        from kg.models import decade_node, genre_node, person_node
+
+        c = state.constraints
+        nodes = list(state.liked_attributes)
+        nodes += [genre_node(g) for g in (*c.genres_all, *c.genres_any)]
+        nodes += [person_node(p) for p in c.people_any]
+        if c.year_min is not None and c.year_max is not None:
+            nodes += [decade_node(d) for d in range(c.year_min - c.year_min % 10, c.year_max + 1, 10)]
+        return nodes
+
+    def pictures(self) -> WhyPictures:
+        if self._pictures is None:
+            self._pictures = WhyPictures(self.agent().kg)
+        return self._pictures
+
+    def why(self, sid: str, item_id: str):
+        """(paths, caption) of a shown item's "Why this?" picture, from its evidence."""
+        agent = self.agent()
+        state = agent.session(sid)
+        shown = state.shown_evidence(item_id)
+        item = agent.catalog.get(item_id)
+        if shown is None or item is None:
+            return [], ""
+        paths = paths_from_evidence(item_id, shown.evidence, self._asked_for(state))
+        if paths:
+            caption = (f"How {item.display} connects to what you like: {len(paths)} "
+                       f"path{'s' if len(paths) != 1 else ''} in the knowledge graph.")
+        else:
+            caption = (f"{item.display} has no direct link to something you liked yet; it was picked "
+                       "for its own facts (see the evidence).")
+        return paths, caption
+
+    @staticmethod
+    def reply_cards(reply: Reply) -> list[CardView]:
+        """Cards straight from a reply (while it streams, the session cannot be read)."""
+        return [CardView(item=r.item, explanation=r.explanation, evidence=list(r.evidence))
+                for r in reply.recommendations]
+
+    def cards(self, sid: str, why_item: str | None = None) -> list[CardView]:
+        """The latest recommendation list of a session, with the user's marks."""
+        if not self.ready:
+            return []
+        agent = self.agent()
+        state = agent.session(sid)
+        cards = []
+        for shown in state.last_shown:
+            item = agent.catalog.get(shown.item_id)
+            if item is None:
+                continue
+            card = CardView(item=item, explanation=shown.explanation, evidence=list(shown.evidence),
+                            mark=self.mark(state, item.id))
+            if why_item == item.id:
+                paths, card.why_caption = self.why(sid, item.id)
+                try:
+                    card.why_uri = self.pictures().data_uri(item.id, paths)
+                except Exception:  # noqa: BLE001 - a failed drawing must not break the page
+                    logger.exception("could not draw the paths of %s", item.id)
+                    card.why_caption = "The picture could not be drawn."
+            cards.append(card)
+        return cards
+
+    def profile(self, sid: str, user_id: str | None) -> tuple[str, list[ProfileSection]]:
+        """(who, sections) of the editable profile: this session's likes, dislikes and requests,
+        and what is remembered about the user from earlier sessions."""
+        who = self.who_label(user_id)
+        if not self.ready:
+            return who, []
+        agent = self.agent()
+        state = agent.session(sid)
+        kg, catalog = agent.kg, agent.catalog
+        from kg.models import genre_node, person_node
+
+        used: set[str] = set()
+
+        def item_chips(ids):
+            chips = []
+            for i in ids:
+                if i in catalog and i not in used:
+                    used.add(i)
+                    chips.append(Chip(catalog[i].display, i))
+            return chips
+
+        def node_chips(nodes):
+            chips = []
+            for node in nodes:
+                if node not in used:
+                    used.add(node)
+                    chips.append(Chip(_label(kg, node), node))
+            return chips
+
+        c = state.constraints
+        request: list[Chip] = []
+        years = _years(c.year_min, c.year_max)
+        if years:
+            request.append(Chip(years, None))
+        request += node_chips([genre_node(g) for g in c.genres_all])
+        request += node_chips([genre_node(g) for g in c.genres_any])
+        request += node_chips([person_node(p) for p in c.people_any])
+        sections = [
+            ProfileSection("Your request", request, "req"),
+            ProfileSection("Liked", item_chips(reversed(state.liked_items)), "like"),
+            ProfileSection("Not for me", item_chips(reversed(state.disliked_items)), "dislike"),
+            ProfileSection("Seen", item_chips(reversed(state.seen_items)), "seen"),
+            ProfileSection("You like", node_chips(reversed(state.liked_attributes)), "like"),
+            ProfileSection("You'd rather avoid",
+                           node_chips([*reversed(state.disliked_attributes),
+                                       *(genre_node(g) for g in c.genres_none),
+                                       *(person_node(p) for p in c.people_none)]), "dislike"),
+        ]
+        if user_id:
+            stored = (agent.profile(user_id) or {}).get("profile") or {}
+            earlier = []
+            for key, sign in (("liked_items", "👍"), ("disliked_items", "👎"), ("seen_items", "✓")):
+                for chip in item_chips(reversed(stored.get(key, []))):
+                    earlier.append(Chip(f"{sign} {chip.label}", chip.value))
+            for key, sign in (("liked_attributes", "👍"), ("disliked_attributes", "👎")):
+                for chip in node_chips(reversed(stored.get(key, []))):
+                    earlier.append(Chip(f"{sign} {chip.label}", chip.value))
+            sections.append(ProfileSection("Remembered from earlier sessions", earlier, "saved"))
+        return who, sections
+
+
+def _label(kg, node: str) -> str:
+    try:
+        return kg.label(node)
+    except Exception:  # noqa: BLE001 - a node the KG lost since: show its raw value
+        return node.split(":", 1)[-1]
+
+
+def _years(year_min: int | None, year_max: int | None) -> str:
+    if year_min is not None and year_max is not None:
+        if year_min % 10 == 0 and year_max == year_min + 9:
+            return f"the {year_min}s"
+        return f"{year_min}–{year_max}"
+    if year_min is not None:
+        return f"from {year_min}"
+    if year_max is not None:
+        return f"up to {year_max}"
+    return ""
