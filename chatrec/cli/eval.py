@@ -60,6 +60,18 @@ FRESH = typer.Option(False, "--fresh", help="Discard the checkpoints in --out in
 QUIET = typer.Option(False, "--quiet", help="No progress bars.")
 WEIGHTS = typer.Option(None, "--weights", help="FusionWeights overrides: a JSON object or a JSON file.")
 NO_INDEX = typer.Option(False, "--no-index", help="Run without the vector index (no vector/content sources).")
+TUNED = typer.Option(None, "--tuned", help="best.json of `python -m chatrec.sim.tune` (weights chosen on "
+                     "validation data); --weights and the source options override it.")
+
+
+def _tuned(path: Path | None) -> dict:
+    if path is None:
+        return {}
+    from chatrec.sim.tune import load_tuned
+
+    if not path.is_file():
+        raise ConfigError(f"no such file: {path}")
+    return load_tuned(path)
 
 
 @eval_app.command("sim")
@@ -72,7 +84,7 @@ def sim(
     systems: str = typer.Option("agent,popularity,vector,collab", "--systems", help="Comma-separated."),
     simulator: str = typer.Option("rules", "--simulator", help="rules (scripted). llm: not available yet."),
     out: Path | None = OUT, limit: int | None = LIMIT, fresh: bool = FRESH, quiet: bool = QUIET,
-    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX,
+    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX, tuned: Path | None = TUNED,
 ) -> None:
     """Simulated users chasing a held-out movie (Hit@k within T turns), agent vs baselines."""
     from chatrec.sim.report import print_table
@@ -87,7 +99,7 @@ def sim(
     if no_index:
         names = [n for n in names if n != "vector"]
     config = SimConfig(users=users, turns=turns, k=k, seed=seed, split=split, systems=names,
-                       weights=_weights(weights))
+                       weights=_weights(weights) or _tuned(tuned).get("weights"))
     out = _out(out, f"sim-seed{seed}")
     metrics = run_sim(config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh,
                       with_index=not no_index)
@@ -106,10 +118,12 @@ def redial(
     train: Path | None = typer.Option(None, "--train", help="Dialogues for learnt statistics (default: the dev "
                                       "dialogues; 5-fold when they overlap the scored ones)."),
     folds: int = typer.Option(5, "--folds"),
-    comention_weight: float = typer.Option(1.0, "--comention-weight", help="0 turns the source off."),
-    mention_pop_weight: float = typer.Option(0.3, "--mention-pop-weight", help="0 turns the source off."),
+    comention_weight: float | None = typer.Option(None, "--comention-weight", help="0 turns the source off "
+                                                  "(default 1.0, or the tuned value)."),
+    mention_pop_weight: float | None = typer.Option(None, "--mention-pop-weight", help="0 turns the source off "
+                                                    "(default 0.3, or the tuned value)."),
     out: Path | None = OUT, limit: int | None = LIMIT, fresh: bool = FRESH, quiet: bool = QUIET,
-    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX,
+    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX, tuned: Path | None = TUNED,
 ) -> None:
     """Replay real ReDial dialogues: Recall@1/10/50 of agent.rank(k=50) on recommender turns."""
     from chatrec.sim.redial_eval import DEV_DIALOGUES, RedialConfig, run_redial
@@ -121,9 +135,14 @@ def redial(
     for path in (scored, training):
         if not Path(path).is_file():
             raise ConfigError(f"no such file: {path}")
-    config = RedialConfig(dialogues=scored, train=training, folds=folds, comention_weight=comention_weight,
-                          mention_pop_weight=mention_pop_weight, weights=_weights(weights),
-                          with_index=not no_index)
+    options = _tuned(tuned)
+    if comention_weight is not None:
+        options["comention_weight"] = comention_weight
+    if mention_pop_weight is not None:
+        options["mention_pop_weight"] = mention_pop_weight
+    if weights:
+        options["weights"] = _weights(weights)
+    config = RedialConfig(dialogues=scored, train=training, folds=folds, with_index=not no_index, **options)
     out = _out(out, f"redial-{Path(scored).stem}")
     metrics = run_redial(config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh)
     print_table(f"ReDial replay: {metrics['n_turns']} turns, {metrics['n_gold_new']} new gold "
@@ -136,14 +155,15 @@ def offline(
     seed: int = typer.Option(0, "--seed", help="Random state of the factorisation baselines."),
     tune: bool = typer.Option(True, "--tune/--no-tune", help="Tune baselines on the validation item."),
     out: Path | None = OUT, limit: int | None = LIMIT, fresh: bool = FRESH, quiet: bool = QUIET,
-    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX,
+    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX, tuned: Path | None = TUNED,
 ) -> None:
     """MovieLens temporal hold-out: HR@10 / NDCG@10 of the agent vs popularity, item-kNN, MF."""
     from chatrec.sim.offline import OfflineConfig, run_offline
     from chatrec.sim.report import print_table
     from chatrec.sim.report_offline import SUMMARY_HEADER, summary_rows
 
-    config = OfflineConfig(seed=seed, tune=tune, weights=_weights(weights), with_index=not no_index)
+    config = OfflineConfig(seed=seed, tune=tune, weights=_weights(weights) or _tuned(tuned).get("weights"),
+                           with_index=not no_index)
     out = _out(out, "offline")
     metrics = run_offline(config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh)
     print_table("Offline top-10 (MovieLens, temporal hold-out)", SUMMARY_HEADER, summary_rows(metrics), console)

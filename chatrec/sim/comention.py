@@ -27,6 +27,8 @@ class DialogueStats:
         mentioned: item → number of turns (either role) mentioning it.
         follows: context item a → item b → how often a recommender mentioned b in a dialogue where
             a had been mentioned before (by either party).
+        together: item a → item b → in how many dialogues both were mentioned.
+        in_dialogues: item → in how many dialogues it was mentioned.
         dialogues: how many dialogues were counted.
     """
 
@@ -34,6 +36,8 @@ class DialogueStats:
         self.recommended: Counter[str] = Counter()
         self.mentioned: Counter[str] = Counter()
         self.follows: dict[str, Counter[str]] = defaultdict(Counter)
+        self.together: dict[str, Counter[str]] = defaultdict(Counter)
+        self.in_dialogues: Counter[str] = Counter()
         self.dialogues = 0
 
     @classmethod
@@ -41,6 +45,12 @@ class DialogueStats:
         stats = cls()
         for dialogue in dialogues:
             stats.dialogues += 1
+            named = list(dict.fromkeys(i for m in dialogue.messages for i in m.ids))
+            for a in named:
+                stats.in_dialogues[a] += 1
+                for b in named:
+                    if a != b:
+                        stats.together[a][b] += 1
             earlier: list[str] = []
             for message in dialogue.messages:
                 for item_id in message.ids:
@@ -70,36 +80,58 @@ def context_items(query, cap: int = 200) -> dict[str, float]:
 
 
 class DialogueCoMention:
-    """"After these movies were mentioned, recommenders brought up ...": Σ over context items a of
-    weight(a) · P(b | a), with P(b | a) = follows[a][b] / (Σ_b follows[a][b] + shrink), divided by
-    recommended[b]^beta to temper the pull of very popular movies.
+    """"Movies talked about in the same dialogues as these": Σ over context items a of
+    weight(a) · co(a, b) / (n_a^alpha · n_b^(1 - alpha) + shrink), where co counts training
+    dialogues naming both and n_x those naming x (``mode="dialogue"``); or, with
+    ``mode="directed"``, how often recommenders brought b up after a had been named,
+    follows[a][b] / (Σ_b follows[a][b] + shrink).
+
+    The defaults were chosen on the IARD tuning dialogues (``chatrec.sim.tune``), where the
+    dialogue co-occurrence with alpha = 1 (P(b named | a named)) beat the directed counts.
 
     Args:
         stats: counts from the training dialogues.
-        shrink: pseudo-count; a movie seen in one training dialogue says little.
-        beta: popularity damping exponent (0 = none).
+        mode: "dialogue" or "directed".
+        alpha: how much the context item's own frequency is divided out (1: a conditional
+            probability; 0.5: a cosine).
+        shrink: pseudo-count; a movie seen in few training dialogues says little.
+        beta: extra popularity damping, score / recommended[b]^beta (0 = none).
     """
 
     name = "comention"
 
-    def __init__(self, stats: DialogueStats, shrink: float = 2.0, beta: float = 0.0):
+    def __init__(self, stats: DialogueStats, mode: str = "dialogue", alpha: float = 1.0,
+                 shrink: float = 5.0, beta: float = 0.0):
+        if mode not in ("dialogue", "directed"):
+            raise ValueError(f"unknown co-mention mode {mode!r}")
         self.stats = stats
+        self.mode = mode
+        self.alpha = alpha
         self.shrink = shrink
         self.beta = beta
         self._totals = {a: sum(c.values()) for a, c in stats.follows.items()}
 
     def scores(self, items: dict[str, float]) -> dict[str, float]:
         out: dict[str, float] = defaultdict(float)
+        stats = self.stats
         for a, weight in items.items():
-            following = self.stats.follows.get(a)
-            if not following:
+            if self.mode == "directed":
+                following = stats.follows.get(a)
+                if not following:
+                    continue
+                denominator = self._totals[a] + self.shrink
+                for b, count in following.items():
+                    out[b] += weight * count / denominator
                 continue
-            denominator = self._totals[a] + self.shrink
-            for b, count in following.items():
-                out[b] += weight * count / denominator
+            together = stats.together.get(a)
+            if not together:
+                continue
+            n_a = stats.in_dialogues[a] ** self.alpha
+            for b, count in together.items():
+                out[b] += weight * count / (n_a * stats.in_dialogues[b] ** (1 - self.alpha) + self.shrink)
         if self.beta:
             for b in out:
-                out[b] /= max(self.stats.recommended.get(b, 1), 1) ** self.beta
+                out[b] /= max(stats.recommended.get(b, 1), 1) ** self.beta
         return dict(out)
 
     def __call__(self, query) -> dict[str, float]:
@@ -142,9 +174,10 @@ class Folded:
         self.active = fold
 
 
-def fit_sources(train: list[Dialogue], scored_ids: set[str], folds: int = 5, shrink: float = 2.0,
-                beta: float = 0.0) -> tuple[dict[str, object], dict]:
-    """The learnt sources for a run, and how they were trained (for the report).
+def fit_sources(train: list[Dialogue], scored_ids: set[str], folds: int = 5,
+                **params) -> tuple[dict[str, object], dict]:
+    """The learnt sources for a run, and how they were trained (for the report). ``params`` go to
+    ``DialogueCoMention`` (mode, alpha, shrink, beta).
 
     When the training dialogues overlap the scored ones, each scored dialogue's fold is answered by
     statistics from the training dialogues of the *other* folds (``Folded``); otherwise one model
@@ -153,12 +186,12 @@ def fit_sources(train: list[Dialogue], scored_ids: set[str], folds: int = 5, shr
     overlap = {d.conversation_id for d in train} & scored_ids
     if not overlap:
         stats = DialogueStats.fit(train)
-        sources = {"comention": DialogueCoMention(stats, shrink, beta), "mention_pop": MentionPopularity(stats)}
+        sources = {"comention": DialogueCoMention(stats, **params), "mention_pop": MentionPopularity(stats)}
         return sources, {"mode": "disjoint", "train_dialogues": stats.dialogues}
     per_fold_co, per_fold_pop, sizes = {}, {}, {}
     for fold in range(folds):
         stats = DialogueStats.fit(d for d in train if fold_of(d.conversation_id, folds) != fold)
-        per_fold_co[fold] = DialogueCoMention(stats, shrink, beta)
+        per_fold_co[fold] = DialogueCoMention(stats, **params)
         per_fold_pop[fold] = MentionPopularity(stats)
         sizes[fold] = stats.dialogues
     sources = {"comention": Folded("comention", per_fold_co), "mention_pop": Folded("mention_pop", per_fold_pop)}

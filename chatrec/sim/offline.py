@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from chatrec.config import Settings
 from chatrec.sim import metrics as M
 from chatrec.sim.baselines import ImplicitMF, ItemKNN, ItemSpace, Popularity
-from chatrec.sim.run import RunDir, progress, provenance
+from chatrec.sim.run import LogTally, RunDir, progress, provenance
 
 logger = logging.getLogger(__name__)
 
@@ -177,20 +177,22 @@ def run_offline(config: OfflineConfig, settings: Settings, out, limit: int | Non
         agent = agent_for(catalog_train, settings, full, config.weights, with_index=config.with_index)
     done = run.done()
     truth = dict(zip(test["user_id"], test["item_id"], strict=True))
-    with run.timed("agent.rank"):
-        for user in progress(users, len(users), "agent", show_progress):
-            if user in done:
-                continue
-            started = time.perf_counter()
-            ranked = agent_rank(agent, user)
-            hr, ndcg = _score(ranked, truth[user])
-            record = {"test_item": truth[user], "ranked": ranked, "hr@10": hr, "ndcg@10": ndcg,
-                      "seconds": round(time.perf_counter() - started, 3)}
-            run.record(user, record)
-            done[user] = record
+    with LogTally() as tally:
+        with run.timed("agent.rank"):
+            for user in progress(users, len(users), "agent", show_progress):
+                if user in done:
+                    continue
+                started = time.perf_counter()
+                ranked = agent_rank(agent, user)
+                hr, ndcg = _score(ranked, truth[user])
+                record = {"test_item": truth[user], "ranked": ranked, "hr@10": hr, "ndcg@10": ndcg,
+                          "seconds": round(time.perf_counter() - started, 3)}
+                run.record(user, record)
+                done[user] = record
     per_user["agent"] = {u: (done[u]["hr@10"], done[u]["ndcg@10"]) for u in users if u in done}
 
     metrics = summarise(per_user, users, config.seed)
+    metrics["agent_warnings"] = tally.summary()
     metrics["tuning"] = {name: {k: v for k, v in t.items() if k != "grid"} for name, t in tuned.items()}
     metrics["tuning_grids"] = {name: t.get("grid", []) for name, t in tuned.items()}
     metrics["split"] = {"train": len(train), "validation": len(validation), "test": len(test),

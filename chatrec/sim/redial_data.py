@@ -262,7 +262,7 @@ class NameFinder:
         return found
 
 
-_IARD_NAME = re.compile(r"(@\d+)\s*<[^<>]*>")
+_IARD_NAME = re.compile(r"(@\d+)(?:\s*<[^<>]*>)+")
 
 
 def read_iard(path: Path, exclude: set[str] = frozenset(), max_id: int | None = None) -> list[Dialogue]:

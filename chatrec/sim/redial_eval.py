@@ -19,14 +19,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from chatrec.config import Settings
 from chatrec.sim import metrics as M
 from chatrec.sim.redial_data import (Dialogue, Message, NameFinder, ScoredTurn, detect_format,
                                      fold_of, read_dialogues, read_processed_turns, render,
                                      scored_turns)
-from chatrec.sim.run import RunDir, progress, provenance
+from chatrec.sim.run import LogTally, RunDir, progress, provenance
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +42,9 @@ class RedialConfig(BaseModel):
         train: dialogues the learnt sources are fitted on (default: the dev dialogues).
         folds: folds when ``train`` overlaps the scored dialogues.
         comention_weight / mention_pop_weight: fusion weights of the learnt sources (0 = off).
-        shrink / beta: ``DialogueCoMention`` parameters.
+        comention: ``DialogueCoMention`` parameters (mode, alpha, shrink, beta).
         weights: FusionWeights overrides for the agent (None = its defaults).
+        agent: other ``Agent`` keyword arguments (``observed_seed_weight``).
         with_index: use the vector index (content and vector sources).
     """
 
@@ -52,9 +53,9 @@ class RedialConfig(BaseModel):
     folds: int = 5
     comention_weight: float = 1.0
     mention_pop_weight: float = 0.3
-    shrink: float = 2.0
-    beta: float = 0.0
+    comention: dict[str, float | str] = Field(default_factory=dict)
     weights: dict[str, float] | None = None
+    agent: dict[str, float] = Field(default_factory=dict)
     with_index: bool = True
 
 
@@ -120,7 +121,7 @@ def run_redial(config: RedialConfig, settings: Settings, out, limit: int | None 
         units, kind = load_units(Path(config.dialogues), names)
         train = read_dialogues(Path(config.train))
         scored_ids = {u.conversation_id for u in units}
-        sources, training = fit_sources(train, scored_ids, config.folds, config.shrink, config.beta)
+        sources, training = fit_sources(train, scored_ids, config.folds, **config.comention)
         folded = training["mode"] != "disjoint"
         if folded:
             stats_by_fold = {f: DialogueStats.fit(d for d in train if fold_of(d.conversation_id, config.folds) != f)
@@ -132,26 +133,28 @@ def run_redial(config: RedialConfig, settings: Settings, out, limit: int | None 
                  (("comention", sources["comention"], config.comention_weight),
                   ("mention_pop", sources["mention_pop"], config.mention_pop_weight)) if weight > 0}
         agent = Agent(resources, store=None, llm=None, extra_sources=extra,
-                      weights=FusionWeights(**config.weights) if config.weights else None)
+                      weights=FusionWeights(**config.weights) if config.weights else None, **config.agent)
         baselines = ContextBaselines(catalog, stats_by_fold)
         finder = NameFinder(names)
     todo = units[:limit] if limit else units
     done = run.done()
-    for unit in progress(todo, len(todo), f"ReDial {kind}", show_progress):
-        if unit.key in done:
-            continue
-        fold = fold_of(unit.conversation_id, config.folds) if folded else None
-        for source in sources.values():
-            if isinstance(source, Folded):
-                source.use(fold)
-        started = time.perf_counter()
-        record = replay(agent, baselines, unit, names, finder, fold, catalog)
-        record["seconds"] = round(time.perf_counter() - started, 3)
-        run.record(unit.key, record)
-        done[unit.key] = record
+    with LogTally() as tally:
+        for unit in progress(todo, len(todo), f"ReDial {kind}", show_progress):
+            if unit.key in done:
+                continue
+            fold = fold_of(unit.conversation_id, config.folds) if folded else None
+            for source in sources.values():
+                if isinstance(source, Folded):
+                    source.use(fold)
+            started = time.perf_counter()
+            record = replay(agent, baselines, unit, names, finder, fold, catalog)
+            record["seconds"] = round(time.perf_counter() - started, 3)
+            run.record(unit.key, record)
+            done[unit.key] = record
     records = [done[u.key] for u in todo if u.key in done]
     metrics = summarise(records, catalog)
     metrics["input"] = {"format": kind, "units": len(records), "training": training}
+    metrics["agent_warnings"] = tally.summary()
     files = [Path(config.dialogues), Path(config.train)]
     run.write_results(metrics, provenance(catalog, files))
     from chatrec.sim.report_redial import write_redial_report
@@ -166,7 +169,7 @@ def _data_root(settings: Settings) -> Path:
     return ensure_data(settings, needed=["redial/"], progress=False)
 
 
-def replay(agent, baselines: ContextBaselines, unit: Unit, names: dict[str, str], finder: NameFinder,
+def replay(agent, baselines: ContextBaselines | None, unit: Unit, names: dict[str, str], finder: NameFinder,
            fold: int | None, catalog) -> dict:
     """Feed one unit to the agent, scoring each of its turns before the recommender speaks."""
     session = f"redial:{unit.key}"
@@ -181,7 +184,7 @@ def replay(agent, baselines: ContextBaselines, unit: Unit, names: dict[str, str]
             recs = agent.rank(session, k=50)
             ranked = [r.item.id for r in recs]
             sources = {r.item.id: r.sources for r in recs}
-            rankings = {"agent": ranked, **baselines.rank(fold, ids, 50)}
+            rankings = {"agent": ranked, **(baselines.rank(fold, ids, 50) if baselines is not None else {})}
             scored = _score(turn, rankings, sources, catalog, len(ids))
             _diagnose(agent.session(session), scored, catalog)
             turns.append(scored)

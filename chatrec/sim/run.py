@@ -185,6 +185,45 @@ def provenance(catalog=None, files: Iterable[Path] = (), extra: dict[str, Any] |
     return info
 
 
+class LogTally(logging.Handler):
+    """Counts the warnings of noisy loggers during a run instead of printing each one (thousands
+    of "guard rejected a reply" lines would bury the progress bar); the counts go into the
+    results, a few examples into the report.
+
+    Args:
+        names: logger names to capture ("chatrec.agent").
+    """
+
+    def __init__(self, names: tuple[str, ...] = ("chatrec.agent", "chatrec.llm", "kg")):
+        super().__init__(logging.WARNING)
+        self.names = names
+        self.counts: dict[str, int] = {}
+        self.examples: dict[str, str] = {}
+        self._saved: list[tuple[logging.Logger, bool]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        key = f"{record.name}: {str(record.msg).split('%')[0].strip()[:60]}"
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.examples.setdefault(key, record.getMessage()[:300])
+
+    def __enter__(self) -> LogTally:
+        for name in self.names:
+            log = logging.getLogger(name)
+            self._saved.append((log, log.propagate))
+            log.addHandler(self)
+            log.propagate = False
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for log, propagate in self._saved:
+            log.removeHandler(self)
+            log.propagate = propagate
+        self._saved.clear()
+
+    def summary(self) -> dict[str, Any]:
+        return {"counts": dict(sorted(self.counts.items(), key=lambda kv: -kv[1])), "examples": self.examples}
+
+
 def progress(iterable, total: int | None = None, description: str = "", enabled: bool = True):
     """A progress bar (tqdm on stderr) around ``iterable``; a plain iterator when disabled."""
     if not enabled:

@@ -22,7 +22,7 @@ from chatrec.config import Settings
 from chatrec.sim import metrics as M
 from chatrec.sim.consistency import ConsistencyCounter
 from chatrec.sim.phrases import GENRE_NOUN
-from chatrec.sim.run import RunDir, progress, provenance
+from chatrec.sim.run import LogTally, RunDir, progress, provenance
 from chatrec.sim.understanding import check
 from chatrec.sim.user import Meaning, SimulatedUser, SystemTurn
 
@@ -190,23 +190,25 @@ def run_sim(config: SimConfig, settings: Settings, out, limit: int | None = None
             resources = resources_for(held, settings, index_catalog=full, with_index=with_index)
             systems = build_systems(config.systems, held, resources, config.k, config.weights)
             counter = ConsistencyCounter(held, resources.kg)
-    for user_id, target in progress(missing, len(missing), "simulated users", show_progress):
-        key = f"{user_id}:{target}"
-        record = {"user": user_id, "target": target, "target_title": held[target].display, "systems": {}}
-        for name, system in systems.items():
-            seed = f"{config.seed}:{user_id}"
-            sim_user = SimulatedUser(held[target], held, resources.kg, seed)
-            record["plan"] = [[a.kind, a.value] for a in sim_user.plan]
-            with run.timed(f"system.{name}"):
-                record["systems"][name] = converse(system, sim_user, f"sim:{config.seed}:{user_id}:{name}",
-                                                   user_id, config.turns, config.k, counter)
-        shown = {i for r in record["systems"].values() for turn in r["turns"] for i in turn["items"]}
-        record["titles"] = {i: held[i].display for i in sorted(shown) if i in held}
-        run.record(key, record)
-        done[key] = record
+    with LogTally() as tally:
+        for user_id, target in progress(missing, len(missing), "simulated users", show_progress):
+            key = f"{user_id}:{target}"
+            record = {"user": user_id, "target": target, "target_title": held[target].display, "systems": {}}
+            for name, system in systems.items():
+                seed = f"{config.seed}:{user_id}"
+                sim_user = SimulatedUser(held[target], held, resources.kg, seed)
+                record["plan"] = [[a.kind, a.value] for a in sim_user.plan]
+                with run.timed(f"system.{name}"):
+                    record["systems"][name] = converse(system, sim_user, f"sim:{config.seed}:{user_id}:{name}",
+                                                       user_id, config.turns, config.k, counter)
+            shown = {i for r in record["systems"].values() for turn in r["turns"] for i in turn["items"]}
+            record["titles"] = {i: held[i].display for i in sorted(shown) if i in held}
+            run.record(key, record)
+            done[key] = record
     records = [done[f"{u}:{t}"] for u, t in todo if f"{u}:{t}" in done]
     names = list(systems) if missing else [n for n in config.systems if records and n in records[0]["systems"]]
     metrics = summarise(records, config, names)
+    metrics["agent_warnings"] = tally.summary()
     info = provenance(held, extra={"heldout_pairs": len(pairs),
                                    "heldout_interactions": len(held.interactions),
                                    "evaluated_users": len(records)})
