@@ -72,8 +72,16 @@ FILTERS = {
 }
 
 
+@pytest.fixture(params=["memory", "chroma"])
+def engine(request, small_index):
+    """Both ways a filtered query runs: masks over the vector matrix, or Chroma's ``where``."""
+    small_index.filter_engine = request.param
+    yield request.param
+    small_index.filter_engine = "memory"
+
+
 @pytest.mark.parametrize("name", list(FILTERS))
-def test_filters_hold_exactly_and_lose_nothing(small_index, name):
+def test_filters_hold_exactly_and_lose_nothing(small_index, name, engine):
     flt = FILTERS[name]
     text = "space exploration and time"
     hits = small_index.query(text, k=30, flt=flt)
@@ -97,9 +105,26 @@ def test_filters_hold_exactly_and_lose_nothing(small_index, name):
     assert len(hits) == min(30, matching)
     overlap = len({i for i, _ in hits} & set(truth)) / len(truth)
     assert overlap >= 0.9, (name, _titles(small_index, hits))
+    if engine == "memory":  # exact scoring: the very same ranking as the brute force
+        assert [i for i, _ in hits] == truth
 
 
-def test_items_without_a_year_fail_year_bounds_but_pass_without_them(small_index, small_movies):
+def test_both_engines_agree_on_scores(small_index):
+    flt = ItemFilter(year_min=1990, genres_any=["drama", "comedy"])
+    small_index.filter_engine = "chroma"
+    try:
+        by_chroma = dict(small_index.query("friendship and loss", k=20, flt=flt))
+    finally:
+        small_index.filter_engine = "memory"
+    by_memory = dict(small_index.query("friendship and loss", k=20, flt=flt))
+    common = by_chroma.keys() & by_memory.keys()
+    assert len(common) >= 18
+    for item_id in common:
+        assert by_memory[item_id] == pytest.approx(by_chroma[item_id], abs=1e-4)
+
+
+def test_items_without_a_year_fail_year_bounds_but_pass_without_them(small_index, small_movies,
+                                                                     engine):
     undated = [item.id for item in small_movies if item.year is None]
     assert undated, "the small catalog keeps a few undated movies"
     everything = {i for i, _ in small_index.query("movie", k=len(small_movies))}
@@ -109,7 +134,7 @@ def test_items_without_a_year_fail_year_bounds_but_pass_without_them(small_index
         assert not hits & set(undated)
 
 
-def test_excluded_ids_never_come_back_and_k_is_still_filled(small_index):
+def test_excluded_ids_never_come_back_and_k_is_still_filled(small_index, engine):
     first = small_index.query("funny animated movie for kids", k=10)
     exclude = {item_id for item_id, _ in first}
     again = small_index.query("funny animated movie for kids", k=10,
@@ -118,7 +143,7 @@ def test_excluded_ids_never_come_back_and_k_is_still_filled(small_index):
     assert not exclude & {item_id for item_id, _ in again}
 
 
-def test_an_unsatisfiable_filter_returns_nothing(small_index):
+def test_an_unsatisfiable_filter_returns_nothing(small_index, engine):
     assert small_index.query("anything", k=10, flt=ItemFilter(year_min=2090)) == []
     assert small_index.query("anything", k=10, flt=ItemFilter(genres_all=["no such genre"])) == []
 
@@ -147,3 +172,29 @@ def test_where_clause_speaks_chroma():
         {"year": {"$lte": 1999}}, {"year": {"$gt": 0}},
         {"$or": [{"genres": {"$contains": "a"}}, {"genres": {"$contains": "b"}}]},
         {"kind": {"$in": ["movie"]}}]}
+
+
+def test_masks_agree_with_item_filter_matches_on_random_filters(small_movies):
+    import random
+
+    from chatrec.index.masks import FilterMasks
+
+    items = {item.id: item for item in small_movies}
+    ids = [*small_movies.ids, "not-in-catalog"]
+    masks = FilterMasks(ids, items)
+    genres = sorted({g for item in small_movies for g in item.genres}) + ["Sci-Fi", "nope"]
+    people = sorted({n for item in small_movies for _, n in item.people})[:200] + ["TOM HANKS"]
+    rng = random.Random(7)
+    for _ in range(300):
+        flt = ItemFilter(
+            year_min=rng.choice([None, 1950, 1990, 2005]),
+            year_max=rng.choice([None, 1980, 1999, 2020]),
+            genres_all=rng.sample(genres, rng.choice([0, 0, 1, 2])),
+            genres_any=rng.sample(genres, rng.choice([0, 0, 2])),
+            genres_none=rng.sample(genres, rng.choice([0, 1])),
+            people_any=rng.sample(people, rng.choice([0, 0, 3])),
+            people_none=rng.sample(people, rng.choice([0, 0, 1])),
+            exclude_ids=set(rng.sample(small_movies.ids, rng.choice([0, 5]))),
+            kinds=rng.choice([[], ["movie"], ["book"]]))
+        expected = [i in items and flt.matches(items[i]) for i in ids]
+        assert masks.mask(flt).tolist() == expected, flt
