@@ -76,8 +76,9 @@ def _call(fn):
         raise gr.Error(rate_limit_text(exc.retry_after)) from exc
 
 
-def register_api(service: ChatService) -> None:
-    """Add the public endpoints to the Blocks being built (call inside ``with gr.Blocks()``)."""
+def register_api(service: ChatService, concurrency_id: str | None = None) -> None:
+    """Add the public endpoints to the Blocks being built (call inside ``with gr.Blocks()``).
+    ``/chat`` runs in the ``concurrency_id`` queue (shared with the page's own chat events)."""
 
     def new_session() -> str:
         """A fresh session id: pass it to every other endpoint to continue that conversation."""
@@ -150,4 +151,4 @@ def register_api(service: ChatService) -> None:
         return _call(run)
 
     for fn in (new_session, chat, feedback, remove_preference, reset, session, why):
-        gr.api(fn, api_name=fn.__name__)
+        gr.api(fn, api_name=fn.__name__, concurrency_id=concurrency_id if fn is chat else None)

@@ -26,16 +26,26 @@ from ui.views import (assistant_markdown, cards_html, chat_messages, esc, header
 logger = logging.getLogger(__name__)
 
 CSS_PATH = Path(__file__).with_name("style.css")
-EXAMPLES = [
+# Every event that runs an agent turn shares one queue (page and API alike), so ``concurrency``
+# bounds the turns running at once, whoever sent them.
+AGENT_QUEUE = "agent-turns"
+FILM_EXAMPLES = [
     "Something like Inception, but from the 90s",
     "A feel-good comedy for tonight, no horror",
     "Movies with Tom Hanks",
     "Something for a rainy Sunday with my kids",
     "Who directed The Matrix?",
 ]
-PLACEHOLDER = ("### What do you feel like watching?\n"
-               "Name a film you loved, a mood, a decade or an actor. Every suggestion comes with "
-               "the facts behind it.")
+FILM_TAGLINE = "Film recommendations you can check: every reason is a fact from the knowledge graph."
+FILM_PLACEHOLDER = ("### What do you feel like watching?\n"
+                    "Name a film you loved, a mood, a decade or an actor. Every suggestion comes with "
+                    "the facts behind it.")
+# For a catalog of your own (``--catalog items.jsonl``): wording that fits any kind of item.
+GENERIC_EXAMPLES = ["What would you recommend?", "Something popular", "Something different"]
+GENERIC_TAGLINE = "Recommendations you can check: every reason is a fact from the knowledge graph."
+GENERIC_PLACEHOLDER = ("### What are you looking for?\n"
+                       "Name something you liked, or describe what you want. Every suggestion comes "
+                       "with the facts behind it.")
 
 # Clicks inside the cards and the profile: one listener each (event delegation), since their
 # HTML is replaced on every update. The payload says which button on which item.
@@ -77,14 +87,20 @@ def launch(demo: gr.Blocks, **kwargs):
     return demo.launch(**kwargs)
 
 
-def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatrec") -> gr.Blocks:
+def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatrec",
+              films: bool = True) -> gr.Blocks:
     """The page over ``service``.
 
     Args:
         service: the use cases (agent loading in the background is fine: the page says so).
-        concurrency: how many agent calls may run at once (the rest queue).
+        concurrency: how many agent turns may run at once (the rest queue).
         title: the browser tab's title.
+        films: film wording and example prompts (the built-in catalogs); False for a catalog
+            of other things.
     """
+    examples = FILM_EXAMPLES if films else GENERIC_EXAMPLES
+    placeholder = FILM_PLACEHOLDER if films else GENERIC_PLACEHOLDER
+    tagline = FILM_TAGLINE if films else GENERIC_TAGLINE
     export_dir = Path(tempfile.mkdtemp(prefix="chatrec-export-"))
 
     with gr.Blocks(title=title, fill_width=True, analytics_enabled=False) as demo:
@@ -93,13 +109,13 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         why_item = gr.State("")       # the card whose "Why this?" picture is open
         bridge = gr.Textbox(visible=False, elem_id="tab-bridge")  # JSON {sid, user} ⇄ sessionStorage
 
-        header = gr.HTML(_header(service), elem_id="header")
+        header = gr.HTML(_header(service, tagline), elem_id="header")
         timer = gr.Timer(1.0, active=not service.ready)
 
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=6, min_width=420, elem_id="chat-col"):
                 chatbot = gr.Chatbot(elem_id="chat", height=540, show_label=False, layout="bubble",
-                                     placeholder=PLACEHOLDER, examples=[{"text": e} for e in EXAMPLES],
+                                     placeholder=placeholder, examples=[{"text": e} for e in examples],
                                      sanitize_html=True, allow_tags=False, buttons=["copy"],
                                      feedback_options=None, autoscroll=True)
                 with gr.Row(elem_id="composer", equal_height=True):
@@ -122,7 +138,7 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                 with gr.Accordion("Who am I", open=True, elem_id="who-acc"):
                     who = gr.Dropdown(choices=service.user_choices(), value="", show_label=False,
                                       filterable=True, interactive=True, elem_id="who",
-                                      info="Chat as a new user, or as a MovieLens user with a rating history.")
+                                      info="Chat as a new user, or as a user with a rating history.")
                     history = gr.HTML(elem_id="history")
                 gr.HTML('<div class="side-title">Recommendations</div>', elem_id="cards-title")
                 cards = gr.HTML(cards_html([]), js_on_load=CLICK_JS, elem_id="cards")
@@ -157,7 +173,7 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                 choice = data.get("user") if str(data.get("user", "")).startswith("ml:") else ""
             out = page(sid_value, choice, _username(request))
             out.update({sid: sid_value, user: choice, bridge: _bridge(sid_value, choice),
-                        header: _header(service)})
+                        header: _header(service, tagline)})
             return out
 
         load_outputs = [sid, user, bridge, header, forget_btn, *page_outputs]
@@ -167,9 +183,9 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
 
         def on_tick(sid_value: str, choice: str, request: gr.Request):
             if not service.ready:
-                return {header: _header(service)}
+                return {header: _header(service, tagline)}
             out = page(sid_value, choice, _username(request)) if sid_value else {}
-            out.update({header: _header(service), timer: gr.Timer(active=False)})
+            out.update({header: _header(service, tagline), timer: gr.Timer(active=False)})
             return out
 
         timer.tick(on_tick, [sid, user], [header, timer, forget_btn, *page_outputs],
@@ -203,7 +219,7 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         chat_outputs = [msg, forget_btn, *[o for o in page_outputs if o is not who]]
         for trigger in (msg.submit, send.click):
             trigger(on_send, [msg, sid, user, chatbot], chat_outputs, api_visibility="private",
-                    show_progress="minimal", show_progress_on=[chatbot])
+                    show_progress="minimal", show_progress_on=[chatbot], concurrency_id=AGENT_QUEUE)
 
         def on_example(sid_value: str, choice: str, messages: list, evt: gr.SelectData,
                        request: gr.Request):
@@ -211,7 +227,8 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
             yield from on_send(text, sid_value, choice, messages, request)
 
         chatbot.example_select(on_example, [sid, user, chatbot], chat_outputs, api_visibility="private",
-                               show_progress="minimal", show_progress_on=[chatbot])
+                               show_progress="minimal", show_progress_on=[chatbot],
+                               concurrency_id=AGENT_QUEUE)
 
         # ---------------------------------------------------------------- cards and profile
         def on_click(sid_value: str, choice: str, why: str, evt: gr.EventData, request: gr.Request):
@@ -279,17 +296,17 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         forget_outputs = [forget_btn, data_json, data_file, *[o for o in page_outputs if o is not who]]
         forget_btn.click(on_forget, [sid, user], forget_outputs, api_visibility="private")
 
-        register_api(service)
+        register_api(service, concurrency_id=AGENT_QUEUE)
 
     demo.queue(default_concurrency_limit=concurrency, max_size=512)
     return demo
 
 
-def _header(service: ChatService) -> str:
+def _header(service: ChatService, tagline: str) -> str:
     status = service.loader.status()
     label, on = service.llm_label()
     message = status.message if status.state != "loading" else f"{status.message} {status.elapsed_s:.0f}s"
-    return header_html(service.catalog_label(), label, on, status.state, message)
+    return header_html(service.catalog_label(), label, on, status.state, message, tagline)
 
 
 def _only(values: dict, outputs: list) -> dict:

@@ -136,7 +136,7 @@ class ChatService:
     def user_history(self, user_id: str | None, n: int = HISTORY_ENTRIES):
         """(label, [(item, rating)], total ratings) of a MovieLens user's favourites."""
         if user_id is None or not self.ready:
-            return self.who_label(user_id), [], 0
+            return "Pick a user above to chat as someone with a rating history.", [], 0
         agent = self.agent()
         raw = agent.history_user(user_id)
         if raw is None:

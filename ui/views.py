@@ -271,12 +271,11 @@ def trace_html(trace, llm_label: str) -> str:
 
 # ------------------------------------------------------------------------------------ header
 def header_html(catalog_label: str, llm_label: str, llm_on: bool, status_state: str,
-                status_message: str) -> str:
+                status_message: str, tagline: str = "") -> str:
     llm_cls = "pill on" if llm_on else "pill off"
     status = "" if status_state == "ready" else \
         f'<span class="pill status-{esc(status_state)}">{esc(status_message)}</span>'
     return ('<div class="hdr"><div class="brand"><div class="logo">chat<span>rec</span></div>'
-            '<div class="tagline">Film recommendations you can check: every reason is a fact '
-            "from the knowledge graph.</div></div>"
+            f'<div class="tagline">{esc(tagline)}</div></div>'
             f'<div class="pills"><span class="pill">{esc(catalog_label)}</span>'
             f'<span class="{llm_cls}" title="Language model">{esc(llm_label)}</span>{status}</div></div>')

@@ -260,3 +260,25 @@ def _print_index_figures(f: dict[str, Any]) -> None:
         target = f"p95 < 20 ms {ok(p95 < 20)}" if name.startswith("query") else ""
         table.add_row(f"{label} p50 / p95", f"{f[f'{name}_p50_ms']:.1f} / {p95:.1f} ms", target)
     console.print(table)
+
+
+# ---------------------------------------------------------------------------- bench serve
+@bench_app.command("serve")
+def serve(
+    catalog: str | None = typer.Option(
+        None, "--catalog", help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    runs: int = typer.Option(3, "--runs", min=1, help="Server start-ups to time."),
+    sessions: int = typer.Option(20, "--sessions", min=1, help="Concurrent sessions."),
+    turns: int = typer.Option(10, "--turns", min=1, help="Messages per session."),
+    client: str = typer.Option("http", "--client",
+                               help="http (Gradio's HTTP API, light) or gradio_client (the Python client)."),
+) -> None:
+    """`chatrec serve` on this CHATREC_HOME: time from start to the first HTTP 200 and to the
+    first answered /chat, then p50/p95 reply latency over the Gradio API for concurrent sessions
+    (no LLM). See ui/bench.py."""
+    from ui.bench import main as bench_serve
+
+    args = ["--runs", str(runs), "--sessions", str(sessions), "--turns", str(turns), "--client", client]
+    if catalog:
+        args += ["--catalog", catalog]
+    raise typer.Exit(bench_serve(args))

@@ -8,20 +8,14 @@ Screenshots of the browser tests go to ``$CHATREC_SCREENSHOTS`` when set (the RE
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 import pytest
+from ui.bench import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -84,3 +84,19 @@ def test_sessions_are_isolated_under_concurrent_use(client, ui_url):
             assert recs and all(requests[text](r) for r in recs), (text, [(r["display"], r["genres"]) for r in recs])
             shown += [r["item_id"] for r in recs]
         assert len(shown) == len(set(shown))          # nothing repeated within a session
+
+
+def test_the_documented_example_runs(ui_url, tmp_path, monkeypatch):
+    """docs/api.md's Python example, as written, against the test server."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", doc, re.DOTALL).group(1)
+    assert 'Client("http://127.0.0.1:7860/")' in code
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code.replace("http://127.0.0.1:7860/", ui_url), "docs/api.md", "exec"), namespace)
+    assert namespace["reply"]["recommendations"] and namespace["second"] not in [
+        r["item_id"] for r in namespace["more"]["recommendations"]]
+    assert (tmp_path / "why.svg").read_text().lstrip().startswith("<?xml")

@@ -96,6 +96,11 @@ def test_dislike_drops_the_card_and_the_next_reply_respects_it(page, ui_url, ui_
     page.wait_for_function("(t) => !document.querySelector('#profile').innerText.includes(t)", arg=disliked_title)
     assert disliked_id not in ui_agent.session(sid).disliked_items
 
+    page.click("#reset")                               # "Start over"
+    page.wait_for_selector("#cards .cards.empty")
+    assert "Nothing yet" in page.locator("#profile").inner_text()
+    assert not ui_agent.session(sid).turns and not ui_agent.session(sid).liked_items
+
 
 def test_movielens_user_gets_personalized_results(page, ui_url, ui_agent, screenshots):
     sid = open_page(page, ui_url)
