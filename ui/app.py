@@ -155,7 +155,8 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                 cards: cards_html(service.cards(sid_value, why)),
                 profile: profile_html(who_text, sections),
                 history: history_html(label, entries, total),
-                who: gr.Dropdown(choices=service.user_choices(), value=user_choice or ""),
+                who: gr.Dropdown(choices=_choices_with(service.user_choices(), user_choice),
+                                 value=user_choice or ""),
                 trace: trace_html(last_trace, service.llm_label()[0]),
                 why_item: why,
                 forget_btn: gr.Button(visible=user_id is not None),
@@ -307,6 +308,14 @@ def _header(service: ChatService, tagline: str) -> str:
     label, on = service.llm_label()
     message = status.message if status.state != "loading" else f"{status.message} {status.elapsed_s:.0f}s"
     return header_html(service.catalog_label(), label, on, status.state, message, tagline)
+
+
+def _choices_with(choices: list[tuple[str, str]], value: str) -> list[tuple[str, str]]:
+    """The dropdown's choices, with ``value`` in them even before the catalog's users are known
+    (a reload while the agent is still loading)."""
+    if value and value not in {v for _, v in choices}:
+        return [*choices, (value, value)]
+    return choices
 
 
 def _only(values: dict, outputs: list) -> dict:

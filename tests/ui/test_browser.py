@@ -160,6 +160,15 @@ def test_reload_keeps_the_conversation_and_tabs_are_separate(page, ui_url, brows
     other.close()
 
 
+def test_an_example_prompt_sends_itself(page, ui_url, ui_agent):
+    sid = open_page(page, ui_url)
+    page.locator("#chat").get_by_text("Movies with Tom Hanks").click()
+    page.wait_for_selector("#cards article.card")
+    assert "Movies with Tom Hanks" in page.locator("#chat").inner_text()
+    state = ui_agent.session(sid)
+    assert state.last_shown and all("Tom Hanks" in ui_agent.catalog[s.item_id].cast for s in state.last_shown)
+
+
 def test_script_message_renders_as_text(page, ui_url):
     dialogs = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -171,3 +180,37 @@ def test_script_message_renders_as_text(page, ui_url):
     assert "**not bold**" in chat.inner_text()
     assert chat.locator("script").count() == 0 and chat.locator("img[src=x]").count() == 0
     assert page.evaluate("window.__pwned === undefined") and not dialogs
+
+
+@pytest.fixture(scope="module")
+def auth_url(ui_service):
+    """The page behind a login (``chatrec serve --auth alice:secret``)."""
+    from ui.app import build_app, launch
+    from ui.bench import free_port
+
+    demo = build_app(ui_service)
+    port = free_port()
+    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+           auth=("alice", "secret"))
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+def login(page, url, user, password):
+    page.goto(url)
+    page.locator("input[type=text]").fill(user)
+    page.locator("input[type=password]").fill(password)
+    page.get_by_role("button", name="Login").click()
+
+
+def test_login_then_chat_as_the_signed_in_user(page, auth_url, ui_agent):
+    login(page, auth_url, "alice", "wrong")
+    page.wait_for_timeout(1000)
+    assert page.locator("#msg").count() == 0           # still the login form
+    login(page, auth_url, "alice", "secret")
+    page.wait_for_function("sessionStorage.getItem('chatrec.sid') !== null")
+    sid = page.evaluate("sessionStorage.getItem('chatrec.sid')")
+    page.wait_for_function("document.querySelector('#profile').innerText.includes('Signed in as alice')")
+    send(page, "something like Heat")
+    page.wait_for_selector("#cards article.card")
+    assert ui_agent.session(sid).user_id == "web:alice"     # likes go to alice's profile
