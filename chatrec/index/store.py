@@ -443,7 +443,9 @@ def embed_documents(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCa
         if key not in known:
             missing.setdefault(key, text)
     if missing:
-        order = list(missing)
+        # Longest first across all texts, as ``embed`` would: chunks of mixed lengths would pad
+        # every batch to its longest text (+30% CPU measured on MovieLens).
+        order = sorted(missing, key=lambda key: -len(missing[key]))
         with _progress_bar(len(order), "embedding", progress) as advance:
             # Batches of a few hundred: each is cached as soon as it is done, so an interrupted
             # build resumes where it stopped.
