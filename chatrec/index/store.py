@@ -482,6 +482,7 @@ def _progress_bar(total: int, label: str, enabled: bool) -> Iterator[Any]:
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     with atomic_write(path, "w", encoding="utf-8") as handle:
         json.dump(payload, handle, indent=1, sort_keys=True)
+    _readable(path)
 
 
 def _write_vectors(folder: Path, ids: Sequence[str], matrix: np.ndarray) -> None:
@@ -489,6 +490,25 @@ def _write_vectors(folder: Path, ids: Sequence[str], matrix: np.ndarray) -> None
         np.save(handle, np.ascontiguousarray(matrix, dtype=np.float32), allow_pickle=False)
     with atomic_write(folder / "ids.json", "w", encoding="utf-8") as handle:
         json.dump(list(ids), handle)
+    _readable(folder / "vectors.npy", folder / "ids.json")
+
+
+def _readable(*paths: Path) -> None:
+    """Temporary files are created private (0600); an index may be shared (a team's home),
+    so give the finished files the permissions the umask allows, like any other file."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.chmod(0o666 & ~_UMASK)
+
+
+def _current_umask() -> int:
+    # Read once at import: os.umask can only be read by setting it, which is racy in threads.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
 
 
 def _safe(name: str) -> str:
