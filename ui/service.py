@@ -83,7 +83,7 @@ class ChatService:
             agent = self.agent()
             model = agent.resources.settings.llm
             if agent.llm is not None:
-                return f"LLM: {model or 'custom chat model'}", True
+                return f"LLM: {model or getattr(agent.llm, 'name', None) or 'custom chat model'}", True
             if model:
                 return f"LLM {model} unavailable · rule-based", False
             return "No LLM · rule-based", False
