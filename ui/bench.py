@@ -3,7 +3,8 @@
     python benchmarks/ui_serve.py [--home DIR] [--runs 3] [--sessions 20] [--turns 10]
 
 1. Start-up: spawn ``chatrec serve`` ``--runs`` times and time, from the spawn, the first HTTP
-   200 of the page and the first answered ``/chat`` (the agent loaded).
+   200 of the page and the first answered ``/chat`` (the agent loaded), with the CPU seconds the
+   server had used by then (steadier than wall time on a shared machine).
 2. Latency: on the last server, ``--sessions`` concurrent sessions (one thread each) send
    ``--turns`` scripted messages to ``/chat``; prints p50/p95/max of the client-side reply time
    and of the agent's own time (``trace.timings_ms.total``), and the CPU seconds the server and
@@ -105,10 +106,14 @@ def startup(runs: int, env: dict, catalog: str | None) -> tuple[list[tuple[float
         started = time.perf_counter()
         proc = spawn(port, env, catalog)
         page = wait_for_page(url, proc, started)
+        page_cpu = cpu_seconds(proc.pid)
         agent = wait_for_agent(url, started)
+        agent_cpu = cpu_seconds(proc.pid)
         results.append((page, agent))
-        print(f"  run {run + 1}: first HTTP 200 after {page:.2f}s, first /chat answered after {agent:.2f}s",
-              flush=True)
+        cpu = (f" (server CPU by then: {page_cpu:.1f}s and {agent_cpu:.1f}s)"
+               if page_cpu is not None and agent_cpu is not None else "")
+        print(f"  run {run + 1}: first HTTP 200 after {page:.2f}s, first /chat answered after {agent:.2f}s"
+              f"{cpu}", flush=True)
         if run < runs - 1:
             proc.terminate()
             proc.communicate(timeout=30)
