@@ -83,6 +83,8 @@ def sim(
     split: str = typer.Option("test", "--split", help="test (report) or tune (choose weights): disjoint users."),
     systems: str = typer.Option("agent,popularity,vector,collab", "--systems", help="Comma-separated."),
     simulator: str = typer.Option("rules", "--simulator", help="rules (scripted). llm: not available yet."),
+    keywords: int = typer.Option(2, "--keywords", help="Keywords the user may reveal (0: genres, decade, "
+                                 "person only: harder)."),
     out: Path | None = OUT, limit: int | None = LIMIT, fresh: bool = FRESH, quiet: bool = QUIET,
     weights: str | None = WEIGHTS, no_index: bool = NO_INDEX, tuned: Path | None = TUNED,
 ) -> None:
@@ -98,7 +100,7 @@ def sim(
     names = [s.strip() for s in systems.split(",") if s.strip()]
     if no_index:
         names = [n for n in names if n != "vector"]
-    config = SimConfig(users=users, turns=turns, k=k, seed=seed, split=split, systems=names,
+    config = SimConfig(users=users, turns=turns, k=k, seed=seed, split=split, systems=names, keywords=keywords,
                        weights=_weights(weights) or _tuned(tuned).get("weights"))
     out = _out(out, f"sim-seed{seed}")
     metrics = run_sim(config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh,

@@ -170,8 +170,9 @@ def _data_root(settings: Settings) -> Path:
 
 
 def replay(agent, baselines: ContextBaselines | None, unit: Unit, names: dict[str, str], finder: NameFinder,
-           fold: int | None, catalog) -> dict:
-    """Feed one unit to the agent, scoring each of its turns before the recommender speaks."""
+           fold: int | None, catalog, before_rank=None) -> dict:
+    """Feed one unit to the agent, scoring each of its turns before the recommender speaks.
+    ``before_rank(turn)`` is called just before each scored ``rank`` (tuning records queries)."""
     session = f"redial:{unit.key}"
     agent.reset(session)
     scored_at = {t.index: t for t in unit.scored}
@@ -181,6 +182,8 @@ def replay(agent, baselines: ContextBaselines | None, unit: Unit, names: dict[st
         turn = scored_at.get(index)
         if turn is not None:
             ids = context_ids if not unit.rendered else finder.find(" ".join(m.text for m in unit.messages[:index]))
+            if before_rank is not None:
+                before_rank(turn)
             recs = agent.rank(session, k=50)
             ranked = [r.item.id for r in recs]
             sources = {r.item.id: r.sources for r in recs}
@@ -237,6 +240,7 @@ def summarise(records: list[dict], catalog) -> dict:
     per_dialogue: dict[str, dict] = defaultdict(lambda: defaultdict(float))
     totals = {"n_turns": 0, "n_gold": 0, "n_gold_new": 0, "gold_not_in_catalog": 0, "unmatched": 0,
               "unmatched_new": 0, "new_gold_ruled_out_by_constraints": 0, "new_gold_excluded_by_agent": 0}
+    ruled_out_by: dict[str, int] = {}
     for record in records:
         d = per_dialogue[record["conversation_id"]]
         for turn in record["turns"]:
@@ -252,6 +256,10 @@ def summarise(records: list[dict], catalog) -> dict:
                 if g["new"]:
                     totals["new_gold_ruled_out_by_constraints"] += int(g.get("filtered", False))
                     totals["new_gold_excluded_by_agent"] += int(g.get("excluded", False))
+                    if g.get("filtered"):
+                        for kind in turn.get("constraints", {}):
+                            if kind != "unsupported":
+                                ruled_out_by[kind] = ruled_out_by.get(kind, 0) + 1
                 for name, rank in g["ranks"].items():
                     for k in KS:
                         hit = 1.0 if rank is not None and rank <= k else 0.0
@@ -259,7 +267,7 @@ def summarise(records: list[dict], catalog) -> dict:
                         if g["new"]:
                             d[f"{name}:new@{k}"] += hit
     keys = sorted(per_dialogue)
-    out: dict = {}
+    out: dict = {"ruled_out_with_constraint": dict(sorted(ruled_out_by.items(), key=lambda kv: -kv[1]))}
     results: dict = {}
     for name in systems:
         entry = {}

@@ -49,6 +49,18 @@ def provenance_md(config: dict, results_path: Path, timings: dict | None = None)
     return "\n".join(lines)
 
 
+def warnings_md(metrics: dict) -> str:
+    """The agent's warnings during the run (counted, one example each), e.g. guard rejections."""
+    tally = metrics.get("agent_warnings") or {}
+    counts = tally.get("counts") or {}
+    if not counts:
+        return ""
+    rows = [[key.replace("|", "/"), n, tally.get("examples", {}).get(key, "").replace("|", "/")[:160]]
+            for key, n in list(counts.items())[:8]]
+    return "\n".join(["## Agent warnings during the run", "",
+                      md_table(["logger: message", "count", "example"], rows), ""])
+
+
 def save_plot(figure, path: Path) -> str:
     """Save a matplotlib figure as PNG; returns the Markdown image line."""
     figure.tight_layout()

@@ -3,7 +3,7 @@ the best classic baseline, the chosen hyper-parameters, and a bar plot."""
 
 from __future__ import annotations
 
-from chatrec.sim.report import ci, md_table, provenance_md, pyplot, save_plot
+from chatrec.sim.report import warnings_md, ci, md_table, provenance_md, pyplot, save_plot
 
 TARGET_RATIO = 1.1
 SUMMARY_HEADER = ["system", "HR@10 [95% CI]", "NDCG@10 [95% CI]"]
@@ -40,5 +40,6 @@ def write_offline_report(run, metrics: dict) -> None:
     axis.set_xticks(range(len(names)), names)
     axis.legend()
     parts += [save_plot(figure, run.path("offline_metrics.png")), ""]
+    parts.append(warnings_md(metrics))
     parts.append(provenance_md(run.config, run.path("results.json"), run.timings))
     run.write_report("\n".join(parts) + "\n")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from chatrec.sim.report import ci, md_table, num, provenance_md, pyplot, save_plot
+from chatrec.sim.report import warnings_md, ci, md_table, num, provenance_md, pyplot, save_plot
 
 TARGETS = {"recall@10": 0.25, "recall@50": 0.45}
 ANCHORS = [["KBRD (test, all mentions)", ".028", ".169", ".366"],
@@ -47,7 +47,9 @@ def write_redial_report(run, metrics: dict, records: list[dict], config) -> None
               f"counted as misses.", "",
               f"New gold movies the agent could not rank because the dialogue's hard constraints rule them out: "
               f"{metrics.get('new_gold_ruled_out_by_constraints', 0)}; because it counts them as already "
-              f"liked/seen/mentioned: {metrics.get('new_gold_excluded_by_agent', 0)}.", "",
+              f"liked/seen/mentioned: {metrics.get('new_gold_excluded_by_agent', 0)}. Constraints active when a new "
+              f"gold movie was ruled out: " + ", ".join(f"{k} {v}" for k, v in
+                                                      metrics.get("ruled_out_with_constraint", {}).items()) + ".", "",
               "Primary = gold movies not mentioned earlier in the dialogue; (all) = every gold movie. "
               "95% intervals from a bootstrap over dialogues.", "",
               md_table(SUMMARY_HEADER, summary_rows(metrics)), ""]
@@ -109,5 +111,6 @@ def write_redial_report(run, metrics: dict, records: list[dict], config) -> None
     axis.set_ylabel("recall (new movies)")
     axis.legend()
     parts += ["## Systems", "", save_plot(figure, run.path("redial_recall.png")), ""]
+    parts.append(warnings_md(metrics))
     parts.append(provenance_md(run.config, run.path("results.json"), run.timings))
     run.write_report("\n".join(parts) + "\n")

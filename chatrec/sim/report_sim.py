@@ -7,7 +7,7 @@ import statistics
 from collections import Counter
 
 from chatrec.sim import phrases as P
-from chatrec.sim.report import ci, md_table, provenance_md, pyplot, save_plot
+from chatrec.sim.report import warnings_md, ci, md_table, provenance_md, pyplot, save_plot
 
 TARGET_RATIO = 2.0
 
@@ -64,7 +64,7 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
     plt = pyplot()
     k, T = config.k, config.turns
     parts = [f"# Simulated users on MovieLens — seed {config.seed}, {metrics['n_users']} users "
-             f"({config.split} split), T={T}, k={k}", ""]
+             f"({config.split} split), T={T}, k={k}, up to {config.keywords} keywords revealed", ""]
     parts.append("Each user hides one movie they rated ≥ 4 (removed from their history and from the "
                  "collaborative models' training data); a scripted user describes it without naming "
                  "it, one new attribute per turn at most, and accepts when it is shown.")
@@ -127,6 +127,7 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
         parts += ["## Sample dialogues (agent)", ""]
         for r in hits + misses:
             parts += [_transcript(r, "agent", _titles(r)), ""]
+    parts.append(warnings_md(metrics))
     parts.append(provenance_md(run.config, run.path("results.json"), run.timings))
     run.write_report("\n".join(parts) + "\n")
 

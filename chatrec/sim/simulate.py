@@ -43,6 +43,7 @@ class SimConfig(BaseModel):
         split: "test" (reported) or "tune" (for choosing weights): disjoint user pools.
         systems: which systems talk to the users.
         min_history: users need at least this many ratings besides the target.
+        keywords: keywords the simulated user may reveal (0 makes the task harder).
         weights: FusionWeights overrides for the agent (tuning), None = the agent's defaults.
     """
 
@@ -53,6 +54,7 @@ class SimConfig(BaseModel):
     split: Literal["test", "tune"] = "test"
     systems: list[str] = Field(default_factory=lambda: list(SYSTEMS))
     min_history: int = 10
+    keywords: int = 2
     weights: dict[str, float] | None = None
 
 
@@ -99,7 +101,7 @@ def _meaning_dict(meaning: Meaning) -> dict:
     return {"reveals": [[a.kind, a.value] for a in meaning.reveals],
             "excludes_genres": list(meaning.excludes_genres),
             "newer_than": meaning.newer_than, "older_than": meaning.older_than,
-            "accepted": meaning.accepted}
+            "rejects": meaning.rejects, "accepted": meaning.accepted}
 
 
 def converse(system, user: SimulatedUser, session_id: str, user_id: str, turns: int, k: int,
@@ -196,7 +198,7 @@ def run_sim(config: SimConfig, settings: Settings, out, limit: int | None = None
             record = {"user": user_id, "target": target, "target_title": held[target].display, "systems": {}}
             for name, system in systems.items():
                 seed = f"{config.seed}:{user_id}"
-                sim_user = SimulatedUser(held[target], held, resources.kg, seed)
+                sim_user = SimulatedUser(held[target], held, resources.kg, seed, config.keywords)
                 record["plan"] = [[a.kind, a.value] for a in sim_user.plan]
                 with run.timed(f"system.{name}"):
                     record["systems"][name] = converse(system, sim_user, f"sim:{config.seed}:{user_id}:{name}",
@@ -269,7 +271,8 @@ def _understanding(records: list[dict]) -> dict:
     by_element: dict[str, list[int]] = {}
     by_template: dict[str, list[int]] = {}
     prefix = {"genre+": "genre/", "decade+": "decade/", "keyword+": "keyword/", "director+": "director/",
-              "cast+": "cast/", "genre-": "not_genre/", "newer": "newer/", "older": "older/"}
+              "cast+": "cast/", "genre-": "not_genre/", "newer": "newer/", "older": "older/",
+              "reject": "reject/"}
     for record in records:
         for turn in record["systems"]["agent"]["turns"]:
             for entry in turn.get("understood", []):

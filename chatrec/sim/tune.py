@@ -37,12 +37,17 @@ REDIAL_SPACE = {
     "alpha": [0.5, 0.7, 1.0],
     "shrink": [0.0, 2.0, 5.0, 20.0],
     "popularity": [0.0, 0.12, 0.4],
+    "popularity_cold": [0.0, 0.1, 0.5],
+    "liked_attribute": [0.1, 0.35, 1.0],
     "collab": [0.3, 1.0, 2.0],
     "content": [0.0, 0.45, 1.0],
     "kg": [0.0, 0.35, 1.0],
     "vector": [0.0, 0.7, 1.5],
     "observed_seed_weight": [0.0, 0.3, 1.0],
 }
+REDIAL_START = {"comention_weight": 1.0, "mention_pop_weight": 0.3, "alpha": 1.0, "shrink": 5.0,
+                "popularity": 0.12, "popularity_cold": 0.5, "liked_attribute": 0.35, "collab": 1.0,
+                "content": 0.45, "kg": 0.35, "vector": 0.7, "observed_seed_weight": 0.3}
 RANK_SPACE = {
     "collab": [0.5, 1.0, 2.0],
     "content": [0.0, 0.2, 0.45, 1.0],
@@ -50,6 +55,7 @@ RANK_SPACE = {
     "popularity": [0.0, 0.12, 0.3, 0.6],
     "vector": [0.0, 0.7],
 }
+RANK_START = {"collab": 1.0, "content": 0.45, "kg": 0.35, "popularity": 0.12, "vector": 0.7}
 AGENT_KEYS = ("observed_seed_weight",)
 SOURCE_KEYS = ("comention_weight", "mention_pop_weight", "mode", "alpha", "shrink", "beta")
 
@@ -116,16 +122,17 @@ def load_tuned(path: Path) -> dict:
 
 # ---------------------------------------------------------------------------- ReDial
 def redial_objective(settings, with_index: bool = True, limit: int | None = None) -> Callable[[dict], float]:
-    """Primary Recall@10 + Recall@50 on the IARD tuning dialogues."""
+    """Primary Recall@10 + Recall@50 on the IARD tuning dialogues, by fast re-fusion of queries
+    recorded once per ``observed_seed_weight``."""
     from chatrec.agent import Agent
-    from chatrec.agent.retrieve import FusionWeights
     from chatrec.catalog import load_catalog
     from chatrec.catalog.fetch import ensure_data
     from chatrec.catalog.raw import read_id2info
     from chatrec.resources import Resources
     from chatrec.sim.comention import DialogueCoMention, DialogueStats, MentionPopularity
+    from chatrec.sim.fastfuse import Case, Memo, QueryRecorder, fuse, memoised, recall
     from chatrec.sim.redial_data import NameFinder, read_dialogues, read_iard, scored_turns
-    from chatrec.sim.redial_eval import DEV_DIALOGUES, Unit, replay, summarise
+    from chatrec.sim.redial_eval import DEV_DIALOGUES, Unit, replay
 
     root = ensure_data(settings, needed=["redial/"], progress=False)
     catalog = load_catalog("redial", settings)
@@ -140,37 +147,48 @@ def redial_objective(settings, with_index: bool = True, limit: int | None = None
     finder = NameFinder(names)
     logger.warning("ReDial tuning: %d IARD dialogues (%d turns), statistics from %d dev dialogues",
                    len(units), sum(len(u.scored) for u in units), len(dev))
+    recordings: dict[float, tuple[list, list]] = {}
+    comention_memos: dict[tuple, Memo] = {}
+    popularity = MentionPopularity(stats)
+
+    def record(observed: float) -> tuple[list, list]:
+        if observed not in recordings:
+            recorder = QueryRecorder()
+            agent = Agent(resources, store=None, llm=None, observed_seed_weight=observed,
+                          extra_sources={"_recorder": (recorder, 0.0)})
+            with LogTally():
+                for unit in units:
+                    replay(agent, None, unit, names, finder, None, catalog, before_rank=recorder.expect)
+            cases = [Case(query, list(turn.gold_new)) for turn, query in recorder.recorded if turn.gold_new]
+            recordings[observed] = (cases, memoised(agent))
+            logger.warning("recorded %d queries (observed_seed_weight %s)", len(cases), observed)
+        return recordings[observed]
 
     def evaluate(config: dict) -> float:
         weights, agent_kwargs, source = split_config(config)
-        extra = {}
-        if source.get("comention_weight", 1.0) > 0:
-            params = {k: source[k] for k in ("mode", "alpha", "shrink", "beta") if k in source}
-            extra["comention"] = (DialogueCoMention(stats, **params), source.get("comention_weight", 1.0))
-        if source.get("mention_pop_weight", 0.3) > 0:
-            extra["mention_pop"] = (MentionPopularity(stats), source.get("mention_pop_weight", 0.3))
-        agent = Agent(resources, store=None, llm=None, extra_sources=extra,
-                      weights=FusionWeights(**weights), **agent_kwargs)
-        with LogTally():
-            records = [replay(agent, None, u, names, finder, None, catalog) for u in units]
-        metrics = summarise(records, catalog)
-        return round(metrics["recall@10"] + metrics["recall@50"], 5)
+        cases, memos = record(agent_kwargs.get("observed_seed_weight", 0.3))
+        params = {k: source[k] for k in ("mode", "alpha", "shrink", "beta") if k in source}
+        key = tuple(sorted(params.items()))
+        if key not in comention_memos:
+            comention_memos[key] = Memo(DialogueCoMention(stats, **params), memos[0].table)
+        sources = [*memos, comention_memos[key], Memo(popularity, memos[0].table)]
+        extra = {"comention": source.get("comention_weight", 1.0), "mention_pop": source.get("mention_pop_weight", 0.3)}
+        rankings = fuse(memos[0].table, sources, weights, extra, cases, 50)
+        return round(recall(rankings, cases, 10) + recall(rankings, cases, 50), 5)
 
     return evaluate
 
 
 # ---------------------------------------------------------------------------- offline
 def offline_objective(settings, with_index: bool = True, limit: int | None = None) -> Callable[[dict], float]:
-    """Validation NDCG@10 of the agent built on the interactions without validation and test."""
-    import numpy as np
-
+    """Validation NDCG@10 of the agent built on the interactions without validation and test
+    items, by fast re-fusion of each user's recorded query."""
     from chatrec.agent import Agent
-    from chatrec.agent.retrieve import FusionWeights
     from chatrec.catalog import load_catalog
     from chatrec.catalog.models import Interactions
+    from chatrec.sim.fastfuse import Case, QueryRecorder, fuse, memoised, ndcg
     from chatrec.sim.heldout import resources_for, with_interactions
-    from chatrec.sim.metrics import ndcg_at
-    from chatrec.sim.offline import agent_rank, temporal_split
+    from chatrec.sim.offline import OPENING, temporal_split
 
     full = load_catalog("movielens", settings)
     train, validation, _ = temporal_split(full.interactions.frame)
@@ -178,13 +196,21 @@ def offline_objective(settings, with_index: bool = True, limit: int | None = Non
     resources = resources_for(catalog, settings, index_catalog=full, with_index=with_index)
     truth = dict(zip(validation["user_id"], validation["item_id"], strict=True))
     users = sorted(truth, key=lambda u: (len(u), u))[:limit]
+    recorder = QueryRecorder()
+    agent = Agent(resources, store=None, llm=None, extra_sources={"_recorder": (recorder, 0.0)})
+    with LogTally():
+        for user in users:
+            session = f"tune:{user}"
+            agent.respond(session, OPENING, user_id=f"ml:{user}")
+            recorder.expect(user)
+            agent.rank(session, k=10)
+    cases = [Case(query, [truth[user]]) for user, query in recorder.recorded]
+    memos = memoised(agent)
+    logger.warning("offline tuning: %d validation users", len(cases))
 
     def evaluate(config: dict) -> float:
-        weights, agent_kwargs, _ = split_config(config)
-        agent = Agent(resources, store=None, llm=None, weights=FusionWeights(**weights), **agent_kwargs)
-        with LogTally():
-            scores = [ndcg_at(agent_rank(agent, u), truth[u], 10) for u in users]
-        return round(float(np.mean(scores)), 5)
+        weights, _, _ = split_config(config)
+        return round(ndcg(fuse(memos[0].table, memos, weights, {}, cases, 10), cases), 5)
 
     return evaluate
 
@@ -215,6 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--no-index", action="store_true")
     parser.add_argument("--start", default="{}", help="JSON start configuration")
+    parser.add_argument("--space", default=None, help="JSON search space replacing the default one")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     settings = get_settings()
@@ -226,9 +253,11 @@ def main(argv: list[str] | None = None) -> None:
         objective, space = offline_objective(settings, with_index, args.limit), RANK_SPACE
     else:
         objective, space = sim_objective(settings, args.limit or 60, with_index=with_index, out=args.out), RANK_SPACE
+    if args.space:
+        space = json.loads(args.space)
     if not with_index:
         space = {k: v for k, v in space.items() if k not in ("vector", "content")}
-    start = json.loads(args.start)
+    start = json.loads(args.start) if args.start != "{}" else (REDIAL_START if args.task == "redial" else RANK_START)
     best, score = coordinate_search(objective, space, start, args.out / "trials.jsonl", args.rounds)
     (args.out / "best.json").write_text(json.dumps({"config": best, "score": score, "task": args.task,
                                                     "with_index": with_index}, indent=2))

@@ -23,6 +23,9 @@ def check(meaning: Meaning, act) -> list[dict]:
     out: list[dict] = []
     if act is None:
         return [{"element": e, "understood": False} for e in _elements(meaning)]
+    if meaning.rejects:
+        # Turning the list down must keep the recommender recommending, not end or derail the talk.
+        out.append({"element": "reject", "understood": act.intent in ("recommend", "refine", "feedback")})
     c = act.constraints
     liked_attrs = set(act.liked_attributes)
     disliked_attrs = set(act.disliked_attributes)
@@ -43,17 +46,23 @@ def check(meaning: Meaning, act) -> list[dict]:
     for genre in meaning.excludes_genres:
         ok = _genre_in(c.genres_none, genre) or genre_node(genre) in disliked_attrs
         out.append({"element": "genre-", "understood": bool(ok)})
+    # A decade said in the same message sets the year bounds by itself: only the refinement, or
+    # bounds the decade does not explain, show that "too old"/"too recent" was understood.
+    decade_said = any(a.kind == "decade" for a in meaning.reveals)
     if meaning.newer_than is not None:
-        ok = c.year_min is not None and c.year_min > meaning.newer_than - 1 or "newer" in act.refinements
+        ok = "newer" in act.refinements or (not decade_said and c.year_min is not None
+                                             and c.year_min > meaning.newer_than - 1)
         out.append({"element": "newer", "understood": bool(ok)})
     if meaning.older_than is not None:
-        ok = c.year_max is not None and c.year_max < meaning.older_than + 1 or "older" in act.refinements
+        ok = "older" in act.refinements or (not decade_said and c.year_max is not None
+                                             and c.year_max < meaning.older_than + 1)
         out.append({"element": "older", "understood": bool(ok)})
     return out
 
 
 def _elements(meaning: Meaning) -> list[str]:
-    names = [f"{a.kind}+" for a in meaning.reveals] + ["genre-"] * len(meaning.excludes_genres)
+    names = ["reject"] if meaning.rejects else []
+    names += [f"{a.kind}+" for a in meaning.reveals] + ["genre-"] * len(meaning.excludes_genres)
     if meaning.newer_than is not None:
         names.append("newer")
     if meaning.older_than is not None:

@@ -48,6 +48,7 @@ class Meaning:
         reveals: attributes of the target stated (positively).
         excludes_genres: genres the target lacks, said as "no thrillers".
         newer_than / older_than: the target is newer than every shown movie (year) / older.
+        rejects: the user turned the shown movies down ("Nah.").
         accepted: the user found the target.
     """
 
@@ -55,6 +56,7 @@ class Meaning:
     excludes_genres: list[str] = field(default_factory=list)
     newer_than: int | None = None
     older_than: int | None = None
+    rejects: bool = False
     accepted: bool = False
 
 
@@ -74,7 +76,7 @@ class SystemTurn:
     text: str = ""
 
 
-def target_attributes(item: Item, kg, rng: random.Random) -> list[Attribute]:
+def target_attributes(item: Item, kg, rng: random.Random, max_keywords: int = MAX_KEYWORDS) -> list[Attribute]:
     """What the user could say about ``item``, in the order they would say it: genres (at most
     two), the decade, keywords (at most two, not genre words) and one person, shuffled a little
     so that users differ."""
@@ -91,7 +93,7 @@ def target_attributes(item: Item, kg, rng: random.Random) -> list[Attribute]:
             continue
         keywords.append(Attribute("keyword", keyword))
     rng.shuffle(keywords)
-    keywords = keywords[:MAX_KEYWORDS]
+    keywords = keywords[:max_keywords]
     people = [Attribute("director", d) for d in item.directors[:1]] + \
              [Attribute("cast", c) for c in item.cast[:2]]
     # A user names someone they know: a person with other films in the catalog.
@@ -143,14 +145,16 @@ class SimulatedUser:
         catalog: the catalog (to read shown movies' facts).
         kg: the knowledge graph (keywords, person degrees).
         seed: any string; the same seed gives the same dialogue for the same system answers.
+        max_keywords: keywords the user may reveal (0: only genres, decade and a person, a
+            harder setting since tag-genome keywords single out few films).
     """
 
-    def __init__(self, target: Item, catalog: Catalog, kg, seed: str):
+    def __init__(self, target: Item, catalog: Catalog, kg, seed: str, max_keywords: int = MAX_KEYWORDS):
         self.target = target
         self.catalog = catalog
         self.kg = kg
         self.seed = seed
-        self.plan = target_attributes(target, kg, random.Random(f"{seed}:plan"))
+        self.plan = target_attributes(target, kg, random.Random(f"{seed}:plan"), max_keywords)
         self.told = Meaning()
         self.turn = 0
         self.person_said = False
@@ -278,9 +282,10 @@ class SimulatedUser:
         for genre in said:
             if all(genre not in it.genres for it in items):
                 reasons.append(("want_genre", genre))
-        opener, _ = P.pick(rng, P.REJECT, "reject")
+        opener, opener_id = P.pick(rng, P.REJECT, "reject")
+        meaning.rejects = True
         if not reasons:
-            return opener, "reject/plain"
+            return opener, opener_id
         kind, value = reasons[rng.randrange(len(reasons))]
         template, tid = P.pick(rng, P.REASON[kind], kind)
         if kind == "newer":

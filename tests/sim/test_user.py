@@ -131,3 +131,11 @@ def test_consistency_counter_matches_the_slow_check(movielens, movielens_kg):
                    excludes_genres=["romance"], newer_than=1993)
     slow = sum(1 for it in movielens if consistent(it, movielens_kg, told))
     assert counter.count(told) == slow > 0
+
+
+def test_no_keywords_setting(movielens, movielens_kg):
+    answers = _popular_answers(movielens)
+    for target in _targets(movielens, 10):
+        user = SimulatedUser(target, movielens, movielens_kg, seed=f"k:{target.id}", max_keywords=0)
+        said = _dialogue(user, answers)
+        assert all(a.kind != "keyword" for u in said for a in u.meaning.reveals)
