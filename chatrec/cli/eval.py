@@ -60,17 +60,19 @@ FRESH = typer.Option(False, "--fresh", help="Discard the checkpoints in --out in
 QUIET = typer.Option(False, "--quiet", help="No progress bars.")
 WEIGHTS = typer.Option(None, "--weights", help="FusionWeights overrides: a JSON object or a JSON file.")
 NO_INDEX = typer.Option(False, "--no-index", help="Run without the vector index (no vector/content sources).")
-TUNED = typer.Option(None, "--tuned", help="best.json of `python -m chatrec.sim.tune` (weights chosen on "
-                     "validation data); --weights and the source options override it.")
+TUNED = typer.Option(None, "--tuned", help="A best.json of `python -m chatrec.sim.tune`, or the name of a shipped "
+                     "one (redial, offline, sim: chosen on validation data); --weights and source options override it.")
 
 
 def _tuned(path: Path | None) -> dict:
     if path is None:
         return {}
-    from chatrec.sim.tune import load_tuned
+    from chatrec.sim.tune import TUNED_DIR, load_tuned
 
+    if not path.is_file() and (TUNED_DIR / f"{path}.json").is_file():
+        path = TUNED_DIR / f"{path}.json"
     if not path.is_file():
-        raise ConfigError(f"no such file: {path}")
+        raise ConfigError(f"no such file: {path} (or use a shipped name: redial, offline, sim)")
     return load_tuned(path)
 
 

@@ -29,6 +29,8 @@ from chatrec.sim.run import LogTally
 logger = logging.getLogger(__name__)
 
 IARD_JSON = "redial/iard/umap2020_IARD_Cai.json"
+#: The configurations chosen so far, shipped with chatrec (see the README there).
+TUNED_DIR = Path(__file__).parent / "tuned"
 
 # Parameters: FusionWeights fields, "observed_seed_weight" (Agent), and the learnt sources'.
 REDIAL_SPACE = {

@@ -79,3 +79,13 @@ def test_refusion_reproduces_the_agent_ranking(ml_catalog, test_settings):
     memos = memoised(agent)
     assert fuse(memos[0].table, memos, {}, {}, cases, 20) == rankings
     assert fuse(memos[0].table, memos, {"collab": 0.0, "kg": 3.0}, {}, cases, 20) != rankings
+
+
+def test_shipped_tuned_configurations_load():
+    from chatrec.agent.retrieve import FusionWeights
+    from chatrec.sim.tune import TUNED_DIR
+
+    for name in ("redial", "offline", "sim"):
+        tuned = load_tuned(TUNED_DIR / f"{name}.json")
+        FusionWeights(**(tuned["weights"] or {}))   # every weight is a real FusionWeights field
+        assert set(tuned["weights"]) <= set(FusionWeights.model_fields)
