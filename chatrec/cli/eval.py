@@ -18,8 +18,10 @@ from chatrec.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 console = Console()
-eval_app = typer.Typer(help="Evaluate chatrec: simulated users, ReDial replay, offline top-k, explanations.",
-                       no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Evaluate chatrec: simulated users, ReDial replay, offline top-k, explanations.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -40,7 +42,9 @@ def _weights(weights: str | None) -> dict | None:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"--weights must be a JSON object or a JSON file ({exc.msg})") from exc
     if not isinstance(value, dict):
-        raise ConfigError("--weights must be a JSON object such as '{\"collab\": 1.0, \"vector\": 0.5}'")
+        raise ConfigError(
+            '--weights must be a JSON object such as \'{"collab": 1.0, "vector": 0.5}\''
+        )
     return {str(k): float(v) for k, v in value.items()}
 
 
@@ -58,10 +62,18 @@ LIMIT = typer.Option(None, "--limit", help="Evaluate only the first N units (use
 OUT = typer.Option(None, "--out", help="Output directory (default: $CHATREC_HOME/eval/<command>).")
 FRESH = typer.Option(False, "--fresh", help="Discard the checkpoints in --out instead of resuming.")
 QUIET = typer.Option(False, "--quiet", help="No progress bars.")
-WEIGHTS = typer.Option(None, "--weights", help="FusionWeights overrides: a JSON object or a JSON file.")
-NO_INDEX = typer.Option(False, "--no-index", help="Run without the vector index (no vector/content sources).")
-TUNED = typer.Option(None, "--tuned", help="A best.json of `python -m chatrec.sim.tune`, or the name of a shipped "
-                     "one (redial, offline, sim: chosen on validation data); --weights and source options override it.")
+WEIGHTS = typer.Option(
+    None, "--weights", help="FusionWeights overrides: a JSON object or a JSON file."
+)
+NO_INDEX = typer.Option(
+    False, "--no-index", help="Run without the vector index (no vector/content sources)."
+)
+TUNED = typer.Option(
+    None,
+    "--tuned",
+    help="A best.json of `python -m chatrec.sim.tune`, or the name of a shipped "
+    "one (redial, offline, sim: chosen on validation data); --weights and source options override it.",
+)
 
 
 def _tuned(path: Path | None) -> dict:
@@ -78,17 +90,33 @@ def _tuned(path: Path | None) -> dict:
 
 @eval_app.command("sim")
 def sim(
-    users: int = typer.Option(100, "--users", help="Users sampled (all their targets are held out)."),
+    users: int = typer.Option(
+        100, "--users", help="Users sampled (all their targets are held out)."
+    ),
     turns: int = typer.Option(5, "--turns", help="T: system turns per dialogue."),
     k: int = typer.Option(5, "--k", help="Items shown per turn; a hit is the target among them."),
     seed: int = typer.Option(0, "--seed"),
-    split: str = typer.Option("test", "--split", help="test (report) or tune (choose weights): disjoint users."),
-    systems: str = typer.Option("agent,popularity,vector,collab", "--systems", help="Comma-separated."),
-    simulator: str = typer.Option("rules", "--simulator", help="rules (scripted). llm: not available yet."),
-    keywords: int = typer.Option(2, "--keywords", help="Keywords the user may reveal (0: genres, decade, "
-                                 "person only: harder)."),
-    out: Path | None = OUT, limit: int | None = LIMIT, fresh: bool = FRESH, quiet: bool = QUIET,
-    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX, tuned: Path | None = TUNED,
+    split: str = typer.Option(
+        "test", "--split", help="test (report) or tune (choose weights): disjoint users."
+    ),
+    systems: str = typer.Option(
+        "agent,popularity,vector,collab", "--systems", help="Comma-separated."
+    ),
+    simulator: str = typer.Option(
+        "rules", "--simulator", help="rules (scripted). llm: not available yet."
+    ),
+    keywords: int = typer.Option(
+        2,
+        "--keywords",
+        help="Keywords the user may reveal (0: genres, decade, person only: harder).",
+    ),
+    out: Path | None = OUT,
+    limit: int | None = LIMIT,
+    fresh: bool = FRESH,
+    quiet: bool = QUIET,
+    weights: str | None = WEIGHTS,
+    no_index: bool = NO_INDEX,
+    tuned: Path | None = TUNED,
 ) -> None:
     """Simulated users chasing a held-out movie (Hit@k within T turns), agent vs baselines."""
     from chatrec.sim.report import print_table
@@ -96,38 +124,78 @@ def sim(
     from chatrec.sim.simulate import SimConfig, run_sim
 
     if simulator != "rules":
-        raise ConfigError("only --simulator rules is available (the LLM simulator is not built yet)")
+        raise ConfigError(
+            "only --simulator rules is available (the LLM simulator is not built yet)"
+        )
     if split not in ("test", "tune"):
         raise ConfigError("--split must be test or tune")
     names = [s.strip() for s in systems.split(",") if s.strip()]
     if no_index:
         names = [n for n in names if n != "vector"]
-    config = SimConfig(users=users, turns=turns, k=k, seed=seed, split=split, systems=names, keywords=keywords,
-                       weights=_weights(weights) or _tuned(tuned).get("weights"))
+    config = SimConfig(
+        users=users,
+        turns=turns,
+        k=k,
+        seed=seed,
+        split=split,
+        systems=names,
+        keywords=keywords,
+        weights=_weights(weights) or _tuned(tuned).get("weights"),
+    )
     out = _out(out, f"sim-seed{seed}")
-    metrics = run_sim(config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh,
-                      with_index=not no_index)
-    print_table(f"Simulated users: {metrics['n_users']} users, T={turns}, k={k}, seed {seed}", SUMMARY_HEADER,
-                summary_rows(metrics), console)
+    metrics = run_sim(
+        config,
+        get_settings(),
+        out,
+        limit=limit,
+        show_progress=not quiet,
+        fresh=fresh,
+        with_index=not no_index,
+    )
+    print_table(
+        f"Simulated users: {metrics['n_users']} users, T={turns}, k={k}, seed {seed}",
+        SUMMARY_HEADER,
+        summary_rows(metrics),
+        console,
+    )
     consistency = metrics.get("consistent_items")
     if consistency:
-        console.print(f"median catalog items consistent with what the user said (end): {consistency['median_final']}")
+        console.print(
+            f"median catalog items consistent with what the user said (end): {consistency['median_final']}"
+        )
     _done(out)
 
 
 @eval_app.command("redial")
 def redial(
-    dialogues: Path | None = typer.Option(None, "--dialogues", help="Scored file: raw ReDial/iEvaLM dialogues "
-                                          "or iEvaLM processed turns (default: the dev dialogues)."),
-    train: Path | None = typer.Option(None, "--train", help="Dialogues for learnt statistics (default: the dev "
-                                      "dialogues; 5-fold when they overlap the scored ones)."),
+    dialogues: Path | None = typer.Option(
+        None,
+        "--dialogues",
+        help="Scored file: raw ReDial/iEvaLM dialogues "
+        "or iEvaLM processed turns (default: the dev dialogues).",
+    ),
+    train: Path | None = typer.Option(
+        None,
+        "--train",
+        help="Dialogues for learnt statistics (default: the dev "
+        "dialogues; 5-fold when they overlap the scored ones).",
+    ),
     folds: int = typer.Option(5, "--folds"),
-    comention_weight: float | None = typer.Option(None, "--comention-weight", help="0 turns the source off "
-                                                  "(default 1.0, or the tuned value)."),
-    mention_pop_weight: float | None = typer.Option(None, "--mention-pop-weight", help="0 turns the source off "
-                                                    "(default 0.3, or the tuned value)."),
-    out: Path | None = OUT, limit: int | None = LIMIT, fresh: bool = FRESH, quiet: bool = QUIET,
-    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX, tuned: Path | None = TUNED,
+    comention_weight: float | None = typer.Option(
+        None, "--comention-weight", help="0 turns the source off (default 1.0, or the tuned value)."
+    ),
+    mention_pop_weight: float | None = typer.Option(
+        None,
+        "--mention-pop-weight",
+        help="0 turns the source off (default 0.3, or the tuned value).",
+    ),
+    out: Path | None = OUT,
+    limit: int | None = LIMIT,
+    fresh: bool = FRESH,
+    quiet: bool = QUIET,
+    weights: str | None = WEIGHTS,
+    no_index: bool = NO_INDEX,
+    tuned: Path | None = TUNED,
 ) -> None:
     """Replay real ReDial dialogues: Recall@1/10/50 of agent.rank(k=50) on recommender turns."""
     from chatrec.sim.redial_eval import DEV_DIALOGUES, RedialConfig, run_redial
@@ -146,31 +214,58 @@ def redial(
         options["mention_pop_weight"] = mention_pop_weight
     if weights:
         options["weights"] = _weights(weights)
-    config = RedialConfig(dialogues=scored, train=training, folds=folds, with_index=not no_index, **options)
+    config = RedialConfig(
+        dialogues=scored, train=training, folds=folds, with_index=not no_index, **options
+    )
     out = _out(out, f"redial-{Path(scored).stem}")
-    metrics = run_redial(config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh)
-    print_table(f"ReDial replay: {metrics['n_turns']} turns, {metrics['n_gold_new']} new gold "
-                f"({metrics['input']['training']['mode']})", SUMMARY_HEADER, summary_rows(metrics, False), console)
+    metrics = run_redial(
+        config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh
+    )
+    print_table(
+        f"ReDial replay: {metrics['n_turns']} turns, {metrics['n_gold_new']} new gold "
+        f"({metrics['input']['training']['mode']})",
+        SUMMARY_HEADER,
+        summary_rows(metrics, False),
+        console,
+    )
     _done(out)
 
 
 @eval_app.command("offline")
 def offline(
     seed: int = typer.Option(0, "--seed", help="Random state of the factorisation baselines."),
-    tune: bool = typer.Option(True, "--tune/--no-tune", help="Tune baselines on the validation item."),
-    out: Path | None = OUT, limit: int | None = LIMIT, fresh: bool = FRESH, quiet: bool = QUIET,
-    weights: str | None = WEIGHTS, no_index: bool = NO_INDEX, tuned: Path | None = TUNED,
+    tune: bool = typer.Option(
+        True, "--tune/--no-tune", help="Tune baselines on the validation item."
+    ),
+    out: Path | None = OUT,
+    limit: int | None = LIMIT,
+    fresh: bool = FRESH,
+    quiet: bool = QUIET,
+    weights: str | None = WEIGHTS,
+    no_index: bool = NO_INDEX,
+    tuned: Path | None = TUNED,
 ) -> None:
     """MovieLens temporal hold-out: HR@10 / NDCG@10 of the agent vs popularity, item-kNN, MF."""
     from chatrec.sim.offline import OfflineConfig, run_offline
     from chatrec.sim.report import print_table
     from chatrec.sim.report_offline import SUMMARY_HEADER, summary_rows
 
-    config = OfflineConfig(seed=seed, tune=tune, weights=_weights(weights) or _tuned(tuned).get("weights"),
-                           with_index=not no_index)
+    config = OfflineConfig(
+        seed=seed,
+        tune=tune,
+        weights=_weights(weights) or _tuned(tuned).get("weights"),
+        with_index=not no_index,
+    )
     out = _out(out, "offline")
-    metrics = run_offline(config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh)
-    print_table("Offline top-10 (MovieLens, temporal hold-out)", SUMMARY_HEADER, summary_rows(metrics), console)
+    metrics = run_offline(
+        config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh
+    )
+    print_table(
+        "Offline top-10 (MovieLens, temporal hold-out)",
+        SUMMARY_HEADER,
+        summary_rows(metrics),
+        console,
+    )
     versus = metrics.get("agent_vs_best_classic")
     if versus:
         from chatrec.sim.report import ci
@@ -181,10 +276,16 @@ def offline(
 
 @eval_app.command("explain")
 def explain(
-    run: Path | None = typer.Option(None, "--run", help="A sim run directory (default: run a sim first)."),
-    users: int = typer.Option(50, "--users", help="Users of the sim run made when --run is not given."),
+    run: Path | None = typer.Option(
+        None, "--run", help="A sim run directory (default: run a sim first)."
+    ),
+    users: int = typer.Option(
+        50, "--users", help="Users of the sim run made when --run is not given."
+    ),
     seed: int = typer.Option(0, "--seed"),
-    out: Path | None = OUT, quiet: bool = QUIET, no_index: bool = NO_INDEX,
+    out: Path | None = OUT,
+    quiet: bool = QUIET,
+    no_index: bool = NO_INDEX,
 ) -> None:
     """PEPLER explanation metrics (USR, FCR, FD) and the KG-edge share of explanation claims."""
     from chatrec.sim.explain_eval import run_explain
@@ -196,8 +297,13 @@ def explain(
         from chatrec.sim.simulate import SimConfig, run_sim
 
         run = out / "sim"
-        run_sim(SimConfig(users=users, seed=seed, systems=["agent"]), get_settings(), run,
-                show_progress=not quiet, with_index=not no_index)
+        run_sim(
+            SimConfig(users=users, seed=seed, systems=["agent"]),
+            get_settings(),
+            run,
+            show_progress=not quiet,
+            with_index=not no_index,
+        )
     result = run_explain(run, get_settings(), out)
     print_table("Explanations (PEPLER metrics)", SUMMARY_HEADER, summary_rows(result), console)
     _done(out)

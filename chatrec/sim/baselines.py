@@ -40,8 +40,13 @@ class ItemSpace:
     def rows(self, ids: Iterable[str]) -> list[int]:
         return [self.index[i] for i in ids if i in self.index]
 
-    def top(self, scores: np.ndarray, k: int, exclude: Iterable[str] = (),
-            fallback: np.ndarray | None = None) -> list[str]:
+    def top(
+        self,
+        scores: np.ndarray,
+        k: int,
+        exclude: Iterable[str] = (),
+        fallback: np.ndarray | None = None,
+    ) -> list[str]:
         """The ``k`` best items by ``scores`` (ties and zero scores broken by ``fallback``, then
         by item order), never an excluded one."""
         values = np.asarray(scores, dtype=np.float64).copy()
@@ -67,8 +72,11 @@ def user_item_matrix(frame: pd.DataFrame, space: ItemSpace) -> tuple[sp.csr_matr
     keep = cols.notna().to_numpy()
     rows = frame["user_id"].astype(str).map(users).to_numpy()[keep]
     data = np.ones(int(keep.sum()), dtype=np.float32)
-    matrix = sp.csr_matrix((data, (rows, cols[keep].astype(np.int64).to_numpy())),
-                           shape=(len(users), len(space)), dtype=np.float32)
+    matrix = sp.csr_matrix(
+        (data, (rows, cols[keep].astype(np.int64).to_numpy())),
+        shape=(len(users), len(space)),
+        dtype=np.float32,
+    )
     matrix.data[:] = 1.0  # duplicates (a user rating one item twice) count once
     return matrix, users
 
@@ -167,8 +175,11 @@ def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
         vals.append(data)
     if not rows:
         return sp.csr_matrix(matrix.shape, dtype=np.float32)
-    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                         shape=matrix.shape, dtype=np.float32)
+    return sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+        shape=matrix.shape,
+        dtype=np.float32,
+    )
 
 
 class ImplicitMF:
@@ -182,13 +193,25 @@ class ImplicitMF:
         seed: the random state (results repeat for a seed).
     """
 
-    def __init__(self, space: ItemSpace, model: str = "als", factors: int = 64,
-                 regularization: float = 0.05, iterations: int = 15, alpha: float = 1.0,
-                 learning_rate: float = 0.05, seed: int = 0):
+    def __init__(
+        self,
+        space: ItemSpace,
+        model: str = "als",
+        factors: int = 64,
+        regularization: float = 0.05,
+        iterations: int = 15,
+        alpha: float = 1.0,
+        learning_rate: float = 0.05,
+        seed: int = 0,
+    ):
         self.space = space
         self.kind = model
         self.name = f"mf-{model}"
-        self.params = {"factors": factors, "regularization": regularization, "iterations": iterations}
+        self.params = {
+            "factors": factors,
+            "regularization": regularization,
+            "iterations": iterations,
+        }
         if model == "als":
             self.params["alpha"] = alpha
         else:
@@ -208,11 +231,15 @@ class ImplicitMF:
             if self.kind == "als":
                 from implicit.cpu.als import AlternatingLeastSquares
 
-                model = AlternatingLeastSquares(random_state=self.seed, num_threads=1, **self.params)
+                model = AlternatingLeastSquares(
+                    random_state=self.seed, num_threads=1, **self.params
+                )
             elif self.kind == "bpr":
                 from implicit.cpu.bpr import BayesianPersonalizedRanking
 
-                model = BayesianPersonalizedRanking(random_state=self.seed, num_threads=1, **self.params)
+                model = BayesianPersonalizedRanking(
+                    random_state=self.seed, num_threads=1, **self.params
+                )
             else:
                 raise ValueError(f"unknown matrix factorisation model {self.kind!r}")
             model.fit(matrix, show_progress=False)

@@ -80,7 +80,7 @@ def context_items(query, cap: int = 200) -> dict[str, float]:
 
 
 class DialogueCoMention:
-    """"Movies talked about in the same dialogues as these": Σ over context items a of
+    """Movies talked about in the same dialogues as these: Σ over context items a of
     weight(a) · co(a, b) / (n_a^alpha · n_b^(1 - alpha) + shrink), where co counts training
     dialogues naming both and n_x those naming x (``mode="dialogue"``); or, with
     ``mode="directed"``, how often recommenders brought b up after a had been named,
@@ -100,8 +100,14 @@ class DialogueCoMention:
 
     name = "comention"
 
-    def __init__(self, stats: DialogueStats, mode: str = "dialogue", alpha: float = 1.0,
-                 shrink: float = 5.0, beta: float = 0.0):
+    def __init__(
+        self,
+        stats: DialogueStats,
+        mode: str = "dialogue",
+        alpha: float = 1.0,
+        shrink: float = 5.0,
+        beta: float = 0.0,
+    ):
         if mode not in ("dialogue", "directed"):
             raise ValueError(f"unknown co-mention mode {mode!r}")
         self.stats = stats
@@ -128,7 +134,9 @@ class DialogueCoMention:
                 continue
             n_a = stats.in_dialogues[a] ** self.alpha
             for b, count in together.items():
-                out[b] += weight * count / (n_a * stats.in_dialogues[b] ** (1 - self.alpha) + self.shrink)
+                out[b] += (
+                    weight * count / (n_a * stats.in_dialogues[b] ** (1 - self.alpha) + self.shrink)
+                )
         if self.beta:
             for b in out:
                 out[b] /= max(stats.recommended.get(b, 1), 1) ** self.beta
@@ -174,8 +182,9 @@ class Folded:
         self.active = fold
 
 
-def fit_sources(train: list[Dialogue], scored_ids: set[str], folds: int = 5,
-                **params) -> tuple[dict[str, object], dict]:
+def fit_sources(
+    train: list[Dialogue], scored_ids: set[str], folds: int = 5, **params
+) -> tuple[dict[str, object], dict]:
     """The learnt sources for a run, and how they were trained (for the report). ``params`` go to
     ``DialogueCoMention`` (mode, alpha, shrink, beta).
 
@@ -186,7 +195,10 @@ def fit_sources(train: list[Dialogue], scored_ids: set[str], folds: int = 5,
     overlap = {d.conversation_id for d in train} & scored_ids
     if not overlap:
         stats = DialogueStats.fit(train)
-        sources = {"comention": DialogueCoMention(stats, **params), "mention_pop": MentionPopularity(stats)}
+        sources = {
+            "comention": DialogueCoMention(stats, **params),
+            "mention_pop": MentionPopularity(stats),
+        }
         return sources, {"mode": "disjoint", "train_dialogues": stats.dialogues}
     per_fold_co, per_fold_pop, sizes = {}, {}, {}
     for fold in range(folds):
@@ -194,6 +206,13 @@ def fit_sources(train: list[Dialogue], scored_ids: set[str], folds: int = 5,
         per_fold_co[fold] = DialogueCoMention(stats, **params)
         per_fold_pop[fold] = MentionPopularity(stats)
         sizes[fold] = stats.dialogues
-    sources = {"comention": Folded("comention", per_fold_co), "mention_pop": Folded("mention_pop", per_fold_pop)}
-    return sources, {"mode": f"{folds}-fold by conversationId", "folds": folds,
-                     "overlapping_dialogues": len(overlap), "train_dialogues_per_fold": sizes}
+    sources = {
+        "comention": Folded("comention", per_fold_co),
+        "mention_pop": Folded("mention_pop", per_fold_pop),
+    }
+    return sources, {
+        "mode": f"{folds}-fold by conversationId",
+        "folds": folds,
+        "overlapping_dialogues": len(overlap),
+        "train_dialogues_per_fold": sizes,
+    }

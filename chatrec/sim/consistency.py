@@ -47,7 +47,11 @@ class ConsistencyCounter:
             mask = self.decades == int(attribute.value)
         elif attribute.kind == "keyword":
             mask = np.zeros(n, dtype=bool)
-            rows = [self.pos[i] for i in self.kg.items_with(keyword_node(attribute.value)) if i in self.pos]
+            rows = [
+                self.pos[i]
+                for i in self.kg.items_with(keyword_node(attribute.value))
+                if i in self.pos
+            ]
             mask[rows] = True
         else:
             mask = np.zeros(n, dtype=bool)

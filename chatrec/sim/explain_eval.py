@@ -24,7 +24,17 @@ from chatrec.catalog.normalize import label_key
 from chatrec.config import Settings
 from chatrec.errors import ConfigError
 from chatrec.sim.run import RunDir, provenance, read_checkpoint
-from kg.models import DECADE, GENRE, HAS_GENRE, ITEM, KEYWORD, PERSON, RELEASED_IN, item_node, node_kind
+from kg.models import (
+    DECADE,
+    GENRE,
+    HAS_GENRE,
+    ITEM,
+    KEYWORD,
+    PERSON,
+    RELEASED_IN,
+    item_node,
+    node_kind,
+)
 
 FEATURE_KINDS = (PERSON, GENRE, KEYWORD, DECADE)
 
@@ -46,9 +56,16 @@ def template_explanations(explanations: list[dict], kg) -> list[dict]:
         genre = next((f for f in facts if f.relation == HAS_GENRE), None)
         decade = next((f for f in facts if f.relation == RELEASED_IN), None)
         used = [f for f in (genre, decade) if f is not None]
-        text = f"A {genre.object_label if genre else ''} film from the {decade.object_label if decade else 'past'}."
-        out.append({"item": entry["item"], "text": " ".join(text.split()),
-                    "evidence": [f.model_dump() for f in used]})
+        genre_label = genre.object_label if genre else ""
+        decade_label = decade.object_label if decade else "past"
+        text = f"A {genre_label} film from the {decade_label}."
+        out.append(
+            {
+                "item": entry["item"],
+                "text": " ".join(text.split()),
+                "evidence": [f.model_dump() for f in used],
+            }
+        )
     return out
 
 
@@ -78,11 +95,17 @@ def pepler(explanations: list[dict], kg, linker=None) -> dict:
             claims += 1
             subject = fact["subject"].split(":", 1)[1]
             valid += int(kg.has_fact(subject, fact["relation"], fact["object"]))
-    result = {"n": n, "usr": round(usr, 4), "fcr_recommended": round(len(named) / max(len(available), 1), 4),
-              "fcr_all": round(len(named) / max(len(all_features), 1), 4), "fd": round(fd, 4),
-              "features_named": len(named), "evidence_facts": claims,
-              "kg_edge_share": round(valid / claims, 4) if claims else None,
-              "explanations_without_evidence": sum(1 for e in explanations if not e["evidence"])}
+    result = {
+        "n": n,
+        "usr": round(usr, 4),
+        "fcr_recommended": round(len(named) / max(len(available), 1), 4),
+        "fcr_all": round(len(named) / max(len(all_features), 1), 4),
+        "fd": round(fd, 4),
+        "features_named": len(named),
+        "evidence_facts": claims,
+        "kg_edge_share": round(valid / claims, 4) if claims else None,
+        "explanations_without_evidence": sum(1 for e in explanations if not e["evidence"]),
+    }
     if linker is not None:
         result.update(text_grounding(explanations, linker))
     return result
@@ -107,13 +130,19 @@ def text_grounding(explanations: list[dict], linker) -> dict:
             mentions += 1
             # "tagged 'hilarious'" names the keyword the evidence holds, though the linker reads the
             # word as the genre comedy: the surface form decides.
-            if mention.node in allowed or label_key(mention.text) in said \
-                    or any(alt in allowed for alt in getattr(mention, "alternatives", []) or []):
+            if (
+                mention.node in allowed
+                or label_key(mention.text) in said
+                or any(alt in allowed for alt in getattr(mention, "alternatives", []) or [])
+            ):
                 backed += 1
             else:
                 unbacked[f"{mention.text} → {mention.node}"] += 1
-    return {"text_mentions": mentions, "text_mentions_backed": round(backed / mentions, 4) if mentions else None,
-            "text_unbacked_examples": unbacked.most_common(10)}
+    return {
+        "text_mentions": mentions,
+        "text_mentions_backed": round(backed / mentions, 4) if mentions else None,
+        "text_unbacked_examples": unbacked.most_common(10),
+    }
 
 
 def run_explain(sim_run: Path, settings: Settings, out) -> dict:
@@ -124,7 +153,9 @@ def run_explain(sim_run: Path, settings: Settings, out) -> dict:
 
     records = list(read_checkpoint(Path(sim_run) / "checkpoints" / "units.jsonl").values())
     if not records:
-        raise ConfigError(f"no simulated dialogues in {sim_run}: run `chatrec eval sim --out {sim_run}` first")
+        raise ConfigError(
+            f"no simulated dialogues in {sim_run}: run `chatrec eval sim --out {sim_run}` first"
+        )
     run = RunDir(out, "explain", {"sim_run": str(sim_run), "users": len(records)}, fresh=True)
     with run.timed("setup"):
         catalog = load_catalog("movielens", settings)
@@ -134,8 +165,11 @@ def run_explain(sim_run: Path, settings: Settings, out) -> dict:
         agent = collect(records)
         template = template_explanations(agent, kg)
         metrics = {"agent": pepler(agent, kg, linker), "template": pepler(template, kg, linker)}
-    result = {"kg_edge_share": metrics["agent"].get("kg_edge_share"), "systems": metrics,
-              "sim_run": str(sim_run)}
+    result = {
+        "kg_edge_share": metrics["agent"].get("kg_edge_share"),
+        "systems": metrics,
+        "sim_run": str(sim_run),
+    }
     run.write_results(result, provenance(catalog, [Path(sim_run) / "results.json"]))
     from chatrec.sim.report_explain import write_explain_report
 

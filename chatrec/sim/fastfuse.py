@@ -71,11 +71,12 @@ class Case:
     """One recorded ranking to score: its query and what counts as a hit."""
 
     query: object
-    gold: list                      # gold groups (ReDial new movies) or [item] (offline)
+    gold: list  # gold groups (ReDial new movies) or [item] (offline)
 
 
-def fuse(table, sources: list, weights: dict, extra_weights: dict, cases: Iterable[Case], k: int = 50
-         ) -> list[list[str]]:
+def fuse(
+    table, sources: list, weights: dict, extra_weights: dict, cases: Iterable[Case], k: int = 50
+) -> list[list[str]]:
     """Rankings of every case under ``weights`` (FusionWeights fields) and ``extra_weights``."""
     from chatrec.agent.retrieve import FusionWeights, Retriever
 
@@ -94,13 +95,19 @@ def recall(rankings: list[list[str]], cases: list[Case], k: int) -> float:
 
 
 def ndcg(rankings: list[list[str]], cases: list[Case], k: int = 10) -> float:
-    values = [ndcg_at(ranked, case.gold[0], k) for ranked, case in zip(rankings, cases, strict=True)]
+    values = [
+        ndcg_at(ranked, case.gold[0], k) for ranked, case in zip(rankings, cases, strict=True)
+    ]
     return float(np.mean(values)) if values else 0.0
 
 
 def memoised(agent) -> list[Memo]:
     """The agent's own sources, memoised (the recorder left out)."""
-    return [Memo(s, agent.retriever.table) for s in agent.retriever.sources if s.name != QueryRecorder.name]
+    return [
+        Memo(s, agent.retriever.table)
+        for s in agent.retriever.sources
+        if s.name != QueryRecorder.name
+    ]
 
 
 Objective = Callable[[dict], float]

@@ -17,14 +17,22 @@ from chatrec.config import Settings
 logger = logging.getLogger(__name__)
 
 
-def with_interactions(catalog: Catalog, interactions: Interactions, name: str | None = None) -> Catalog:
+def with_interactions(
+    catalog: Catalog, interactions: Interactions, name: str | None = None
+) -> Catalog:
     """``catalog`` with other interactions, each item's popularity and mean rating recomputed from
     them (so a held-out rating leaks through neither)."""
     counts = interactions.item_counts
     means = interactions.item_means
-    items = [item.model_copy(update={"popularity": int(counts.get(item.id, 0)),
-                                     "mean_rating": round(means[item.id], 3) if item.id in means else None})
-             for item in catalog]
+    items = [
+        item.model_copy(
+            update={
+                "popularity": int(counts.get(item.id, 0)),
+                "mean_rating": round(means[item.id], 3) if item.id in means else None,
+            }
+        )
+        for item in catalog
+    ]
     return Catalog(name or catalog.name, items, interactions, catalog.sources)
 
 
@@ -34,8 +42,13 @@ def heldout_catalog(catalog: Catalog, pairs: Iterable[tuple[str, str]]) -> Catal
     return with_interactions(catalog, catalog.interactions.without(pairs))
 
 
-def resources_for(catalog: Catalog, settings: Settings, index_catalog: Catalog | None = None,
-                  with_index: bool = True, index=None):
+def resources_for(
+    catalog: Catalog,
+    settings: Settings,
+    index_catalog: Catalog | None = None,
+    with_index: bool = True,
+    index=None,
+):
     """``Resources`` for a derived catalog: KG and linker built from it, collaborative models fitted
     on its interactions (never cached: they are specific to this hold-out), and the vector index of
     the catalog it derives from (same name, same documents).
@@ -59,4 +72,6 @@ def resources_for(catalog: Catalog, settings: Settings, index_catalog: Catalog |
 
         index = ItemIndex.open(index_catalog or catalog, settings)
     models = collab.fit(catalog.interactions) if catalog.interactions is not None else None
-    return Resources(settings=settings, catalog=catalog, kg=kg, linker=linker, index=index, collab=models)
+    return Resources(
+        settings=settings, catalog=catalog, kg=kg, linker=linker, index=index, collab=models
+    )

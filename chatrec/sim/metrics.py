@@ -35,14 +35,17 @@ def ndcg_at(ranked: Sequence[str], gold: GoldItem, k: int) -> float:
     return 1.0 / math.log2(rank + 1) if rank is not None and rank <= k else 0.0
 
 
-def recall_counts(ranked: Sequence[str], gold: Iterable[GoldItem], ks: Sequence[int]) -> dict[int, int]:
+def recall_counts(
+    ranked: Sequence[str], gold: Iterable[GoldItem], ks: Sequence[int]
+) -> dict[int, int]:
     """For each k, how many of the gold items are ranked within k."""
     ranks = [rank_of(ranked, g) for g in gold]
     return {k: sum(1 for r in ranks if r is not None and r <= k) for k in ks}
 
 
-def mean_ci(values: Sequence[float], seed: int = 0, n_boot: int = 1000, level: float = 0.95
-            ) -> tuple[float, float, float]:
+def mean_ci(
+    values: Sequence[float], seed: int = 0, n_boot: int = 1000, level: float = 0.95
+) -> tuple[float, float, float]:
     """(mean, low, high): the mean and a percentile bootstrap interval (seeded, so repeatable)."""
     data = np.asarray(values, dtype=np.float64)
     if data.size == 0:
@@ -50,11 +53,20 @@ def mean_ci(values: Sequence[float], seed: int = 0, n_boot: int = 1000, level: f
     rng = np.random.default_rng(seed)
     means = data[rng.integers(0, data.size, size=(n_boot, data.size))].mean(axis=1)
     alpha = (1 - level) / 2
-    return float(data.mean()), float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+    return (
+        float(data.mean()),
+        float(np.quantile(means, alpha)),
+        float(np.quantile(means, 1 - alpha)),
+    )
 
 
-def ratio_ci(numerator: Sequence[float], denominator: Sequence[float], seed: int = 0,
-             n_boot: int = 1000, level: float = 0.95) -> tuple[float, float, float]:
+def ratio_ci(
+    numerator: Sequence[float],
+    denominator: Sequence[float],
+    seed: int = 0,
+    n_boot: int = 1000,
+    level: float = 0.95,
+) -> tuple[float, float, float]:
     """Ratio of two means over the same units, with a paired bootstrap interval."""
     a = np.asarray(numerator, dtype=np.float64)
     b = np.asarray(denominator, dtype=np.float64)
@@ -65,8 +77,11 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float], seed: int
     den = b[idx].sum(axis=1)
     ratios = np.where(den > 0, a[idx].sum(axis=1) / np.where(den > 0, den, 1), np.nan)
     alpha = (1 - level) / 2
-    return (float(a.sum() / b.sum()), float(np.nanquantile(ratios, alpha)),
-            float(np.nanquantile(ratios, 1 - alpha)))
+    return (
+        float(a.sum() / b.sum()),
+        float(np.nanquantile(ratios, alpha)),
+        float(np.nanquantile(ratios, 1 - alpha)),
+    )
 
 
 def finite(value: float, digits: int = 4) -> float | None:
@@ -77,4 +92,9 @@ def finite(value: float, digits: int = 4) -> float | None:
 def summary(values: Sequence[float], seed: int = 0) -> dict[str, float]:
     """{"mean", "ci_low", "ci_high", "n"} for a results file."""
     mean, low, high = mean_ci(values, seed)
-    return {"mean": finite(mean, 5), "ci_low": finite(low, 5), "ci_high": finite(high, 5), "n": len(values)}
+    return {
+        "mean": finite(mean, 5),
+        "ci_low": finite(low, 5),
+        "ci_high": finite(high, 5),
+        "n": len(values),
+    }

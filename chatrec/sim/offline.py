@@ -28,9 +28,17 @@ logger = logging.getLogger(__name__)
 K = 10
 OPENING = "What should I watch tonight?"
 KNN_GRID = {"neighbours": [10, 20, 50, 100, 200], "shrink": [0.0, 10.0]}
-ALS_GRID = {"factors": [16, 32, 64, 128], "regularization": [0.01, 0.1, 1.0], "alpha": [1.0, 10.0, 40.0]}
-BPR_GRID = {"factors": [32, 64], "learning_rate": [0.01, 0.05], "regularization": [0.001, 0.01],
-            "iterations": [100]}
+ALS_GRID = {
+    "factors": [16, 32, 64, 128],
+    "regularization": [0.01, 0.1, 1.0],
+    "alpha": [1.0, 10.0, 40.0],
+}
+BPR_GRID = {
+    "factors": [32, 64],
+    "learning_rate": [0.01, 0.05],
+    "regularization": [0.001, 0.01],
+    "iterations": [100],
+}
 
 
 class OfflineConfig(BaseModel):
@@ -45,7 +53,9 @@ class OfflineConfig(BaseModel):
 
     seed: int = 0
     weights: dict[str, float] | None = None
-    baselines: list[str] = Field(default_factory=lambda: ["popularity", "item-knn", "mf-als", "mf-bpr"])
+    baselines: list[str] = Field(
+        default_factory=lambda: ["popularity", "item-knn", "mf-als", "mf-bpr"]
+    )
     tune: bool = True
     with_index: bool = True
 
@@ -67,7 +77,9 @@ def _score(ranked: list[str], gold: str) -> tuple[float, float]:
     return M.hit_at(ranked, gold, K), M.ndcg_at(ranked, gold, K)
 
 
-def _evaluate(rank_fn, truth: pd.DataFrame, seen: dict[str, set[str]]) -> dict[str, tuple[float, float]]:
+def _evaluate(
+    rank_fn, truth: pd.DataFrame, seen: dict[str, set[str]]
+) -> dict[str, tuple[float, float]]:
     out = {}
     for user, item in zip(truth["user_id"], truth["item_id"], strict=True):
         out[user] = _score(rank_fn(user, seen.get(user, set())), item)
@@ -102,11 +114,20 @@ def _grid(name: str) -> list[dict]:
     if not grid:
         return [{}]
     keys = list(grid)
-    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
+    return [
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*(grid[k] for k in keys))
+    ]
 
 
-def tune_baselines(names: list[str], space: ItemSpace, train: pd.DataFrame, validation: pd.DataFrame,
-                   seed: int, show_progress: bool) -> dict[str, dict]:
+def tune_baselines(
+    names: list[str],
+    space: ItemSpace,
+    train: pd.DataFrame,
+    validation: pd.DataFrame,
+    seed: int,
+    show_progress: bool,
+) -> dict[str, dict]:
     """Best hyper-parameters per baseline by validation NDCG@10 (fitted without the validation
     items). Returns name → {"params", "validation_ndcg@10", "grid"}."""
     seen = _seen(train)
@@ -116,20 +137,39 @@ def tune_baselines(names: list[str], space: ItemSpace, train: pd.DataFrame, vali
         for params in progress(_grid(name), len(_grid(name)), f"tune {name}", show_progress):
             _, rank = fit_baseline(name, params, space, train, seed)
             scores = _evaluate(rank, validation, seen)
-            trials.append({"params": params, "ndcg@10": round(float(np.mean([s[1] for s in scores.values()])), 5)})
+            trials.append(
+                {
+                    "params": params,
+                    "ndcg@10": round(float(np.mean([s[1] for s in scores.values()])), 5),
+                }
+            )
         best = max(trials, key=lambda t: t["ndcg@10"])
-        chosen[name] = {"params": best["params"], "validation_ndcg@10": best["ndcg@10"], "grid": trials}
+        chosen[name] = {
+            "params": best["params"],
+            "validation_ndcg@10": best["ndcg@10"],
+            "grid": trials,
+        }
     return chosen
 
 
-def agent_for(catalog_train, settings: Settings, full, weights: dict | None, index=None,
-              with_index: bool = True):
+def agent_for(
+    catalog_train,
+    settings: Settings,
+    full,
+    weights: dict | None,
+    index=None,
+    with_index: bool = True,
+):
     from chatrec.agent import Agent
     from chatrec.agent.retrieve import FusionWeights
     from chatrec.sim.heldout import resources_for
 
-    resources = resources_for(catalog_train, settings, index_catalog=full, index=index, with_index=with_index)
-    return Agent(resources, store=None, llm=None, weights=FusionWeights(**weights) if weights else None)
+    resources = resources_for(
+        catalog_train, settings, index_catalog=full, index=index, with_index=with_index
+    )
+    return Agent(
+        resources, store=None, llm=None, weights=FusionWeights(**weights) if weights else None
+    )
 
 
 def agent_rank(agent, user: str, k: int = K) -> list[str]:
@@ -142,8 +182,14 @@ def agent_rank(agent, user: str, k: int = K) -> list[str]:
     return ranked
 
 
-def run_offline(config: OfflineConfig, settings: Settings, out, limit: int | None = None,
-                show_progress: bool = True, fresh: bool = False) -> dict:
+def run_offline(
+    config: OfflineConfig,
+    settings: Settings,
+    out,
+    limit: int | None = None,
+    show_progress: bool = True,
+    fresh: bool = False,
+) -> dict:
     from chatrec.catalog import load_catalog
     from chatrec.catalog.models import Interactions
     from chatrec.sim.heldout import with_interactions
@@ -161,8 +207,14 @@ def run_offline(config: OfflineConfig, settings: Settings, out, limit: int | Non
     test = test[test["user_id"].isin(set(users))]
     with run.timed("baselines.tune"):
         if config.tune:
-            tuned = tune_baselines(config.baselines, space, train, validation[validation["user_id"].isin(set(users))],
-                                   config.seed, show_progress)
+            tuned = tune_baselines(
+                config.baselines,
+                space,
+                train,
+                validation[validation["user_id"].isin(set(users))],
+                config.seed,
+                show_progress,
+            )
         else:
             tuned = {name: {"params": {}} for name in config.baselines}
     per_user: dict[str, dict[str, tuple[float, float]]] = {}
@@ -174,30 +226,42 @@ def run_offline(config: OfflineConfig, settings: Settings, out, limit: int | Non
 
     with run.timed("agent.setup"):
         catalog_train = with_interactions(full, Interactions(train_val))
-        agent = agent_for(catalog_train, settings, full, config.weights, with_index=config.with_index)
+        agent = agent_for(
+            catalog_train, settings, full, config.weights, with_index=config.with_index
+        )
     done = run.done()
     truth = dict(zip(test["user_id"], test["item_id"], strict=True))
-    with LogTally() as tally:
-        with run.timed("agent.rank"):
-            for user in progress(users, len(users), "agent", show_progress):
-                if user in done:
-                    continue
-                started = time.perf_counter()
-                ranked = agent_rank(agent, user)
-                hr, ndcg = _score(ranked, truth[user])
-                record = {"test_item": truth[user], "ranked": ranked, "hr@10": hr, "ndcg@10": ndcg,
-                          "seconds": round(time.perf_counter() - started, 3)}
-                run.record(user, record)
-                done[user] = record
+    with LogTally() as tally, run.timed("agent.rank"):
+        for user in progress(users, len(users), "agent", show_progress):
+            if user in done:
+                continue
+            started = time.perf_counter()
+            ranked = agent_rank(agent, user)
+            hr, ndcg = _score(ranked, truth[user])
+            record = {
+                "test_item": truth[user],
+                "ranked": ranked,
+                "hr@10": hr,
+                "ndcg@10": ndcg,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+            run.record(user, record)
+            done[user] = record
     per_user["agent"] = {u: (done[u]["hr@10"], done[u]["ndcg@10"]) for u in users if u in done}
 
     metrics = summarise(per_user, users, config.seed)
     metrics["agent_warnings"] = tally.summary()
-    metrics["tuning"] = {name: {k: v for k, v in t.items() if k != "grid"} for name, t in tuned.items()}
+    metrics["tuning"] = {
+        name: {k: v for k, v in t.items() if k != "grid"} for name, t in tuned.items()
+    }
     metrics["tuning_grids"] = {name: t.get("grid", []) for name, t in tuned.items()}
-    metrics["split"] = {"train": len(train), "validation": len(validation), "test": len(test),
-                        "users": len(users), "rule": "per user: last rated = test, the one before = "
-                                                     "validation (ties by item id)"}
+    metrics["split"] = {
+        "train": len(train),
+        "validation": len(validation),
+        "test": len(test),
+        "users": len(users),
+        "rule": "per user: last rated = test, the one before = validation (ties by item id)",
+    }
     run.write_results(metrics, provenance(full))
     from chatrec.sim.report_offline import write_offline_report
 
@@ -205,7 +269,9 @@ def run_offline(config: OfflineConfig, settings: Settings, out, limit: int | Non
     return metrics
 
 
-def summarise(per_user: dict[str, dict[str, tuple[float, float]]], users: list[str], seed: int) -> dict:
+def summarise(
+    per_user: dict[str, dict[str, tuple[float, float]]], users: list[str], seed: int
+) -> dict:
     out: dict = {"systems": {}}
     for name, scores in per_user.items():
         hr = [scores[u][0] for u in users if u in scores]
@@ -220,6 +286,10 @@ def summarise(per_user: dict[str, dict[str, tuple[float, float]]], users: list[s
             a = [per_user["agent"][u][1] for u in users if u in per_user["agent"]]
             b = [per_user[best][u][1] for u in users if u in per_user["agent"]]
             ratio, low, high = M.ratio_ci(a, b, seed)
-            out["agent_vs_best_classic"] = {"baseline": best, "ndcg_ratio": M.finite(ratio, 3),
-                                            "ci_low": M.finite(low, 3), "ci_high": M.finite(high, 3)}
+            out["agent_vs_best_classic"] = {
+                "baseline": best,
+                "ndcg_ratio": M.finite(ratio, 3),
+                "ci_low": M.finite(low, 3),
+                "ci_high": M.finite(high, 3),
+            }
     return out

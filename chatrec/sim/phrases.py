@@ -11,23 +11,61 @@ import random
 
 # Natural nouns for canonical genres ("a sci-fi movie", "a western").
 GENRE_NOUN = {
-    "action": "action movie", "adventure": "adventure movie", "animation": "animated movie",
-    "biography": "biopic", "comedy": "comedy", "crime": "crime movie", "documentary": "documentary",
-    "drama": "drama", "family": "family movie", "fantasy": "fantasy movie", "film-noir": "film noir",
-    "history": "historical movie", "horror": "horror movie", "music": "music movie", "musical": "musical",
-    "mystery": "mystery", "romance": "romance", "sci-fi": "sci-fi movie", "sport": "sports movie",
-    "thriller": "thriller", "war": "war movie", "western": "western",
+    "action": "action movie",
+    "adventure": "adventure movie",
+    "animation": "animated movie",
+    "biography": "biopic",
+    "comedy": "comedy",
+    "crime": "crime movie",
+    "documentary": "documentary",
+    "drama": "drama",
+    "family": "family movie",
+    "fantasy": "fantasy movie",
+    "film-noir": "film noir",
+    "history": "historical movie",
+    "horror": "horror movie",
+    "music": "music movie",
+    "musical": "musical",
+    "mystery": "mystery",
+    "romance": "romance",
+    "sci-fi": "sci-fi movie",
+    "sport": "sports movie",
+    "thriller": "thriller",
+    "war": "war movie",
+    "western": "western",
 }
 # Plurals for "no horror movies please".
-GENRE_PLURAL = {g: (n[:-1] + "ies" if n.endswith("y") and not n.endswith("ey") else n + "s")
-                for g, n in GENRE_NOUN.items()}
-GENRE_PLURAL.update({"comedy": "comedies", "documentary": "documentaries", "mystery": "mysteries",
-                     "biography": "biopics", "film-noir": "noir films"})
+GENRE_PLURAL = {
+    g: (n[:-1] + "ies" if n.endswith("y") and not n.endswith("ey") else n + "s")
+    for g, n in GENRE_NOUN.items()
+}
+GENRE_PLURAL.update(
+    {
+        "comedy": "comedies",
+        "documentary": "documentaries",
+        "mystery": "mysteries",
+        "biography": "biopics",
+        "film-noir": "noir films",
+    }
+)
 # Everyday words for some genres ("something funny"): the linker is expected to know them.
-GENRE_WORD = {"comedy": "funny", "horror": "scary", "romance": "romantic", "animation": "animated",
-              "sci-fi": "science fiction"}
-DECADE_WORDS = {1920: "twenties", 1930: "thirties", 1940: "forties", 1950: "fifties", 1960: "sixties",
-                1970: "seventies", 1980: "eighties", 1990: "nineties"}
+GENRE_WORD = {
+    "comedy": "funny",
+    "horror": "scary",
+    "romance": "romantic",
+    "animation": "animated",
+    "sci-fi": "science fiction",
+}
+DECADE_WORDS = {
+    1920: "twenties",
+    1930: "thirties",
+    1940: "forties",
+    1950: "fifties",
+    1960: "sixties",
+    1970: "seventies",
+    1980: "eighties",
+    1990: "nineties",
+}
 
 REVEAL = {
     "genre": [
@@ -66,33 +104,89 @@ REVEAL = {
     ],
 }
 OPEN_PREFIX = ["Hi! ", "Hey. ", "Hello, ", "", "", "Hi there. "]
-REJECT = ["Nah.", "Hmm, not quite.", "Not really what I'm after.", "None of those grab me.",
-          "Not those.", "No, thanks."]
+REJECT = [
+    "Nah.",
+    "Hmm, not quite.",
+    "Not really what I'm after.",
+    "None of those grab me.",
+    "Not those.",
+    "No, thanks.",
+]
 REASON = {
-    "newer": ["Those are all too old.", "Something more recent, please.", "I'd prefer something newer.",
-              "These feel too old for me.", "Anything newer?"],
-    "older": ["Those are all too recent.", "Something older, please.", "I'd like an older one.",
-              "These are too new for me."],
-    "not_genre": ["Not {a_noun}.", "No {plural} please.", "I'm not in the mood for {a_noun}.",
-                  "I don't want {a_noun}."],
-    "want_genre": ["I really want {a_noun}.", "It has to be {a_noun}.", "I was hoping for {a_noun}."],
+    "newer": [
+        "Those are all too old.",
+        "Something more recent, please.",
+        "I'd prefer something newer.",
+        "These feel too old for me.",
+        "Anything newer?",
+    ],
+    "older": [
+        "Those are all too recent.",
+        "Something older, please.",
+        "I'd like an older one.",
+        "These are too new for me.",
+    ],
+    "not_genre": [
+        "Not {a_noun}.",
+        "No {plural} please.",
+        "I'm not in the mood for {a_noun}.",
+        "I don't want {a_noun}.",
+    ],
+    "want_genre": [
+        "I really want {a_noun}.",
+        "It has to be {a_noun}.",
+        "I was hoping for {a_noun}.",
+    ],
 }
-ACCEPT = ["Oh, {title} — that's exactly what I was looking for!", "{title}! Perfect, I'll watch that.",
-          "Yes, {title} sounds great."]
-NOTHING_NEW = ["Anything along those lines is fine.", "Whatever fits what I said.",
-               "Something like that, you choose."]
+ACCEPT = [
+    "Oh, {title} — that's exactly what I was looking for!",
+    "{title}! Perfect, I'll watch that.",
+    "Yes, {title} sounds great.",
+]
+NOTHING_NEW = [
+    "Anything along those lines is fine.",
+    "Whatever fits what I said.",
+    "Something like that, you choose.",
+]
 
 
 # Genome keywords that describe the data, not the film ("imdb top 250", "oscar (best picture)"),
 # or that people would not say as a wish: never revealed.
-META_KEYWORDS = ("imdb", "oscar", "afi ", "criterion", "original", "predictable", "talky", "sequel",
-                 "franchise", "remake", "adapted from", "great acting", "good action", "nudity",
-                 "pornography", "sexual", "storytelling", "bad ", "overrated", "stupid", "boring",
-                 "netflix", "dvd", "seen ", "library", "tumey", "clv", "r:", ":")
+META_KEYWORDS = (
+    "imdb",
+    "oscar",
+    "afi ",
+    "criterion",
+    "original",
+    "predictable",
+    "talky",
+    "sequel",
+    "franchise",
+    "remake",
+    "adapted from",
+    "great acting",
+    "good action",
+    "nudity",
+    "pornography",
+    "sexual",
+    "storytelling",
+    "bad ",
+    "overrated",
+    "stupid",
+    "boring",
+    "netflix",
+    "dvd",
+    "seen ",
+    "library",
+    "tumey",
+    "clv",
+    "r:",
+    ":",
+)
 
 
 def with_article(noun: str) -> str:
-    """"a comedy", "an action movie"."""
+    """The noun with its article: "a comedy", "an action movie"."""
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
@@ -108,7 +202,7 @@ def pick(rng: random.Random, options: list[str], kind: str) -> tuple[str, str]:
 
 
 def decade_forms(decade: int) -> dict[str, str]:
-    """"90s", "nineties", "1990s" for a decade (the 2000s and later: "2000s" for all three)."""
+    """Spellings of a decade: "90s", "nineties", "1990s" (the 2000s and later: "2000s" for all three)."""
     long = f"{decade}s"
     if decade >= 2000:
         return {"short": long, "words": long, "long": long}

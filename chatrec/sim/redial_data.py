@@ -109,15 +109,17 @@ def _lines(path: Path) -> Iterator[tuple[int, dict]]:
 
 
 def detect_format(path: Path) -> Literal["dialogues", "turns"]:
-    """"dialogues" (raw release or iEvaLM dialogues: ``messages``) or "turns" (iEvaLM processed
+    """Which kind of file: "dialogues" (raw release or iEvaLM dialogues: ``messages``) or "turns" (iEvaLM processed
     turns: ``context`` + ``rec``)."""
     for number, record in _lines(Path(path)):
         if "messages" in record:
             return "dialogues"
         if "context" in record and "rec" in record:
             return "turns"
-        raise CatalogFormatError(f"{path}:{number}: neither a ReDial dialogue (messages) nor a "
-                                 "processed turn (context, rec)")
+        raise CatalogFormatError(
+            f"{path}:{number}: neither a ReDial dialogue (messages) nor a "
+            "processed turn (context, rec)"
+        )
     raise CatalogFormatError(f"{path}: no dialogues in the file")
 
 
@@ -133,8 +135,10 @@ def read_dialogues(path: Path) -> list[Dialogue]:
             initiator = record["initiatorWorkerId"]
             messages = [(m["senderWorkerId"], str(m.get("text") or "")) for m in record["messages"]]
         except (KeyError, TypeError) as exc:
-            raise CatalogFormatError(f"{path}:{number}: a ReDial dialogue needs conversationId, "
-                                     f"initiatorWorkerId and messages[senderWorkerId, text] ({exc})") from exc
+            raise CatalogFormatError(
+                f"{path}:{number}: a ReDial dialogue needs conversationId, "
+                f"initiatorWorkerId and messages[senderWorkerId, text] ({exc})"
+            ) from exc
         out.append(Dialogue(cid, merge(messages, initiator)))
     return out
 
@@ -163,10 +167,17 @@ def scored_turns(dialogue: Dialogue) -> list[ScoredTurn]:
     for index, message in enumerate(dialogue.messages):
         if message.role == "recommender" and message.ids:
             gold = [frozenset({i}) for i in message.ids]
-            turns.append(ScoredTurn(
-                key=f"{dialogue.conversation_id}:{index}", conversation_id=dialogue.conversation_id,
-                index=index, context=dialogue.messages[:index], gold=gold,
-                gold_new=[g for g in gold if not g & earlier], response=message.text))
+            turns.append(
+                ScoredTurn(
+                    key=f"{dialogue.conversation_id}:{index}",
+                    conversation_id=dialogue.conversation_id,
+                    index=index,
+                    context=dialogue.messages[:index],
+                    gold=gold,
+                    gold_new=[g for g in gold if not g & earlier],
+                    response=message.text,
+                )
+            )
         earlier.update(message.ids)
     return turns
 
@@ -193,8 +204,9 @@ def read_processed_turns(path: Path, names: dict[str, str]) -> list[ScoredTurn]:
             rec = [str(t) for t in record["rec"]]
             turn_id = record.get("turn_id", number)
         except (KeyError, TypeError) as exc:
-            raise CatalogFormatError(f"{path}:{number}: a processed turn needs dialog_id, context "
-                                     f"and rec ({exc})") from exc
+            raise CatalogFormatError(
+                f"{path}:{number}: a processed turn needs dialog_id, context and rec ({exc})"
+            ) from exc
         context: list[Message] = []
         for back, text in enumerate(reversed(context_texts)):
             role: Role = "seeker" if back % 2 == 0 else "recommender"
@@ -215,15 +227,25 @@ def read_processed_turns(path: Path, names: dict[str, str]) -> list[ScoredTurn]:
             gold.append(group)
             if is_new:
                 new.append(group)
-        turns.append(ScoredTurn(key=f"{cid}:{turn_id}:{number}", conversation_id=cid, index=int(turn_id),
-                                context=context, gold=gold, gold_new=new,
-                                response=str(record.get("resp", "")), unmatched=unmatched,
-                                unmatched_new=unmatched_new))
+        turns.append(
+            ScoredTurn(
+                key=f"{cid}:{turn_id}:{number}",
+                conversation_id=cid,
+                index=int(turn_id),
+                context=context,
+                gold=gold,
+                gold_new=new,
+                response=str(record.get("resp", "")),
+                unmatched=unmatched,
+                unmatched_new=unmatched_new,
+            )
+        )
     return turns
 
 
 def render(text: str, names: dict[str, str]) -> str:
     """Replace each ``@id`` by its movie name (unknown ids are dropped: the agent sees text only)."""
+
     def name(match: re.Match) -> str:
         found = names.get(match.group(1))
         return _SPACES.sub(" ", found).strip() if found else ""
@@ -265,7 +287,9 @@ class NameFinder:
 _IARD_NAME = re.compile(r"(@\d+)(?:\s*<[^<>]*>)+")
 
 
-def read_iard(path: Path, exclude: set[str] = frozenset(), max_id: int | None = None) -> list[Dialogue]:
+def read_iard(
+    path: Path, exclude: set[str] = frozenset(), max_id: int | None = None
+) -> list[Dialogue]:
     """ReDial dialogues of the IARD release (Cai & Chen 2020), for *tuning*: only roles and texts
     are read (not the intent labels), and the ``<Title (year)>`` IARD writes after each ``@id`` is
     dropped so the text is in the raw release's form.
@@ -283,6 +307,8 @@ def read_iard(path: Path, exclude: set[str] = frozenset(), max_id: int | None = 
             continue
         utterances = sorted(record["dialogue_info"].values(), key=lambda u: u["utterance_pos"])
         seeker = next((u["worker_id"] for u in utterances if u["role"] == "seeker"), None)
-        messages = [(u["worker_id"], _IARD_NAME.sub(r"\1", u["utterance_text"])) for u in utterances]
+        messages = [
+            (u["worker_id"], _IARD_NAME.sub(r"\1", u["utterance_text"])) for u in utterances
+        ]
         out.append(Dialogue(str(cid), merge(messages, seeker)))
     return out

@@ -23,9 +23,17 @@ from pydantic import BaseModel, Field
 
 from chatrec.config import Settings
 from chatrec.sim import metrics as M
-from chatrec.sim.redial_data import (Dialogue, Message, NameFinder, ScoredTurn, detect_format,
-                                     fold_of, read_dialogues, read_processed_turns, render,
-                                     scored_turns)
+from chatrec.sim.redial_data import (
+    Message,
+    NameFinder,
+    ScoredTurn,
+    detect_format,
+    fold_of,
+    read_dialogues,
+    read_processed_turns,
+    render,
+    scored_turns,
+)
 from chatrec.sim.run import LogTally, RunDir, progress, provenance
 
 logger = logging.getLogger(__name__)
@@ -67,14 +75,16 @@ class Unit:
     conversation_id: str
     messages: list[Message]
     scored: list[ScoredTurn]
-    rendered: bool   # False: text still holds @ids
+    rendered: bool  # False: text still holds @ids
 
 
 def load_units(path: Path, names: dict[str, str]) -> tuple[list[Unit], str]:
     kind = detect_format(path)
     if kind == "dialogues":
-        units = [Unit(d.conversation_id, d.conversation_id, d.messages, scored_turns(d), False)
-                 for d in read_dialogues(path)]
+        units = [
+            Unit(d.conversation_id, d.conversation_id, d.messages, scored_turns(d), False)
+            for d in read_dialogues(path)
+        ]
         return [u for u in units if u.scored], kind
     units = []
     for turn in read_processed_turns(path, names):
@@ -91,7 +101,9 @@ class ContextBaselines:
         from chatrec.sim.baselines import ItemKNN, ItemSpace, Popularity
 
         self.space = ItemSpace(catalog.ids)
-        self.popularity = {fold: Popularity(self.space, stats.recommended) for fold, stats in stats_by_fold.items()}
+        self.popularity = {
+            fold: Popularity(self.space, stats.recommended) for fold, stats in stats_by_fold.items()
+        }
         self.ml_popularity = Popularity(self.space, {it.id: it.popularity for it in catalog})
         self.cosine = ItemKNN(self.space).fit(catalog.interactions.frame)
 
@@ -104,8 +116,14 @@ class ContextBaselines:
         }
 
 
-def run_redial(config: RedialConfig, settings: Settings, out, limit: int | None = None,
-               show_progress: bool = True, fresh: bool = False) -> dict:
+def run_redial(
+    config: RedialConfig,
+    settings: Settings,
+    out,
+    limit: int | None = None,
+    show_progress: bool = True,
+    fresh: bool = False,
+) -> dict:
     from chatrec.agent import Agent
     from chatrec.agent.retrieve import FusionWeights
     from chatrec.catalog import load_catalog
@@ -124,16 +142,33 @@ def run_redial(config: RedialConfig, settings: Settings, out, limit: int | None 
         sources, training = fit_sources(train, scored_ids, config.folds, **config.comention)
         folded = training["mode"] != "disjoint"
         if folded:
-            stats_by_fold = {f: DialogueStats.fit(d for d in train if fold_of(d.conversation_id, config.folds) != f)
-                             for f in range(config.folds)}
+            stats_by_fold = {
+                f: DialogueStats.fit(
+                    d for d in train if fold_of(d.conversation_id, config.folds) != f
+                )
+                for f in range(config.folds)
+            }
         else:
             stats_by_fold = {None: DialogueStats.fit(train)}
-        resources = Resources.load(catalog, settings, build_missing=False, with_index=config.with_index)
-        extra = {name: (source, weight) for name, source, weight in
-                 (("comention", sources["comention"], config.comention_weight),
-                  ("mention_pop", sources["mention_pop"], config.mention_pop_weight)) if weight > 0}
-        agent = Agent(resources, store=None, llm=None, extra_sources=extra,
-                      weights=FusionWeights(**config.weights) if config.weights else None, **config.agent)
+        resources = Resources.load(
+            catalog, settings, build_missing=False, with_index=config.with_index
+        )
+        extra = {
+            name: (source, weight)
+            for name, source, weight in (
+                ("comention", sources["comention"], config.comention_weight),
+                ("mention_pop", sources["mention_pop"], config.mention_pop_weight),
+            )
+            if weight > 0
+        }
+        agent = Agent(
+            resources,
+            store=None,
+            llm=None,
+            extra_sources=extra,
+            weights=FusionWeights(**config.weights) if config.weights else None,
+            **config.agent,
+        )
         baselines = ContextBaselines(catalog, stats_by_fold)
         finder = NameFinder(names)
     todo = units[:limit] if limit else units
@@ -169,8 +204,16 @@ def _data_root(settings: Settings) -> Path:
     return ensure_data(settings, needed=["redial/"], progress=False)
 
 
-def replay(agent, baselines: ContextBaselines | None, unit: Unit, names: dict[str, str], finder: NameFinder,
-           fold: int | None, catalog, before_rank=None) -> dict:
+def replay(
+    agent,
+    baselines: ContextBaselines | None,
+    unit: Unit,
+    names: dict[str, str],
+    finder: NameFinder,
+    fold: int | None,
+    catalog,
+    before_rank=None,
+) -> dict:
     """Feed one unit to the agent, scoring each of its turns before the recommender speaks.
     ``before_rank(turn)`` is called just before each scored ``rank`` (tuning records queries)."""
     session = f"redial:{unit.key}"
@@ -181,13 +224,20 @@ def replay(agent, baselines: ContextBaselines | None, unit: Unit, names: dict[st
     for index, message in enumerate(unit.messages + [None]):
         turn = scored_at.get(index)
         if turn is not None:
-            ids = context_ids if not unit.rendered else finder.find(" ".join(m.text for m in unit.messages[:index]))
+            ids = (
+                context_ids
+                if not unit.rendered
+                else finder.find(" ".join(m.text for m in unit.messages[:index]))
+            )
             if before_rank is not None:
                 before_rank(turn)
             recs = agent.rank(session, k=50)
             ranked = [r.item.id for r in recs]
             sources = {r.item.id: r.sources for r in recs}
-            rankings = {"agent": ranked, **(baselines.rank(fold, ids, 50) if baselines is not None else {})}
+            rankings = {
+                "agent": ranked,
+                **(baselines.rank(fold, ids, 50) if baselines is not None else {}),
+            }
             scored = _score(turn, rankings, sources, catalog, len(ids))
             _diagnose(agent.session(session), scored, catalog)
             turns.append(scored)
@@ -203,17 +253,38 @@ def replay(agent, baselines: ContextBaselines | None, unit: Unit, names: dict[st
     return {"conversation_id": unit.conversation_id, "fold": fold, "turns": turns}
 
 
-def _score(turn: ScoredTurn, rankings: dict[str, list[str]], agent_sources: dict, catalog,
-           n_context_items: int) -> dict:
+def _score(
+    turn: ScoredTurn,
+    rankings: dict[str, list[str]],
+    agent_sources: dict,
+    catalog,
+    n_context_items: int,
+) -> dict:
     new = set(turn.gold_new)
     gold = []
     for group in turn.gold:
-        gold.append({"ids": sorted(group), "new": group in new, "in_catalog": any(i in catalog for i in group),
-                     "ranks": {name: M.rank_of(ranked, group) for name, ranked in rankings.items()},
-                     "agent_sources": next((agent_sources[i] for i in sorted(group) if i in agent_sources), None)})
-    return {"key": turn.key, "index": turn.index, "n_gold": turn.n_gold, "n_gold_new": turn.n_gold_new,
-            "unmatched": turn.unmatched, "unmatched_new": turn.unmatched_new, "gold": gold,
-            "n_context_items": n_context_items, "agent_top10": rankings["agent"][:10]}
+        gold.append(
+            {
+                "ids": sorted(group),
+                "new": group in new,
+                "in_catalog": any(i in catalog for i in group),
+                "ranks": {name: M.rank_of(ranked, group) for name, ranked in rankings.items()},
+                "agent_sources": next(
+                    (agent_sources[i] for i in sorted(group) if i in agent_sources), None
+                ),
+            }
+        )
+    return {
+        "key": turn.key,
+        "index": turn.index,
+        "n_gold": turn.n_gold,
+        "n_gold_new": turn.n_gold_new,
+        "unmatched": turn.unmatched,
+        "unmatched_new": turn.unmatched_new,
+        "gold": gold,
+        "n_context_items": n_context_items,
+        "agent_top10": rankings["agent"][:10],
+    }
 
 
 def _diagnose(state, scored: dict, catalog) -> None:
@@ -222,7 +293,12 @@ def _diagnose(state, scored: dict, catalog) -> None:
     from chatrec.agent.table import constraints_filter
 
     flt = constraints_filter(state.constraints)
-    excluded = set(state.liked_items) | set(state.disliked_items) | set(state.seen_items) | set(state.mentioned_items)
+    excluded = (
+        set(state.liked_items)
+        | set(state.disliked_items)
+        | set(state.seen_items)
+        | set(state.mentioned_items)
+    )
     c = state.constraints
     scored["constraints"] = c.model_dump(exclude_defaults=True)
     for g in scored["gold"]:
@@ -234,12 +310,22 @@ def _diagnose(state, scored: dict, catalog) -> None:
 def summarise(records: list[dict], catalog) -> dict:
     """Recall@1/10/50 over (turn, movie) pairs, primary (new movies) and secondary (all), per
     system, with intervals from a bootstrap over dialogues."""
-    systems = sorted({name for r in records for t in r["turns"] for g in t["gold"] for name in g["ranks"]},
-                     key=lambda s: (s != "agent", s))
+    systems = sorted(
+        {name for r in records for t in r["turns"] for g in t["gold"] for name in g["ranks"]},
+        key=lambda s: (s != "agent", s),
+    )
     # per dialogue: hits and gold counts, so the bootstrap resamples whole dialogues
     per_dialogue: dict[str, dict] = defaultdict(lambda: defaultdict(float))
-    totals = {"n_turns": 0, "n_gold": 0, "n_gold_new": 0, "gold_not_in_catalog": 0, "unmatched": 0,
-              "unmatched_new": 0, "new_gold_ruled_out_by_constraints": 0, "new_gold_excluded_by_agent": 0}
+    totals = {
+        "n_turns": 0,
+        "n_gold": 0,
+        "n_gold_new": 0,
+        "gold_not_in_catalog": 0,
+        "unmatched": 0,
+        "unmatched_new": 0,
+        "new_gold_ruled_out_by_constraints": 0,
+        "new_gold_excluded_by_agent": 0,
+    }
     ruled_out_by: dict[str, int] = {}
     for record in records:
         d = per_dialogue[record["conversation_id"]]
@@ -267,7 +353,9 @@ def summarise(records: list[dict], catalog) -> dict:
                         if g["new"]:
                             d[f"{name}:new@{k}"] += hit
     keys = sorted(per_dialogue)
-    out: dict = {"ruled_out_with_constraint": dict(sorted(ruled_out_by.items(), key=lambda kv: -kv[1]))}
+    out: dict = {
+        "ruled_out_with_constraint": dict(sorted(ruled_out_by.items(), key=lambda kv: -kv[1]))
+    }
     results: dict = {}
     for name in systems:
         entry = {}
@@ -278,8 +366,11 @@ def summarise(records: list[dict], catalog) -> dict:
                 hits = [per_dialogue[c][f"{name}:{tag}@{k}"] for c in keys]
                 gold = [per_dialogue[c][gold_key] for c in keys]
                 value, low, high = M.ratio_ci(hits, gold)
-                entry[setting][f"recall@{k}"] = {"mean": M.finite(value), "ci_low": M.finite(low),
-                                                 "ci_high": M.finite(high)}
+                entry[setting][f"recall@{k}"] = {
+                    "mean": M.finite(value),
+                    "ci_low": M.finite(low),
+                    "ci_high": M.finite(high),
+                }
         results[name] = entry
     if "agent" in results:
         for k in KS:
@@ -290,8 +381,11 @@ def summarise(records: list[dict], catalog) -> dict:
                 a = [per_dialogue[c][f"agent:new@{k}"] for c in keys]
                 b = [per_dialogue[c][f"item_cosine:new@{k}"] for c in keys]
                 value, low, high = M.ratio_ci(a, b)
-                ratios[f"recall@{k}"] = {"ratio": M.finite(value, 3), "ci_low": M.finite(low, 3),
-                                         "ci_high": M.finite(high, 3)}
+                ratios[f"recall@{k}"] = {
+                    "ratio": M.finite(value, 3),
+                    "ci_low": M.finite(low, 3),
+                    "ci_high": M.finite(high, 3),
+                }
             out["agent_vs_item_cosine"] = ratios
     out.update(totals)
     out["systems"] = results

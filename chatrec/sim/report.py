@@ -26,10 +26,12 @@ def num(value: float | None, digits: int = 3) -> str:
 
 
 def ci(summary: dict | None, digits: int = 3, key: str = "mean") -> str:
-    """"0.412 [0.371, 0.455]" from a ``metrics.summary`` dict (or a ratio dict with ``key="ratio"``)."""
+    """Mean and interval, "0.412 [0.371, 0.455]", from a ``metrics.summary`` dict (or from a
+    ratio dict with ``key="ratio"``)."""
     if not summary or summary.get(key) is None:
         return "–"
-    return f"{num(summary[key], digits)} [{num(summary['ci_low'], digits)}, {num(summary['ci_high'], digits)}]"
+    low, high = num(summary["ci_low"], digits), num(summary["ci_high"], digits)
+    return f"{num(summary[key], digits)} [{low}, {high}]"
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -41,9 +43,16 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def provenance_md(config: dict, results_path: Path, timings: dict | None = None) -> str:
     """The "how to reproduce" section: config, where the full provenance is, timings."""
-    lines = ["## Reproduce", "", "```json", json.dumps(config, indent=2), "```", "",
-             f"Full provenance (git commit, data and catalog sha256, package versions) is in "
-             f"`{results_path.name}` under `provenance`."]
+    lines = [
+        "## Reproduce",
+        "",
+        "```json",
+        json.dumps(config, indent=2),
+        "```",
+        "",
+        f"Full provenance (git commit, data and catalog sha256, package versions) is in "
+        f"`{results_path.name}` under `provenance`.",
+    ]
     if timings:
         lines += ["", "Timings (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items())]
     return "\n".join(lines)
@@ -55,10 +64,18 @@ def warnings_md(metrics: dict) -> str:
     counts = tally.get("counts") or {}
     if not counts:
         return ""
-    rows = [[key.replace("|", "/"), n, tally.get("examples", {}).get(key, "").replace("|", "/")[:160]]
-            for key, n in list(counts.items())[:8]]
-    return "\n".join(["## Agent warnings during the run", "",
-                      md_table(["logger: message", "count", "example"], rows), ""])
+    rows = [
+        [key.replace("|", "/"), n, tally.get("examples", {}).get(key, "").replace("|", "/")[:160]]
+        for key, n in list(counts.items())[:8]
+    ]
+    return "\n".join(
+        [
+            "## Agent warnings during the run",
+            "",
+            md_table(["logger: message", "count", "example"], rows),
+            "",
+        ]
+    )
 
 
 def save_plot(figure, path: Path) -> str:
@@ -80,8 +97,9 @@ def pyplot():
     return plt
 
 
-def print_table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
-                console: Console | None = None) -> None:
+def print_table(
+    title: str, header: Sequence[str], rows: Sequence[Sequence[Any]], console: Console | None = None
+) -> None:
     table = Table(title=title, title_justify="left")
     for column in header:
         table.add_column(column, overflow="fold")

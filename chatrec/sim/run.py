@@ -31,7 +31,16 @@ logger = logging.getLogger(__name__)
 #: same work is done, or where it is shown, not what the work is).
 RESUME_NEUTRAL = frozenset({"limit", "out", "progress", "fresh"})
 REPO_ROOT = Path(__file__).resolve().parents[2]
-_PACKAGES = ("chatrec", "numpy", "scipy", "pandas", "chromadb", "implicit", "scikit-learn", "networkx")
+_PACKAGES = (
+    "chatrec",
+    "numpy",
+    "scipy",
+    "pandas",
+    "chromadb",
+    "implicit",
+    "scikit-learn",
+    "networkx",
+)
 
 
 def _jsonable(value: Any) -> Any:
@@ -57,6 +66,9 @@ class RunDir:
         self.command = command
         self.config = _jsonable(config)
         self.started = time.time()
+        # The code that runs is the code of the moment the run starts (edits made while it runs
+        # do not change the loaded modules): record that state, not the one at the end.
+        self.git = git_state()
         self.timings: dict[str, float] = {}
         self.out.mkdir(parents=True, exist_ok=True)
         self.checkpoint_dir = self.out / "checkpoints"
@@ -66,13 +78,17 @@ class RunDir:
                 file.unlink()
         elif config_file.exists():
             old = json.loads(config_file.read_text(encoding="utf-8"))
-            if old.get("command") != command or _essential(old.get("config", {})) != _essential(self.config):
+            if old.get("command") != command or _essential(old.get("config", {})) != _essential(
+                self.config
+            ):
                 raise ConfigError(
                     f"{self.out} holds a `{old.get('command')}` run with another configuration; "
-                    "use another --out, or --fresh to discard it")
+                    "use another --out, or --fresh to discard it"
+                )
         self.checkpoint_dir.mkdir(exist_ok=True)
-        config_file.write_text(json.dumps({"command": command, "config": self.config}, indent=2),
-                               encoding="utf-8")
+        config_file.write_text(
+            json.dumps({"command": command, "config": self.config}, indent=2), encoding="utf-8"
+        )
 
     # ------------------------------------------------------------------ checkpoints
     def _checkpoint(self, name: str) -> Path:
@@ -98,7 +114,9 @@ class RunDir:
         try:
             yield
         finally:
-            self.timings[label] = round(self.timings.get(label, 0.0) + time.perf_counter() - started, 3)
+            self.timings[label] = round(
+                self.timings.get(label, 0.0) + time.perf_counter() - started, 3
+            )
 
     # ------------------------------------------------------------------ outputs
     def path(self, name: str) -> Path:
@@ -108,11 +126,20 @@ class RunDir:
         """``results.json``: the metrics at the top level, then config, provenance and timings."""
         self.timings["total"] = round(time.time() - self.started, 3)
         results = dict(metrics)
-        results.update({"command": self.command, "config": self.config, "provenance": provenance,
-                        "timings_s": self.timings})
+        provenance = {**provenance, "git": self.git}
+        results.update(
+            {
+                "command": self.command,
+                "config": self.config,
+                "provenance": provenance,
+                "timings_s": self.timings,
+            }
+        )
         path = self.out / "results.json"
         tmp = path.with_suffix(".json.part")
-        tmp.write_text(json.dumps(_jsonable(results), indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(
+            json.dumps(_jsonable(results), indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         os.replace(tmp, path)
         return path
 
@@ -144,9 +171,12 @@ def _essential(config: dict[str, Any]) -> dict[str, Any]:
 
 def git_state(repo: Path = REPO_ROOT) -> dict[str, Any]:
     """The commit the code was run from and whether tracked files had local changes."""
+
     def run(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=10)
+            done = subprocess.run(
+                ["git", *args], cwd=repo, capture_output=True, text=True, timeout=10
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         return done.stdout.strip() if done.returncode == 0 else None
@@ -163,7 +193,9 @@ def file_checksums(paths: Iterable[Path]) -> dict[str, str]:
     return {str(p): sha256_file(Path(p)) for p in paths}
 
 
-def provenance(catalog=None, files: Iterable[Path] = (), extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def provenance(
+    catalog=None, files: Iterable[Path] = (), extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Everything needed to say which code and which data produced a result."""
     versions = {}
     for name in _PACKAGES:
@@ -171,12 +203,20 @@ def provenance(catalog=None, files: Iterable[Path] = (), extra: dict[str, Any] |
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-    info: dict[str, Any] = {"git": git_state(), "python": platform.python_version(),
-                            "platform": platform.platform(), "packages": versions,
-                            "files": file_checksums(files)}
+    info: dict[str, Any] = {
+        "git": git_state(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+        "files": file_checksums(files),
+    }
     if catalog is not None:
-        info["catalog"] = {"name": catalog.name, "items": len(catalog), "fingerprint": catalog.fingerprint(),
-                           "sources_sha256": dict(catalog.sources)}
+        info["catalog"] = {
+            "name": catalog.name,
+            "items": len(catalog),
+            "fingerprint": catalog.fingerprint(),
+            "sources_sha256": dict(catalog.sources),
+        }
         if catalog.interactions is not None:
             info["catalog"]["interactions"] = len(catalog.interactions)
             info["catalog"]["interactions_fingerprint"] = catalog.interactions.fingerprint()
@@ -221,7 +261,10 @@ class LogTally(logging.Handler):
         self._saved.clear()
 
     def summary(self) -> dict[str, Any]:
-        return {"counts": dict(sorted(self.counts.items(), key=lambda kv: -kv[1])), "examples": self.examples}
+        return {
+            "counts": dict(sorted(self.counts.items(), key=lambda kv: -kv[1])),
+            "examples": self.examples,
+        }
 
 
 def progress(iterable, total: int | None = None, description: str = "", enabled: bool = True):

@@ -76,10 +76,14 @@ def pick_targets(catalog: Catalog, config: SimConfig) -> list[tuple[str, str]]:
         history = inter.history(user)
         if len(history) < config.min_history + 1:
             continue
-        liked = sorted(str(i) for i, r in zip(history["item_id"], history["rating"])
-                       if r >= MIN_TARGET_RATING)
-        candidates = [i for i in liked if i in catalog and catalog[i].year
-                      and any(g in GENRE_NOUN for g in catalog[i].genres)]
+        liked = sorted(
+            str(i) for i, r in zip(history["item_id"], history["rating"]) if r >= MIN_TARGET_RATING
+        )
+        candidates = [
+            i
+            for i in liked
+            if i in catalog and catalog[i].year and any(g in GENRE_NOUN for g in catalog[i].genres)
+        ]
         if not candidates:
             continue
         pairs.append((user, random.Random(f"{config.seed}:{user}:target").choice(candidates)))
@@ -93,19 +97,35 @@ def _numeric(value: str) -> tuple[int, str]:
 
 
 def _fact_dict(fact) -> dict:
-    return {"subject": fact.subject, "relation": fact.relation, "object": fact.object,
-            "subject_label": fact.subject_label, "object_label": fact.object_label}
+    return {
+        "subject": fact.subject,
+        "relation": fact.relation,
+        "object": fact.object,
+        "subject_label": fact.subject_label,
+        "object_label": fact.object_label,
+    }
 
 
 def _meaning_dict(meaning: Meaning) -> dict:
-    return {"reveals": [[a.kind, a.value] for a in meaning.reveals],
-            "excludes_genres": list(meaning.excludes_genres),
-            "newer_than": meaning.newer_than, "older_than": meaning.older_than,
-            "rejects": meaning.rejects, "accepted": meaning.accepted}
+    return {
+        "reveals": [[a.kind, a.value] for a in meaning.reveals],
+        "excludes_genres": list(meaning.excludes_genres),
+        "newer_than": meaning.newer_than,
+        "older_than": meaning.older_than,
+        "rejects": meaning.rejects,
+        "accepted": meaning.accepted,
+    }
 
 
-def converse(system, user: SimulatedUser, session_id: str, user_id: str, turns: int, k: int,
-             counter: ConsistencyCounter | None = None) -> dict:
+def converse(
+    system,
+    user: SimulatedUser,
+    session_id: str,
+    user_id: str,
+    turns: int,
+    k: int,
+    counter: ConsistencyCounter | None = None,
+) -> dict:
     """One dialogue between a simulated user and a system; returns its record."""
     system.start(session_id, user_id)
     utterance = user.opening()
@@ -113,9 +133,13 @@ def converse(system, user: SimulatedUser, session_id: str, user_id: str, turns: 
     started = time.perf_counter()
     for t in range(1, turns + 1):
         answer: SystemTurn = system.turn(session_id, utterance.text)
-        entry = {"user": utterance.text, "templates": utterance.templates,
-                 "meaning": _meaning_dict(utterance.meaning), "items": answer.items[:k],
-                 "question": answer.question}
+        entry = {
+            "user": utterance.text,
+            "templates": utterance.templates,
+            "meaning": _meaning_dict(utterance.meaning),
+            "items": answer.items[:k],
+            "question": answer.question,
+        }
         if counter is not None:
             entry["consistent"] = counter.count(user.told)
         reply = getattr(system, "last_reply", None)
@@ -123,17 +147,25 @@ def converse(system, user: SimulatedUser, session_id: str, user_id: str, turns: 
             entry["understood"] = check(utterance.meaning, reply.trace.act)
             entry["decision"] = reply.trace.decision
             entry["text"] = answer.text
-            entry["explanations"] = [{"item": r.item.id, "text": r.explanation,
-                                      "evidence": [_fact_dict(f) for f in r.evidence]}
-                                     for r in reply.recommendations[:k]]
+            entry["explanations"] = [
+                {
+                    "item": r.item.id,
+                    "text": r.explanation,
+                    "evidence": [_fact_dict(f) for f in r.evidence],
+                }
+                for r in reply.recommendations[:k]
+            ]
             if reply.trace.act is not None:
                 act = reply.trace.act
-                entry["act"] = {"intent": act.intent,
-                                "constraints": act.constraints.model_dump(exclude_defaults=True),
-                                "liked_attributes": act.liked_attributes,
-                                "disliked_attributes": act.disliked_attributes,
-                                "disliked_items": act.disliked_items, "refinements": act.refinements,
-                                "query_text": act.query_text}
+                entry["act"] = {
+                    "intent": act.intent,
+                    "constraints": act.constraints.model_dump(exclude_defaults=True),
+                    "liked_attributes": act.liked_attributes,
+                    "disliked_attributes": act.disliked_attributes,
+                    "disliked_items": act.disliked_items,
+                    "refinements": act.refinements,
+                    "query_text": act.query_text,
+                }
         if hasattr(system, "rank") and getattr(system, "diagnose_rank", False):
             ranked = system.rank(session_id, 50)
             entry["target_rank50"] = M.rank_of(ranked, user.target.id)
@@ -156,8 +188,13 @@ def build_systems(names: list[str], catalog: Catalog, resources, k: int, weights
             from chatrec.agent import Agent
             from chatrec.agent.retrieve import FusionWeights
 
-            agent = Agent(resources, store=None, llm=None, k=k,
-                          weights=FusionWeights(**weights) if weights else None)
+            agent = Agent(
+                resources,
+                store=None,
+                llm=None,
+                k=k,
+                weights=FusionWeights(**weights) if weights else None,
+            )
             systems[name] = AgentSystem(agent, k)
         elif name == "popularity":
             systems[name] = PopularitySystem(catalog, k)
@@ -173,8 +210,15 @@ def build_systems(names: list[str], catalog: Catalog, resources, k: int, weights
     return systems
 
 
-def run_sim(config: SimConfig, settings: Settings, out, limit: int | None = None,
-            show_progress: bool = True, fresh: bool = False, with_index: bool = True) -> dict:
+def run_sim(
+    config: SimConfig,
+    settings: Settings,
+    out,
+    limit: int | None = None,
+    show_progress: bool = True,
+    fresh: bool = False,
+    with_index: bool = True,
+) -> dict:
     """Run (or resume) a simulation; write results.json and report.md into ``out``."""
     from chatrec.catalog import load_catalog
     from chatrec.sim.heldout import heldout_catalog, resources_for
@@ -195,25 +239,48 @@ def run_sim(config: SimConfig, settings: Settings, out, limit: int | None = None
     with LogTally() as tally:
         for user_id, target in progress(missing, len(missing), "simulated users", show_progress):
             key = f"{user_id}:{target}"
-            record = {"user": user_id, "target": target, "target_title": held[target].display, "systems": {}}
+            record = {
+                "user": user_id,
+                "target": target,
+                "target_title": held[target].display,
+                "systems": {},
+            }
             for name, system in systems.items():
                 seed = f"{config.seed}:{user_id}"
                 sim_user = SimulatedUser(held[target], held, resources.kg, seed, config.keywords)
                 record["plan"] = [[a.kind, a.value] for a in sim_user.plan]
                 with run.timed(f"system.{name}"):
-                    record["systems"][name] = converse(system, sim_user, f"sim:{config.seed}:{user_id}:{name}",
-                                                       user_id, config.turns, config.k, counter)
-            shown = {i for r in record["systems"].values() for turn in r["turns"] for i in turn["items"]}
+                    record["systems"][name] = converse(
+                        system,
+                        sim_user,
+                        f"sim:{config.seed}:{user_id}:{name}",
+                        user_id,
+                        config.turns,
+                        config.k,
+                        counter,
+                    )
+            shown = {
+                i for r in record["systems"].values() for turn in r["turns"] for i in turn["items"]
+            }
             record["titles"] = {i: held[i].display for i in sorted(shown) if i in held}
             run.record(key, record)
             done[key] = record
     records = [done[f"{u}:{t}"] for u, t in todo if f"{u}:{t}" in done]
-    names = list(systems) if missing else [n for n in config.systems if records and n in records[0]["systems"]]
+    names = (
+        list(systems)
+        if missing
+        else [n for n in config.systems if records and n in records[0]["systems"]]
+    )
     metrics = summarise(records, config, names)
     metrics["agent_warnings"] = tally.summary()
-    info = provenance(held, extra={"heldout_pairs": len(pairs),
-                                   "heldout_interactions": len(held.interactions),
-                                   "evaluated_users": len(records)})
+    info = provenance(
+        held,
+        extra={
+            "heldout_pairs": len(pairs),
+            "heldout_interactions": len(held.interactions),
+            "evaluated_users": len(records),
+        },
+    )
     run.write_results(metrics, info)
     from chatrec.sim.report_sim import write_sim_report
 
@@ -228,11 +295,18 @@ def summarise(records: list[dict], config: SimConfig, systems: list[str]) -> dic
     for name in systems:
         hits = [1.0 if r["systems"][name]["hit_turn"] else 0.0 for r in records]
         turns = [float(r["systems"][name]["hit_turn"] or T + 1) for r in records]
-        per_turn = [M.summary([1.0 if (r["systems"][name]["hit_turn"] or T + 1) <= t else 0.0
-                               for r in records], config.seed)["mean"] for t in range(1, T + 1)]
-        out["systems"][name] = {f"hit@{k}": M.summary(hits, config.seed),
-                                "avg_turns": M.summary(turns, config.seed),
-                                "recall_per_turn": per_turn}
+        per_turn = [
+            M.summary(
+                [1.0 if (r["systems"][name]["hit_turn"] or T + 1) <= t else 0.0 for r in records],
+                config.seed,
+            )["mean"]
+            for t in range(1, T + 1)
+        ]
+        out["systems"][name] = {
+            f"hit@{k}": M.summary(hits, config.seed),
+            "avg_turns": M.summary(turns, config.seed),
+            "recall_per_turn": per_turn,
+        }
     key = f"hit@{k}"
     if records and "agent" in systems:
         out[f"agent_{key}"] = out["systems"]["agent"][key]["mean"]
@@ -242,8 +316,11 @@ def summarise(records: list[dict], config: SimConfig, systems: list[str]) -> dic
                 continue
             base_hits = [1.0 if r["systems"][base]["hit_turn"] else 0.0 for r in records]
             ratio, low, high = M.ratio_ci(agent_hits, base_hits, config.seed)
-            out["systems"][base]["agent_ratio"] = {"ratio": M.finite(ratio, 3), "ci_low": M.finite(low, 3),
-                                                   "ci_high": M.finite(high, 3)}
+            out["systems"][base]["agent_ratio"] = {
+                "ratio": M.finite(ratio, 3),
+                "ci_low": M.finite(low, 3),
+                "ci_high": M.finite(high, 3),
+            }
         out["consistent_items"] = _consistency(records, "agent")
         out["understanding"] = _understanding(records)
     return out
@@ -252,17 +329,26 @@ def summarise(records: list[dict], config: SimConfig, systems: list[str]) -> dic
 def _consistency(records: list[dict], system: str) -> dict:
     """Median number of catalog items consistent with everything the user had said, after each
     user message and at the end of the dialogue."""
-    finals = [r["systems"][system]["turns"][-1].get("consistent") for r in records
-              if r["systems"][system]["turns"]]
+    finals = [
+        r["systems"][system]["turns"][-1].get("consistent")
+        for r in records
+        if r["systems"][system]["turns"]
+    ]
     finals = [f for f in finals if f is not None]
     per_turn = []
     longest = max((len(r["systems"][system]["turns"]) for r in records), default=0)
     for t in range(longest):
-        values = [r["systems"][system]["turns"][t].get("consistent") for r in records
-                  if len(r["systems"][system]["turns"]) > t]
+        values = [
+            r["systems"][system]["turns"][t].get("consistent")
+            for r in records
+            if len(r["systems"][system]["turns"]) > t
+        ]
         values = [v for v in values if v is not None]
         per_turn.append(statistics.median(values) if values else None)
-    return {"median_final": statistics.median(finals) if finals else None, "median_per_turn": per_turn}
+    return {
+        "median_final": statistics.median(finals) if finals else None,
+        "median_per_turn": per_turn,
+    }
 
 
 def _understanding(records: list[dict]) -> dict:
@@ -270,9 +356,17 @@ def _understanding(records: list[dict]) -> dict:
     template (which phrasing)."""
     by_element: dict[str, list[int]] = {}
     by_template: dict[str, list[int]] = {}
-    prefix = {"genre+": "genre/", "decade+": "decade/", "keyword+": "keyword/", "director+": "director/",
-              "cast+": "cast/", "genre-": "not_genre/", "newer": "newer/", "older": "older/",
-              "reject": "reject/"}
+    prefix = {
+        "genre+": "genre/",
+        "decade+": "decade/",
+        "keyword+": "keyword/",
+        "director+": "director/",
+        "cast+": "cast/",
+        "genre-": "not_genre/",
+        "newer": "newer/",
+        "older": "older/",
+        "reject": "reject/",
+    }
     for record in records:
         for turn in record["systems"]["agent"]["turns"]:
             for entry in turn.get("understood", []):
@@ -281,5 +375,13 @@ def _understanding(records: list[dict]) -> dict:
                 for template in turn["templates"]:
                     if template.startswith(prefix.get(element, "?")):
                         by_template.setdefault(template, []).append(ok)
-    return {"by_element": {e: {"rate": round(sum(v) / len(v), 3), "n": len(v)} for e, v in sorted(by_element.items())},
-            "by_template": {t: {"rate": round(sum(v) / len(v), 3), "n": len(v)} for t, v in sorted(by_template.items())}}
+    return {
+        "by_element": {
+            e: {"rate": round(sum(v) / len(v), 3), "n": len(v)}
+            for e, v in sorted(by_element.items())
+        },
+        "by_template": {
+            t: {"rate": round(sum(v) / len(v), 3), "n": len(v)}
+            for t, v in sorted(by_template.items())
+        },
+    }

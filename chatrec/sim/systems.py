@@ -155,7 +155,9 @@ class AgentSystem:
 
     def turn(self, session_id: str, text: str) -> SystemTurn:
         user = self.users.get(session_id)
-        reply = self.agent.respond(session_id, text, user_id=f"ml:{user}" if user is not None else None)
+        reply = self.agent.respond(
+            session_id, text, user_id=f"ml:{user}" if user is not None else None
+        )
         self.last_reply = reply
         items = [r.item.id for r in reply.recommendations][: self.k]
         question = reply.question.slot if reply.question is not None else None

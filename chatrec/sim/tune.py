@@ -47,9 +47,20 @@ REDIAL_SPACE = {
     "vector": [0.0, 0.7, 1.5],
     "observed_seed_weight": [0.0, 0.3, 1.0],
 }
-REDIAL_START = {"comention_weight": 1.0, "mention_pop_weight": 0.3, "alpha": 1.0, "shrink": 5.0,
-                "popularity": 0.12, "popularity_cold": 0.5, "liked_attribute": 0.35, "collab": 1.0,
-                "content": 0.45, "kg": 0.35, "vector": 0.7, "observed_seed_weight": 0.3}
+REDIAL_START = {
+    "comention_weight": 1.0,
+    "mention_pop_weight": 0.3,
+    "alpha": 1.0,
+    "shrink": 5.0,
+    "popularity": 0.12,
+    "popularity_cold": 0.5,
+    "liked_attribute": 0.35,
+    "collab": 1.0,
+    "content": 0.45,
+    "kg": 0.35,
+    "vector": 0.7,
+    "observed_seed_weight": 0.3,
+}
 RANK_SPACE = {
     "collab": [0.5, 1.0, 2.0],
     "content": [0.0, 0.2, 0.45, 1.0],
@@ -62,8 +73,13 @@ AGENT_KEYS = ("observed_seed_weight",)
 SOURCE_KEYS = ("comention_weight", "mention_pop_weight", "mode", "alpha", "shrink", "beta")
 
 
-def coordinate_search(evaluate: Callable[[dict], float], space: dict[str, list], start: dict,
-                      trials_path: Path, rounds: int = 2) -> tuple[dict, float]:
+def coordinate_search(
+    evaluate: Callable[[dict], float],
+    space: dict[str, list],
+    start: dict,
+    trials_path: Path,
+    rounds: int = 2,
+) -> tuple[dict, float]:
     """Maximise ``evaluate(config)``; every evaluation is appended to ``trials_path`` and reused
     when the search is run again."""
     cache: dict[str, float] = {}
@@ -78,8 +94,16 @@ def coordinate_search(evaluate: Callable[[dict], float], space: dict[str, list],
             started = time.perf_counter()
             cache[key] = evaluate(config)
             with open(trials_path, "a") as handle:
-                handle.write(json.dumps({"config": config, "score": cache[key],
-                                         "seconds": round(time.perf_counter() - started, 1)}) + "\n")
+                handle.write(
+                    json.dumps(
+                        {
+                            "config": config,
+                            "score": cache[key],
+                            "seconds": round(time.perf_counter() - started, 1),
+                        }
+                    )
+                    + "\n"
+                )
             logger.warning("trial %s → %.4f", config, cache[key])
         return cache[key]
 
@@ -114,8 +138,11 @@ def load_tuned(path: Path) -> dict:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     config = data.get("config", data)
     weights, agent, sources = split_config(config)
-    out: dict = {"weights": weights or None, "agent": agent,
-                 "comention": {k: sources[k] for k in ("mode", "alpha", "shrink", "beta") if k in sources}}
+    out: dict = {
+        "weights": weights or None,
+        "agent": agent,
+        "comention": {k: sources[k] for k in ("mode", "alpha", "shrink", "beta") if k in sources},
+    }
     for key in ("comention_weight", "mention_pop_weight"):
         if key in sources:
             out[key] = sources[key]
@@ -123,7 +150,9 @@ def load_tuned(path: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------- ReDial
-def redial_objective(settings, with_index: bool = True, limit: int | None = None) -> Callable[[dict], float]:
+def redial_objective(
+    settings, with_index: bool = True, limit: int | None = None
+) -> Callable[[dict], float]:
     """Primary Recall@10 + Recall@50 on the IARD tuning dialogues, by fast re-fusion of queries
     recorded once per ``observed_seed_weight``."""
     from chatrec.agent import Agent
@@ -142,13 +171,20 @@ def redial_objective(settings, with_index: bool = True, limit: int | None = None
     dev = read_dialogues(root / DEV_DIALOGUES)
     dev_ids = {d.conversation_id for d in dev}
     tuning = read_iard(root / IARD_JSON, exclude=dev_ids, max_id=max(int(i) for i in dev_ids))
-    units = [Unit(d.conversation_id, d.conversation_id, d.messages, scored_turns(d), False) for d in tuning]
+    units = [
+        Unit(d.conversation_id, d.conversation_id, d.messages, scored_turns(d), False)
+        for d in tuning
+    ]
     units = [u for u in units if u.scored][:limit]
     stats = DialogueStats.fit(dev)
     resources = Resources.load(catalog, settings, build_missing=False, with_index=with_index)
     finder = NameFinder(names)
-    logger.warning("ReDial tuning: %d IARD dialogues (%d turns), statistics from %d dev dialogues",
-                   len(units), sum(len(u.scored) for u in units), len(dev))
+    logger.warning(
+        "ReDial tuning: %d IARD dialogues (%d turns), statistics from %d dev dialogues",
+        len(units),
+        sum(len(u.scored) for u in units),
+        len(dev),
+    )
     recordings: dict[float, tuple[list, list]] = {}
     comention_memos: dict[tuple, Memo] = {}
     popularity = MentionPopularity(stats)
@@ -156,12 +192,23 @@ def redial_objective(settings, with_index: bool = True, limit: int | None = None
     def record(observed: float) -> tuple[list, list]:
         if observed not in recordings:
             recorder = QueryRecorder()
-            agent = Agent(resources, store=None, llm=None, observed_seed_weight=observed,
-                          extra_sources={"_recorder": (recorder, 0.0)})
+            agent = Agent(
+                resources,
+                store=None,
+                llm=None,
+                observed_seed_weight=observed,
+                extra_sources={"_recorder": (recorder, 0.0)},
+            )
             with LogTally():
                 for unit in units:
-                    replay(agent, None, unit, names, finder, None, catalog, before_rank=recorder.expect)
-            cases = [Case(query, list(turn.gold_new)) for turn, query in recorder.recorded if turn.gold_new]
+                    replay(
+                        agent, None, unit, names, finder, None, catalog, before_rank=recorder.expect
+                    )
+            cases = [
+                Case(query, list(turn.gold_new))
+                for turn, query in recorder.recorded
+                if turn.gold_new
+            ]
             recordings[observed] = (cases, memoised(agent))
             logger.warning("recorded %d queries (observed_seed_weight %s)", len(cases), observed)
         return recordings[observed]
@@ -174,7 +221,10 @@ def redial_objective(settings, with_index: bool = True, limit: int | None = None
         if key not in comention_memos:
             comention_memos[key] = Memo(DialogueCoMention(stats, **params), memos[0].table)
         sources = [*memos, comention_memos[key], Memo(popularity, memos[0].table)]
-        extra = {"comention": source.get("comention_weight", 1.0), "mention_pop": source.get("mention_pop_weight", 0.3)}
+        extra = {
+            "comention": source.get("comention_weight", 1.0),
+            "mention_pop": source.get("mention_pop_weight", 0.3),
+        }
         rankings = fuse(memos[0].table, sources, weights, extra, cases, 50)
         return round(recall(rankings, cases, 10) + recall(rankings, cases, 50), 5)
 
@@ -182,7 +232,9 @@ def redial_objective(settings, with_index: bool = True, limit: int | None = None
 
 
 # ---------------------------------------------------------------------------- offline
-def offline_objective(settings, with_index: bool = True, limit: int | None = None) -> Callable[[dict], float]:
+def offline_objective(
+    settings, with_index: bool = True, limit: int | None = None
+) -> Callable[[dict], float]:
     """Validation NDCG@10 of the agent built on the interactions without validation and test
     items, by fast re-fusion of each user's recorded query."""
     from chatrec.agent import Agent
@@ -218,8 +270,9 @@ def offline_objective(settings, with_index: bool = True, limit: int | None = Non
 
 
 # ---------------------------------------------------------------------------- simulation
-def sim_objective(settings, users: int = 60, seed: int = 1000, with_index: bool = True,
-                  out: Path | None = None) -> Callable[[dict], float]:
+def sim_objective(
+    settings, users: int = 60, seed: int = 1000, with_index: bool = True, out: Path | None = None
+) -> Callable[[dict], float]:
     """Agent Hit@5 within 5 turns on the tune split with another seed."""
     import tempfile
 
@@ -227,9 +280,13 @@ def sim_objective(settings, users: int = 60, seed: int = 1000, with_index: bool 
 
     def evaluate(config: dict) -> float:
         weights, _, _ = split_config(config)
-        sim_config = SimConfig(users=users, seed=seed, split="tune", systems=["agent"], weights=weights)
+        sim_config = SimConfig(
+            users=users, seed=seed, split="tune", systems=["agent"], weights=weights
+        )
         with tempfile.TemporaryDirectory(dir=out) as folder:
-            metrics = run_sim(sim_config, settings, Path(folder), show_progress=False, with_index=with_index)
+            metrics = run_sim(
+                sim_config, settings, Path(folder), show_progress=False, with_index=with_index
+            )
         return metrics["agent_hit@5"]
 
     return evaluate
@@ -254,15 +311,25 @@ def main(argv: list[str] | None = None) -> None:
     elif args.task == "offline":
         objective, space = offline_objective(settings, with_index, args.limit), RANK_SPACE
     else:
-        objective, space = sim_objective(settings, args.limit or 60, with_index=with_index, out=args.out), RANK_SPACE
+        objective, space = (
+            sim_objective(settings, args.limit or 60, with_index=with_index, out=args.out),
+            RANK_SPACE,
+        )
     if args.space:
         space = json.loads(args.space)
     if not with_index:
         space = {k: v for k, v in space.items() if k not in ("vector", "content")}
-    start = json.loads(args.start) if args.start != "{}" else (REDIAL_START if args.task == "redial" else RANK_START)
+    start = (
+        json.loads(args.start)
+        if args.start != "{}"
+        else (REDIAL_START if args.task == "redial" else RANK_START)
+    )
     best, score = coordinate_search(objective, space, start, args.out / "trials.jsonl", args.rounds)
-    (args.out / "best.json").write_text(json.dumps({"config": best, "score": score, "task": args.task,
-                                                    "with_index": with_index}, indent=2))
+    (args.out / "best.json").write_text(
+        json.dumps(
+            {"config": best, "score": score, "task": args.task, "with_index": with_index}, indent=2
+        )
+    )
     print(json.dumps({"best": best, "score": score}))
 
 

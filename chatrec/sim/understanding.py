@@ -25,23 +25,37 @@ def check(meaning: Meaning, act) -> list[dict]:
         return [{"element": e, "understood": False} for e in _elements(meaning)]
     if meaning.rejects:
         # Turning the list down must keep the recommender recommending, not end or derail the talk.
-        out.append({"element": "reject", "understood": act.intent in ("recommend", "refine", "feedback")})
+        out.append(
+            {"element": "reject", "understood": act.intent in ("recommend", "refine", "feedback")}
+        )
     c = act.constraints
     liked_attrs = set(act.liked_attributes)
     disliked_attrs = set(act.disliked_attributes)
     for attribute in meaning.reveals:
         kind, value = attribute.kind, attribute.value
         if kind == "genre":
-            ok = _genre_in(c.genres_all, value) or _genre_in(getattr(c, "genres_any", []), value) \
+            ok = (
+                _genre_in(c.genres_all, value)
+                or _genre_in(getattr(c, "genres_any", []), value)
                 or genre_node(value) in liked_attrs
+            )
         elif kind == "decade":
             decade = int(value)
-            ok = c.year_min is not None and c.year_max is not None and c.year_min <= decade \
-                and c.year_max >= decade + 9 and c.year_max - c.year_min <= 19
+            ok = (
+                c.year_min is not None
+                and c.year_max is not None
+                and c.year_min <= decade
+                and c.year_max >= decade + 9
+                and c.year_max - c.year_min <= 19
+            )
         elif kind == "keyword":
-            ok = keyword_node(value) in liked_attrs or label_key(value) in label_key(act.query_text or "")
+            ok = keyword_node(value) in liked_attrs or label_key(value) in label_key(
+                act.query_text or ""
+            )
         else:
-            ok = person_node(value) in liked_attrs or any(label_key(p) == label_key(value) for p in c.people_any)
+            ok = person_node(value) in liked_attrs or any(
+                label_key(p) == label_key(value) for p in c.people_any
+            )
         out.append({"element": f"{kind}+", "understood": bool(ok)})
     for genre in meaning.excludes_genres:
         ok = _genre_in(c.genres_none, genre) or genre_node(genre) in disliked_attrs
@@ -50,12 +64,14 @@ def check(meaning: Meaning, act) -> list[dict]:
     # bounds the decade does not explain, show that "too old"/"too recent" was understood.
     decade_said = any(a.kind == "decade" for a in meaning.reveals)
     if meaning.newer_than is not None:
-        ok = "newer" in act.refinements or (not decade_said and c.year_min is not None
-                                             and c.year_min > meaning.newer_than - 1)
+        ok = "newer" in act.refinements or (
+            not decade_said and c.year_min is not None and c.year_min > meaning.newer_than - 1
+        )
         out.append({"element": "newer", "understood": bool(ok)})
     if meaning.older_than is not None:
-        ok = "older" in act.refinements or (not decade_said and c.year_max is not None
-                                             and c.year_max < meaning.older_than + 1)
+        ok = "older" in act.refinements or (
+            not decade_said and c.year_max is not None and c.year_max < meaning.older_than + 1
+        )
         out.append({"element": "older", "understood": bool(ok)})
     return out
 

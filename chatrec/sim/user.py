@@ -72,30 +72,36 @@ class SystemTurn:
     """What a recommender (the agent or a baseline) answered: shown items and/or a question."""
 
     items: list[str] = field(default_factory=list)
-    question: str | None = None      # the question's slot ("preference", "genre", "decade", ...)
+    question: str | None = None  # the question's slot ("preference", "genre", "decade", ...)
     text: str = ""
 
 
-def target_attributes(item: Item, kg, rng: random.Random, max_keywords: int = MAX_KEYWORDS) -> list[Attribute]:
+def target_attributes(
+    item: Item, kg, rng: random.Random, max_keywords: int = MAX_KEYWORDS
+) -> list[Attribute]:
     """What the user could say about ``item``, in the order they would say it: genres (at most
     two), the decade, keywords (at most two, not genre words) and one person, shuffled a little
     so that users differ."""
-    genres = [g for g in item.genres if g in P.GENRE_NOUN][:MAX_GENRES + 1]
+    genres = [g for g in item.genres if g in P.GENRE_NOUN][: MAX_GENRES + 1]
     rng.shuffle(genres)
     genre_attrs = [Attribute("genre", g) for g in genres[:MAX_GENRES]]
     decade = [Attribute("decade", str(item.decade))] if item.decade else []
     keywords = []
     for keyword in item.keywords:
-        if canonical_genre(keyword) in GENRES or label_key(keyword) in GENRE_SYNONYMS \
-                or not P.speakable_keyword(keyword):
+        if (
+            canonical_genre(keyword) in GENRES
+            or label_key(keyword) in GENRE_SYNONYMS
+            or not P.speakable_keyword(keyword)
+        ):
             continue
         if kg is not None and keyword_node(keyword) not in kg:
             continue
         keywords.append(Attribute("keyword", keyword))
     rng.shuffle(keywords)
     keywords = keywords[:max_keywords]
-    people = [Attribute("director", d) for d in item.directors[:1]] + \
-             [Attribute("cast", c) for c in item.cast[:2]]
+    people = [Attribute("director", d) for d in item.directors[:1]] + [
+        Attribute("cast", c) for c in item.cast[:2]
+    ]
     # A user names someone they know: a person with other films in the catalog.
     if kg is not None:
         people = [p for p in people if kg.degree(person_node(p.value)) >= 3]
@@ -117,9 +123,13 @@ def consistent(item: Item, kg, meaning_so_far: Meaning) -> bool:
     genres = set(item.genres)
     if any(g in genres for g in meaning_so_far.excludes_genres):
         return False
-    if meaning_so_far.newer_than is not None and (item.year is None or item.year <= meaning_so_far.newer_than):
+    if meaning_so_far.newer_than is not None and (
+        item.year is None or item.year <= meaning_so_far.newer_than
+    ):
         return False
-    if meaning_so_far.older_than is not None and (item.year is None or item.year >= meaning_so_far.older_than):
+    if meaning_so_far.older_than is not None and (
+        item.year is None or item.year >= meaning_so_far.older_than
+    ):
         return False
     return True
 
@@ -149,7 +159,9 @@ class SimulatedUser:
             harder setting since tag-genome keywords single out few films).
     """
 
-    def __init__(self, target: Item, catalog: Catalog, kg, seed: str, max_keywords: int = MAX_KEYWORDS):
+    def __init__(
+        self, target: Item, catalog: Catalog, kg, seed: str, max_keywords: int = MAX_KEYWORDS
+    ):
         self.target = target
         self.catalog = catalog
         self.kg = kg
@@ -180,8 +192,9 @@ class SimulatedUser:
                 options = [o for o in options if "{word}" not in o]
             template, tid = P.pick(rng, options, "genre")
             noun = P.GENRE_NOUN[attribute.value]
-            text = template.format(noun=noun, a_noun=P.with_article(noun),
-                                   word=P.GENRE_WORD.get(attribute.value, ""))
+            text = template.format(
+                noun=noun, a_noun=P.with_article(noun), word=P.GENRE_WORD.get(attribute.value, "")
+            )
         elif attribute.kind == "decade":
             template, tid = P.pick(rng, P.REVEAL["decade"], "decade")
             text = template.format(**P.decade_forms(int(attribute.value)))
@@ -258,7 +271,7 @@ class SimulatedUser:
         return Utterance(" ".join(parts), meaning, templates)
 
     def _reject(self, shown: list[str], rng: random.Random, meaning: Meaning) -> tuple[str, str]:
-        """"Nah." plus a reason true of the target and of every shown movie when there is one."""
+        """A turn-down ("Nah.") plus a reason true of the target and of every shown movie when there is one."""
         items = [self.catalog[i] for i in shown if i in self.catalog]
         reasons: list[tuple[str, str]] = []
         target = self.target
@@ -272,7 +285,11 @@ class SimulatedUser:
         extra: dict[str, int] = {}
         for it in items:
             for genre in it.genres:
-                if genre not in target.genres and genre in P.GENRE_NOUN and genre not in self.told.excludes_genres:
+                if (
+                    genre not in target.genres
+                    and genre in P.GENRE_NOUN
+                    and genre not in self.told.excludes_genres
+                ):
                     extra[genre] = extra.get(genre, 0) + 1
         for genre, count in sorted(extra.items(), key=lambda kv: (-kv[1], kv[0])):
             if count * 2 >= len(items):
@@ -298,7 +315,9 @@ class SimulatedUser:
             meaning.excludes_genres.append(value)
             self.told.excludes_genres.append(value)
         noun = P.GENRE_NOUN.get(value, value)
-        text = template.format(noun=noun, a_noun=P.with_article(noun), plural=P.GENRE_PLURAL.get(value, value))
+        text = template.format(
+            noun=noun, a_noun=P.with_article(noun), plural=P.GENRE_PLURAL.get(value, value)
+        )
         return f"{opener} {text}", tid
 
 

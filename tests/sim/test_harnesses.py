@@ -17,7 +17,10 @@ def sim_runs(settings, tmp_path_factory):
 
     config = SimConfig(users=12, seed=3, systems=["agent", "popularity", "collab"])
     outs = [tmp_path_factory.mktemp("sim-a"), tmp_path_factory.mktemp("sim-b")]
-    metrics = [run_sim(config, settings, out, limit=4, show_progress=False, with_index=False) for out in outs]
+    metrics = [
+        run_sim(config, settings, out, limit=4, show_progress=False, with_index=False)
+        for out in outs
+    ]
     return config, outs, metrics
 
 
@@ -27,7 +30,9 @@ def _records(out):
 
 def test_sim_is_exactly_repeatable(sim_runs):
     _, (a, b), (ma, mb) = sim_runs
-    strip = lambda recs: [{**r, "systems": {n: {**s, "seconds": 0} for n, s in r["systems"].items()}} for r in recs]  # noqa: E731
+    strip = lambda recs: [
+        {**r, "systems": {n: {**s, "seconds": 0} for n, s in r["systems"].items()}} for r in recs
+    ]
     assert strip(_records(a)) == strip(_records(b))
     assert ma == mb
 
@@ -38,12 +43,18 @@ def test_sim_results_and_report(sim_runs, movielens):
     assert results["n_users"] == 4 and set(results["systems"]) == {"agent", "popularity", "collab"}
     for system in results["systems"].values():
         per_turn = system["recall_per_turn"]
-        assert len(per_turn) == config.turns and per_turn == sorted(per_turn)   # cumulative
+        assert len(per_turn) == config.turns and per_turn == sorted(per_turn)  # cumulative
         assert 1 <= system["avg_turns"]["mean"] <= config.turns + 1
-    assert results["provenance"]["git"]["commit"] and results["provenance"]["catalog"]["sources_sha256"]
+    assert (
+        results["provenance"]["git"]["commit"]
+        and results["provenance"]["catalog"]["sources_sha256"]
+    )
     assert results["consistent_items"]["median_final"] >= 1
     report = (out / "report.md").read_text()
-    assert "sim_recall_by_turn.png" in report and (out / "sim_recall_by_turn.png").stat().st_size > 1000
+    assert (
+        "sim_recall_by_turn.png" in report
+        and (out / "sim_recall_by_turn.png").stat().st_size > 1000
+    )
     # the targets are gone from the interactions everything learns from, the rest is intact
     from chatrec.sim.heldout import heldout_catalog
     from chatrec.sim.simulate import pick_targets
@@ -96,8 +107,15 @@ def test_redial_raw_and_processed(settings, fixtures, tmp_path):
     turns = str(fixtures / "redial_turns.jsonl")
     config = RedialConfig(dialogues=turns, train=raw, with_index=False)
     metrics = run_redial(config, settings, tmp_path / "turns", show_progress=False)
-    assert metrics["input"]["format"] == "turns" and metrics["input"]["training"]["mode"].startswith("5-fold")
-    assert (metrics["n_turns"], metrics["n_gold"], metrics["n_gold_new"], metrics["unmatched"]) == (2, 5, 4, 1)
+    assert metrics["input"]["format"] == "turns" and metrics["input"]["training"][
+        "mode"
+    ].startswith("5-fold")
+    assert (metrics["n_turns"], metrics["n_gold"], metrics["n_gold_new"], metrics["unmatched"]) == (
+        2,
+        5,
+        4,
+        1,
+    )
 
 
 def test_offline_smoke(settings, tmp_path, movielens):
@@ -114,8 +132,13 @@ def test_offline_smoke(settings, tmp_path, movielens):
     rated = {u: set(p) for u, p in train.groupby("user_id")["item_id"]}
     for u, i in zip(validation["user_id"], validation["item_id"]):
         rated[u].add(i)
-    records = {k: r for k, r in ((json.loads(line)["key"], json.loads(line)["record"])
-                                 for line in open(tmp_path / "checkpoints" / "units.jsonl"))}
+    records = {
+        k: r
+        for k, r in (
+            (json.loads(line)["key"], json.loads(line)["record"])
+            for line in open(tmp_path / "checkpoints" / "units.jsonl")
+        )
+    }
     assert len(records) == 15
     for user, record in records.items():
         # full ranking over what the user has not rated in training: never a training item
@@ -127,12 +150,42 @@ def test_cli_sim(tmp_path):
 
     from chatrec.cli import app
 
-    result = CliRunner().invoke(app, ["eval", "sim", "--users", "5", "--limit", "2", "--no-index", "--quiet",
-                                      "--systems", "agent,popularity", "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "sim",
+            "--users",
+            "5",
+            "--limit",
+            "2",
+            "--no-index",
+            "--quiet",
+            "--systems",
+            "agent,popularity",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Simulated users" in result.output and (tmp_path / "results.json").exists()
-    bad = CliRunner().invoke(app, ["eval", "sim", "--users", "6", "--limit", "2", "--no-index", "--quiet",
-                                   "--systems", "agent,popularity", "--out", str(tmp_path)])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "sim",
+            "--users",
+            "6",
+            "--limit",
+            "2",
+            "--no-index",
+            "--quiet",
+            "--systems",
+            "agent,popularity",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert bad.exit_code != 0
 
 
@@ -146,6 +199,8 @@ def test_vector_baseline_on_a_real_index(small_resources):
     system.start("s", None)
     first = system.turn("s", "a space exploration movie about astronauts and black holes")
     titles = [catalog[i].title for i in first.items]
-    assert len(first.items) == 5 and {"Interstellar", "Gravity", "The Martian", "Moon"} & set(titles)
+    assert len(first.items) == 5 and {"Interstellar", "Gravity", "The Martian", "Moon"} & set(
+        titles
+    )
     second = system.turn("s", "something older please")
     assert len(second.items) == 5 and not set(second.items) & set(first.items)

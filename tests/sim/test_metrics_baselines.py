@@ -37,10 +37,14 @@ def test_intervals_are_seeded_and_cover_the_mean():
     assert ratio == 2.0 and low == high == 2.0
 
 
-FRAME = pd.DataFrame({
-    "user_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u3", "u4"],
-    "item_id": ["a", "b", "a", "b", "a", "c", "d", "d"],
-    "rating": [5.0] * 8, "timestamp": [1, 2, 1, 2, 1, 2, 3, 1]})
+FRAME = pd.DataFrame(
+    {
+        "user_id": ["u1", "u1", "u2", "u2", "u3", "u3", "u3", "u4"],
+        "item_id": ["a", "b", "a", "b", "a", "c", "d", "d"],
+        "rating": [5.0] * 8,
+        "timestamp": [1, 2, 1, 2, 1, 2, 3, 1],
+    }
+)
 
 
 def test_item_cosine_by_hand():
@@ -71,7 +75,10 @@ def test_matrix_factorisation_repeats_for_a_seed():
     one = ImplicitMF(space, "als", factors=4, iterations=5, seed=7).fit(FRAME).scores_for("u1")
     two = ImplicitMF(space, "als", factors=4, iterations=5, seed=7).fit(FRAME).scores_for("u1")
     assert np.allclose(one, two)
-    assert ImplicitMF(space, "als", factors=4, seed=7).fit(FRAME).rank("u1", 2, exclude={"a", "b"})[0] in "cde"
+    assert (
+        ImplicitMF(space, "als", factors=4, seed=7).fit(FRAME).rank("u1", 2, exclude={"a", "b"})[0]
+        in "cde"
+    )
 
 
 def test_temporal_split_takes_the_last_two():
@@ -96,4 +103,8 @@ def test_run_dir_resumes_and_refuses_another_config(tmp_path):
     assert fresh.done() == {}
     path = fresh.write_results({"recall@10": 0.5}, {"git": {}})
     results = json.loads(path.read_text())
-    assert results["recall@10"] == 0.5 and results["config"] == {"seed": 2} and "total" in results["timings_s"]
+    assert (
+        results["recall@10"] == 0.5
+        and results["config"] == {"seed": 2}
+        and "total" in results["timings_s"]
+    )

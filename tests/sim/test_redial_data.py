@@ -9,8 +9,16 @@ import pytest
 
 from chatrec.errors import CatalogFormatError
 from chatrec.sim.comention import DialogueCoMention, DialogueStats, Folded, fit_sources
-from chatrec.sim.redial_data import (NameFinder, detect_format, fold_of, merge, read_dialogues,
-                                     read_processed_turns, render, scored_turns)
+from chatrec.sim.redial_data import (
+    NameFinder,
+    detect_format,
+    fold_of,
+    merge,
+    read_dialogues,
+    read_processed_turns,
+    render,
+    scored_turns,
+)
 
 POISON = "999999"
 
@@ -20,8 +28,15 @@ def test_raw_release_is_merged_by_sender(fixtures):
     first = dialogues[0]
     assert first.conversation_id == "391"
     # 9 raw messages: seeker, seeker | rec | seeker | rec, rec | seeker | rec | seeker
-    assert [m.role for m in first.messages] == ["seeker", "recommender", "seeker", "recommender",
-                                                "seeker", "recommender", "seeker"]
+    assert [m.role for m in first.messages] == [
+        "seeker",
+        "recommender",
+        "seeker",
+        "recommender",
+        "seeker",
+        "recommender",
+        "seeker",
+    ]
     assert first.messages[0].text == "Hi there! I'm looking for a funny movie like @111776"
     assert first.messages[3].ids == ["111918", "135571"]
 
@@ -69,15 +84,27 @@ def test_processed_turns(fixtures, redial_names):
     # the empty first entry is a placeholder; Inception is in the context: gold but not new;
     # the invented title is unmatched and counts as a (new) miss
     assert [m.role for m in inception.context] == ["seeker"]
-    assert inception.unmatched == ["Not A Real Movie (1901)"] and inception.unmatched_new == ["Not A Real Movie (1901)"]
+    assert inception.unmatched == ["Not A Real Movie (1901)"] and inception.unmatched_new == [
+        "Not A Real Movie (1901)"
+    ]
     assert inception.n_gold == 3 and inception.n_gold_new == 2
 
 
 def test_title_groups_match_any_id(redial_names, tmp_path):
     # "Meet the Parents (2000)" is the name of two ReDial ids: one gold group holding both
     path = tmp_path / "t.jsonl"
-    path.write_text(json.dumps({"dialog_id": "1", "turn_id": 1, "context": ["hi"],
-                                "rec": ["Meet the Parents (2000)"], "resp": ""}) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "dialog_id": "1",
+                "turn_id": 1,
+                "context": ["hi"],
+                "rec": ["Meet the Parents (2000)"],
+                "resp": "",
+            }
+        )
+        + "\n"
+    )
     (turn,) = read_processed_turns(path, redial_names)
     assert turn.gold == [frozenset({"106317", "170722"})]
 

@@ -12,13 +12,33 @@ def _ok(meaning, act):
 
 
 def test_each_statement_is_checked():
-    meaning = Meaning(reveals=[Attribute("genre", "comedy"), Attribute("decade", "1990"),
-                               Attribute("keyword", "time travel"), Attribute("cast", "Tom Hanks")],
-                      excludes_genres=["horror"])
-    act = DialogueAct(intent="recommend", constraints=Constraints(
-        genres_all=["comedy"], year_min=1990, year_max=1999, genres_none=["horror"], people_any=["Tom Hanks"]),
-        liked_attributes=["keyword:time travel"])
-    assert _ok(meaning, act) == {"genre+": True, "decade+": True, "keyword+": True, "cast+": True, "genre-": True}
+    meaning = Meaning(
+        reveals=[
+            Attribute("genre", "comedy"),
+            Attribute("decade", "1990"),
+            Attribute("keyword", "time travel"),
+            Attribute("cast", "Tom Hanks"),
+        ],
+        excludes_genres=["horror"],
+    )
+    act = DialogueAct(
+        intent="recommend",
+        constraints=Constraints(
+            genres_all=["comedy"],
+            year_min=1990,
+            year_max=1999,
+            genres_none=["horror"],
+            people_any=["Tom Hanks"],
+        ),
+        liked_attributes=["keyword:time travel"],
+    )
+    assert _ok(meaning, act) == {
+        "genre+": True,
+        "decade+": True,
+        "keyword+": True,
+        "cast+": True,
+        "genre-": True,
+    }
     assert set(_ok(meaning, DialogueAct()).values()) == {False}
     assert set(_ok(meaning, None).values()) == {False}
 
@@ -27,9 +47,13 @@ def test_relative_time_needs_its_own_evidence():
     meaning = Meaning(reveals=[Attribute("decade", "2000")], newer_than=1995)
     decade_only = DialogueAct(constraints=Constraints(year_min=2000, year_max=2009))
     assert _ok(meaning, decade_only) == {"decade+": True, "newer": False}
-    refined = DialogueAct(constraints=Constraints(year_min=2000, year_max=2009), refinements=["newer"])
+    refined = DialogueAct(
+        constraints=Constraints(year_min=2000, year_max=2009), refinements=["newer"]
+    )
     assert _ok(meaning, refined)["newer"]
-    assert _ok(Meaning(newer_than=1995), DialogueAct(constraints=Constraints(year_min=1996)))["newer"]
+    assert _ok(Meaning(newer_than=1995), DialogueAct(constraints=Constraints(year_min=1996)))[
+        "newer"
+    ]
 
 
 def test_a_rejection_must_keep_the_recommender_going():

@@ -23,7 +23,7 @@ def _targets(movielens, n=40):
 
 def _popular_answers(movielens, k=5):
     ranked = [it.id for it in movielens.popular(200)]
-    return [ranked[i * k:(i + 1) * k] for i in range(40)]
+    return [ranked[i * k : (i + 1) * k] for i in range(40)]
 
 
 def _dialogue(user, answers, turns=5):
@@ -42,7 +42,9 @@ def test_truthful_and_never_names_the_target(movielens, movielens_kg):
         for utterance in _dialogue(user, answers):
             assert target.display.lower() not in utterance.text.lower()
             if len(target.title.split()) >= 2 and target.id not in shown:
-                assert not re.search(rf"\b{re.escape(target.title.lower())}\b", utterance.text.lower())
+                assert not re.search(
+                    rf"\b{re.escape(target.title.lower())}\b", utterance.text.lower()
+                )
             # everything said so far is true of the target, and the target is among the consistent
             assert consistent(target, movielens_kg, user.told)
             assert counter.mask(user.told)[counter.pos[target.id]]
@@ -82,11 +84,14 @@ def test_rejection_reasons_come_from_differing_attributes(movielens, movielens_k
         # any reason given is true: the target is newer than all shown, lacks an excluded genre
         if meaning.newer_than is not None:
             assert meaning.newer_than < target.year and any(
-                r.format() in reply.text for r in P.REASON["newer"])
+                r.format() in reply.text for r in P.REASON["newer"]
+            )
         for genre in meaning.excludes_genres:
             assert genre not in target.genres
         assert meaning.older_than is None
-    comedies = [it.id for it in movielens.popular(300) if "comedy" in it.genres and it.decade == 1990][:5]
+    comedies = [
+        it.id for it in movielens.popular(300) if "comedy" in it.genres and it.decade == 1990
+    ][:5]
     excluded = set()
     for seed in range(30):
         user = SimulatedUser(target, movielens, movielens_kg, seed=f"c{seed}")
@@ -115,20 +120,27 @@ def test_same_seed_same_words(movielens, movielens_kg):
     target = _targets(movielens, 3)[1]
     one = [u.text for u in _dialogue(SimulatedUser(target, movielens, movielens_kg, "s"), answers)]
     two = [u.text for u in _dialogue(SimulatedUser(target, movielens, movielens_kg, "s"), answers)]
-    other = [u.text for u in _dialogue(SimulatedUser(target, movielens, movielens_kg, "other"), answers)]
+    other = [
+        u.text for u in _dialogue(SimulatedUser(target, movielens, movielens_kg, "other"), answers)
+    ]
     assert one == two and one != other
 
 
 def test_phrasing_is_varied(movielens, movielens_kg):
-    openings = {SimulatedUser(t, movielens, movielens_kg, f"v:{t.id}").opening().templates[0]
-                for t in _targets(movielens)}
+    openings = {
+        SimulatedUser(t, movielens, movielens_kg, f"v:{t.id}").opening().templates[0]
+        for t in _targets(movielens)
+    }
     assert len(openings) >= 8
 
 
 def test_consistency_counter_matches_the_slow_check(movielens, movielens_kg):
     counter = ConsistencyCounter(movielens, movielens_kg)
-    told = Meaning(reveals=[Attribute("genre", "comedy"), Attribute("decade", "1990")],
-                   excludes_genres=["romance"], newer_than=1993)
+    told = Meaning(
+        reveals=[Attribute("genre", "comedy"), Attribute("decade", "1990")],
+        excludes_genres=["romance"],
+        newer_than=1993,
+    )
     slow = sum(1 for it in movielens if consistent(it, movielens_kg, told))
     assert counter.count(told) == slow > 0
 
