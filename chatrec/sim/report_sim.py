@@ -118,7 +118,8 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
             "## How much the user revealed",
             "",
             f"Median number of catalog items consistent with everything the user had said at the "
-            f"end of the agent's dialogues: **{consistency['median_final']}** (per turn: "
+            f"end of the agent's dialogues: **{consistency['median_final']}** (after each user message, "
+            f"over the dialogues still going: "
             + ", ".join(str(v) for v in consistency["median_per_turn"])
             + ").",
             "",
