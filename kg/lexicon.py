@@ -270,10 +270,14 @@ def _number_variants(phrase: Phrase) -> list[Phrase]:
     return [v for v in variants if v != phrase]
 
 
+# Words ending in "s" that are not plurals: "news" must not link "new" ("any new movies?").
+_NOT_PLURALS = frozenset({"news", "series", "species", "physics", "politics", "mathematics"})
+
+
 def _plural_variants(phrase: Phrase) -> list[Phrase]:
     """"zombie" ↔ "zombies", "comedy" → "comedies" (last word only)."""
     last = phrase[-1]
-    if len(last) < 4 or not last.isalpha():
+    if len(last) < 4 or not last.isalpha() or last in _NOT_PLURALS:
         return []
     if last.endswith("ies"):
         other = last[:-3] + "y"

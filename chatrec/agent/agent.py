@@ -31,6 +31,7 @@ from chatrec.agent.state import (SessionState, ShownItem, UserProfile, migrate_p
 from chatrec.agent.table import ItemTable, constraints_filter
 from chatrec.agent.understand import RuleUnderstander
 from chatrec.catalog.models import Item
+from chatrec.catalog.normalize import title_key
 from chatrec.errors import ChatrecError, UnknownItemError
 from chatrec.resources import Resources
 from kg.models import decade_node, genre_node, person_node
@@ -113,8 +114,12 @@ class Agent:
         self.guard = Guard(self.catalog, self.kg, self.linker)
         self._sessions: OrderedDict[str, SessionState] = OrderedDict()
         self._profiles: dict[str, UserProfile] = {}
-        self._locks: dict[str, threading.Lock] = {}
+        # Per-session locks are re-entrant: a surface consuming ``respond_stream`` may call
+        # ``feedback`` on the same session from the same thread while the stream is open.
+        self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
+        # Guards the in-memory session/profile caches, shared by all sessions' threads.
+        self._cache_lock = threading.RLock()
         self._history_cache: dict[str, _History] = {}
 
     # ================================================================== construction
@@ -148,12 +153,13 @@ class Agent:
     @contextmanager
     def _session_lock(self, session_id: str):
         with self._locks_guard:
-            lock = self._locks.setdefault(session_id, threading.Lock())
+            lock = self._locks.setdefault(session_id, threading.RLock())
         with lock:
             yield
 
     def _load_state(self, session_id: str, user_id: str | None) -> SessionState:
-        state = self._sessions.get(session_id)
+        with self._cache_lock:
+            state = self._sessions.get(session_id)
         if state is None and self.store is not None:
             try:
                 data = self.store.load_session(session_id)
@@ -169,21 +175,30 @@ class Agent:
             state = SessionState(session_id=session_id, user_id=user_id)
         if user_id is not None and state.user_id != user_id:
             state.user_id = user_id
-        self._sessions[session_id] = state
-        self._sessions.move_to_end(session_id)
-        while len(self._sessions) > SESSION_CACHE:
-            self._sessions.popitem(last=False)
+        self._cache_session(state)
         return state
 
+    def _cache_session(self, state: SessionState) -> None:
+        with self._cache_lock:
+            self._sessions[state.session_id] = state
+            self._sessions.move_to_end(state.session_id)
+            while len(self._sessions) > SESSION_CACHE:
+                self._sessions.popitem(last=False)
+
+    def _drop_session(self, session_id: str) -> None:
+        with self._cache_lock:
+            self._sessions.pop(session_id, None)
+
     def _save_state(self, state: SessionState) -> None:
-        self._sessions[state.session_id] = state
+        self._cache_session(state)
         if self.store is not None:
             self.store.save_session(state.session_id, state.model_dump(mode="json"), state.user_id)
 
     def _load_profile(self, user_id: str | None) -> UserProfile | None:
         if user_id is None:
             return None
-        profile = self._profiles.get(user_id)
+        with self._cache_lock:
+            profile = self._profiles.get(user_id)
         if profile is None and self.store is not None:
             data = self.store.load_profile(user_id)
             if data:
@@ -193,12 +208,15 @@ class Agent:
                     logger.exception("stored profile of %s unreadable; starting fresh", user_id)
         if profile is None:
             profile = UserProfile(user_id=user_id)
-        self._profiles[user_id] = profile
+        with self._cache_lock:
+            # Two sessions of one user loading at once must share one profile object.
+            profile = self._profiles.setdefault(user_id, profile)
         return profile
 
     def _save_profile(self, profile: UserProfile) -> None:
         profile.updated_at = time.time()
-        self._profiles[profile.user_id] = profile
+        with self._cache_lock:
+            self._profiles[profile.user_id] = profile
         if self.store is not None:
             self.store.save_profile(profile.user_id, profile.model_dump(mode="json"))
 
@@ -255,7 +273,7 @@ class Agent:
                 logger.exception("turn failed in session %s", session_id)
                 trace.notes.append(f"internal error: {type(exc).__name__}")
                 # The state of this turn was not saved: nothing the user said before is lost.
-                self._sessions.pop(session_id, None)
+                self._drop_session(session_id)
                 yield stamped(Reply(session_id=session_id, trace=trace,
                                     text="Sorry — something went wrong on my side with that one. "
                                          "Could you try saying it another way?"))
@@ -283,27 +301,31 @@ class Agent:
                 state.add_turn("recommender", message, ids)
             self._save_state(state)
 
-    def rank(self, session_id: str, k: int = 50) -> list[Recommendation]:
+    def rank(self, session_id: str, k: int = 50, user_id: str | None = None) -> list[Recommendation]:
         """Always ``k`` recommendations (fewer only if the catalog has fewer items passing the
-        hard constraints) for the dialogue so far, whatever the last message was."""
+        hard constraints) for the dialogue so far, whatever the last message was. ``user_id``
+        attaches the session to a user (personalised ranking) as ``respond`` would."""
         session_id = str(session_id)
         with self._session_lock(session_id):
-            state = self._load_state(session_id, None)
+            state = self._load_state(session_id, user_id)
             profile = self._load_profile(state.user_id)
             query = self._query(state, profile, for_rank=True)
             candidates = self.retriever.retrieve(query, k)
             return [Recommendation(item=self.catalog[c.item_id], score=round(c.score, 5), sources=c.sources)
                     for c in candidates]
 
-    def feedback(self, session_id: str, item_id: str, kind: FeedbackKind) -> None:
-        """Record 👍 liked / 👎 disliked / ✓ seen on an item; saved to the session and profile."""
+    def feedback(self, session_id: str, item_id: str, kind: FeedbackKind,
+                 user_id: str | None = None) -> None:
+        """Record 👍 liked / 👎 disliked / ✓ seen on an item; saved to the session and to the
+        profile of the session's user (``user_id`` attaches the session to that user first, for a
+        button pressed before the user ever typed in this session)."""
         session_id = str(session_id)
         if item_id not in self.catalog:
             raise UnknownItemError(f"no item with id {item_id!r} in catalog {self.catalog.name!r}")
         if kind not in ("liked", "disliked", "seen"):
             raise ValueError(f"feedback must be liked, disliked or seen, not {kind!r}")
         with self._session_lock(session_id):
-            state = self._load_state(session_id, None)
+            state = self._load_state(session_id, user_id)
             act = DialogueAct(intent="feedback", **{f"{kind}_items": [item_id]})
             apply_act(state, act)
             state.focus_item = item_id
@@ -319,11 +341,18 @@ class Agent:
             return self._load_state(str(session_id), None).model_copy(deep=True)
 
     def remove_preference(self, session_id: str, value: str) -> bool:
-        """Forget one liked/disliked/seen item or attribute in a session (and its user's profile)."""
+        """Forget one liked/disliked/seen item or attribute in a session (and its user's profile).
+
+        ``value`` is an item id, a KG node ("genre:horror", "person:tom hanks"), a constraint
+        label as the profile shows it, or "years" / "decade:<yyyy>" to drop the year range."""
         with self._session_lock(str(session_id)):
             state = self._load_state(str(session_id), None)
             changed = state.remove(value)
             c = state.constraints
+            if (value == "years" or value.startswith("decade:")) and (
+                    c.year_min is not None or c.year_max is not None):
+                c.year_min = c.year_max = None
+                changed = True
             for field_name in ("genres_all", "genres_any", "genres_none", "people_any", "people_none"):
                 values = getattr(c, field_name)
                 kept = [v for v in values if v != value and genre_node(v) != value and person_node(v) != value]
@@ -337,6 +366,10 @@ class Agent:
                 changed = True
             return changed
 
+    def user_profile(self, user_id: str) -> UserProfile:
+        """The stored likes/dislikes of a user (a copy; empty for a user never seen)."""
+        return self._load_profile(user_id).model_copy(deep=True)
+
     def profile(self, user_id: str) -> dict:
         """Everything chatrec keeps about a user: profile, sessions, and (MovieLens users) the
         size of their rating history. JSON-serialisable, for viewing and export."""
@@ -347,8 +380,9 @@ class Agent:
             stored = self.store.export(user_id)
             exported["sessions"] = stored.get("sessions", [])
         else:
-            exported["sessions"] = [s.model_dump(mode="json") for s in self._sessions.values()
-                                    if s.user_id == user_id]
+            with self._cache_lock:
+                exported["sessions"] = [s.model_dump(mode="json") for s in self._sessions.values()
+                                        if s.user_id == user_id]
         history_user = self.history_user(user_id)
         if history_user is not None:
             history = self.catalog.interactions.history(history_user)
@@ -361,9 +395,10 @@ class Agent:
 
     def forget(self, user_id: str) -> dict:
         """Delete everything stored about a user (profile and sessions). Returns what was deleted."""
-        self._profiles.pop(user_id, None)
-        for sid in [sid for sid, s in self._sessions.items() if s.user_id == user_id]:
-            self._sessions.pop(sid, None)
+        with self._cache_lock:
+            self._profiles.pop(user_id, None)
+            for sid in [sid for sid, s in self._sessions.items() if s.user_id == user_id]:
+                self._sessions.pop(sid, None)
         if self.store is not None:
             return self.store.forget(user_id)
         return {"user_id": user_id}
@@ -475,8 +510,7 @@ class Agent:
     # ================================================================== LLM phrasing
     def _phrase_context(self, draft: Draft, state: SessionState) -> tuple[list[str], set[str]]:
         recommended = [r.item.id for r in draft.recommendations]
-        discussed = self._discussed(state) | self._history(self.history_user(state.user_id)).rated
-        return recommended, discussed
+        return recommended, self._discussed(state)
 
     def _phrase(self, draft: Draft, state: SessionState, trace: Trace) -> str | None:
         """The LLM's text for a recommendation reply, if it passes the guard; else None."""
@@ -549,6 +583,8 @@ class Agent:
             return self._answer(state, act, trace)
         if intent == "rate":
             return self._rate(state, act)
+        if intent == "chitchat" and act.declined:
+            return Draft(T.DECLINED, decision="declined", trusted=[T.DECLINED])
         if intent == "chitchat":
             canned = T.pick(T.CHITCHAT, state.session_id + str(len(state.turns)))
             text = canned
@@ -697,15 +733,20 @@ class Agent:
                                        evidence=facts, explanation=sentence))
         trace.timings_ms["explain"] = _ms(t)
         lines = [s for s in [prefix, *(notes or [])] if s]
+        # The constraint summary repeats the user's own words ("without Will Ferrell"): trusted,
+        # so the guard checks only the claims about items.
         if not recs:
-            lines.append(T.no_match(state.constraints) if not _empty_constraints(state.constraints)
-                         else "I couldn't find anything new to suggest — tell me more about what you like?")
-            return Draft("\n".join(lines), decision="recommend:none")
+            summary = (T.no_match(state.constraints) if not _empty_constraints(state.constraints)
+                       else "I couldn't find anything new to suggest — tell me more about what you like?")
+            lines.append(summary)
+            return Draft("\n".join(lines), decision="recommend:none", trusted=[summary])
         preamble = "\n".join(lines)
-        lines.append(T.intro(state.session_id + str(len(state.turns)), state.constraints, len(recs), self.k))
+        intro = T.intro(state.session_id + str(len(state.turns)), state.constraints, len(recs), self.k)
+        lines.append(intro)
         for i, rec in enumerate(recs, 1):
             lines.append(f"{i}. {T.title(rec.item)} — {rec.explanation}")
-        return Draft("\n".join(lines), recommendations=recs, decision="recommend", preamble=preamble)
+        return Draft("\n".join(lines), recommendations=recs, decision="recommend", preamble=preamble,
+                     trusted=[intro])
 
     def _diversify(self, candidates, k: int):
         """Light diversity: a second film by the same director or from the same franchise has to
@@ -713,7 +754,15 @@ class Agent:
         chosen = []
         directors: dict[str, int] = {}
         franchises: dict[str, int] = {}
-        pool = list(candidates)
+        # A catalog may hold one film twice (ReDial has several ids for some IMDb entries):
+        # show one copy, the best-ranked.
+        pool, seen_films = [], set()
+        for cand in candidates:
+            item = self.catalog[cand.item_id]
+            key = (title_key(item.title), item.year)
+            if key not in seen_films:
+                seen_films.add(key)
+                pool.append(cand)
         while pool and len(chosen) < k:
             best, best_score = None, float("-inf")
             for cand in pool[: 4 * k]:
@@ -815,16 +864,21 @@ class Agent:
 
     # ================================================================== guard
     def _discussed(self, state: SessionState) -> set[str]:
-        return set(state.liked_items) | set(state.disliked_items) | set(state.seen_items) \
+        """Items a reply may name besides its recommendations: what this dialogue mentioned, what
+        the user's profile holds (likes from other sessions, e.g. another Slack thread) and, for a
+        user with a rating history, what they rated."""
+        discussed = set(state.liked_items) | set(state.disliked_items) | set(state.seen_items) \
             | set(state.mentioned_items) | set(state.shown) | ({state.focus_item} if state.focus_item else set())
+        profile = self._load_profile(state.user_id)
+        if profile is not None:
+            discussed |= set(profile.liked_items) | set(profile.disliked_items) | set(profile.seen_items)
+        return discussed | self._history(self.history_user(state.user_id)).rated
 
     def _guarded(self, draft: Draft, state: SessionState, trace: Trace) -> Draft:
         recommended = [r.item.id for r in draft.recommendations]
         discussed = self._discussed(state)
         if draft.answer_item is not None:
             discussed.add(draft.answer_item.id)
-        # Liked items of a known user's history may be named in explanations.
-        discussed |= self._history(self.history_user(state.user_id)).rated
         for ids in (trace.act.ambiguous.values() if trace.act else ()):
             discussed |= set(ids)  # the alternatives we name when a title was ambiguous
         result = self.guard.check(_without(draft.text, draft.trusted), recommended, discussed,

@@ -59,9 +59,12 @@ def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> 
     state.mention([*act.liked_items, *act.disliked_items, *act.seen_items])
     state.constraints = merge_constraints(state.constraints, act.constraints, additive)
     # "older"/"newer" move the time frame rather than narrow it.
-    if "older" in act.refinements and act.constraints.year_max is not None:
+    # An explicit range in the same message ("an older one, from the 80s") wins.
+    if "older" in act.refinements and act.constraints.year_max is not None \
+            and act.constraints.year_min is None:
         state.constraints.year_min = None
-    if "newer" in act.refinements and act.constraints.year_min is not None:
+    if "newer" in act.refinements and act.constraints.year_min is not None \
+            and act.constraints.year_max is None:
         state.constraints.year_max = None
     soft = [r for r in act.refinements if r in ("lighter", "darker", "simpler", "popular", "obscure")]
     if soft:

@@ -57,6 +57,7 @@ class DialogueAct(BaseModel):
     constraints: Constraints = Field(default_factory=Constraints)
     # "older"/"newer"/"lighter"/"darker"/"more like <item>"
     refinements: list[str] = Field(default_factory=list)
+    declined: bool = False    # "No, thanks.": the user wants nothing more for now
     # item the message is about (questions, rating, "not that one"), resolved from titles,
     # ordinals ("the second one") or pronouns ("it") against what was shown
     target_item: str | None = None

@@ -18,6 +18,9 @@ RESET = re.compile(r"^\s*(?:please\s+)?(?:reset|start (?:over|again|afresh)|new 
 GREETING = re.compile(r"^\s*(?:hi+|hello+|hey+|heya|hiya|good (?:morning|afternoon|evening|day)|yo|howdy|"
                       r"greetings|sup|what'?s up)\b[\s!.,:)]*", _I)
 THANKS = re.compile(r"\b(?:thanks|thank you|thx|ty|cheers|much appreciated|appreciate it)\b", _I)
+# "No, thanks." declines; it is not gratitude for a recommendation.
+DECLINE = re.compile(r"^\s*(?:no|nah|nope|not now|i'?m good|i'?m fine)[\s,!.]*(?:thanks|thank you|thx|ty)?"
+                     r"[\s,!.]*(?:(?:i'?m|that'?s) (?:good|fine|ok(?:ay)?))?[\s!.]*$", _I)
 BYE = re.compile(r"\b(?:bye|goodbye|see you|good night|that'?s all|i'?m done)\b", _I)
 
 RATE = re.compile(
@@ -37,7 +40,7 @@ ITEM_QUESTIONS: list[tuple[str, re.Pattern[str]]] = [
     ("cast", re.compile(r"\bwho(?:'s| is| are| was| were) (?:in|starring in|acting in|the (?:cast|actors|stars))\b|"
                         r"\bwho (?:stars|starred|acts|acted|plays|played)\b|\b(?:the )?cast of\b|\bwho(?:'s| is) in it\b|"
                         r"\bwhich actors?\b|\bwho are the actors\b", _I)),
-    ("plot", re.compile(r"\bwhat(?:'s| is| was)\b.{0,60}?\babout\b|\bwhat (?:happens|is the story)\b|\bplot\b|"
+    ("plot", re.compile(r"\bwhat(?:'s| is| was)\b.{0,60}?\babout\b|\bwhat (?:happens|is the story)\b|\bplot\b(?!\s+(?:twists?|holes?))|"
                         r"\bstory ?line\b|\bsynopsis\b|\bsummary\b|\bwhat(?:'s| is) the story\b|"
                         r"\btell me (?:more )?about\b|\bdescribe\b", _I)),
     ("year", re.compile(r"\bwhen (?:was|did) .{0,60}?(?:made|released|come out|filmed)\b|\bwhat year\b|"
@@ -82,6 +85,8 @@ PERSON_REQUIRED_BEFORE = re.compile(
     r"\b(?:with|starring|featuring|stars?|by|from|directed by|written by|directors?|actor|actress|"
     r"has|have|having|includes?)\s*$", _I)
 PERSON_REQUIRED_AFTER = re.compile(r"^\s*(?:'s)?\s*(?:movies?|films?|flicks?|pictures?|in it|movie|starring)\b", _I)
+ASKS_FOR = re.compile(r"\b(?:recommend|suggest|looking for|want|wanna|need|show me|give me|find me|"
+                      r"got any|any (?:other|more)|more)\b", _I)
 ALSO = re.compile(r"\b(?:also|too|as well|and also|plus|additionally)\b", _I)
 
 # Ordinals and pronouns that point at what was shown.
@@ -98,6 +103,11 @@ NOT_THAT = re.compile(r"\b(?:not (?:that|this|it)(?: one)?|no(?:t)? (?:the )?(?:
                       r"don'?t (?:like|want) (?:that|this|it)(?: one)?|not for me|pass on (?:that|this|it)|"
                       r"nah|nope|something else|other (?:ones|suggestions)|different ones?|not interested|"
                       r"doesn'?t (?:appeal|interest)|not feeling (?:it|that))\b", _I)
+# Rejecting the whole list just shown: show different ones (shown items never come back anyway).
+REJECT_ALL = re.compile(r"\b(?:none of (?:those|these|them|the above)|not (?:really |quite )?what i(?:'m| am) "
+                        r"(?:after|looking for|want(?:ing)?)|(?:don'?t|do not) (?:like|want) any of (?:those|these|them)|"
+                        r"(?:those|these) (?:don'?t|do not) (?:appeal|interest|grab)|neither of (?:those|these|them)|"
+                        r"other (?:options|ideas|suggestions)|something different)\b", _I)
 SEEN_IT = re.compile(r"\b(?:(?:i'?ve|i have|already|i) (?:seen|watched|saw) (?:it|that|this|them|those|all|both)|"
                      r"seen (?:it|that|this|them) (?:already|before)|already seen|seen (?:that|this|it)(?: one)?)\b", _I)
 LIKE_IT = re.compile(r"\b(?:i (?:love|like|loved|liked|enjoyed) (?:it|that|this)(?: one)?|sounds (?:good|great|perfect)|"
@@ -132,7 +142,14 @@ YEAR_BETWEEN = re.compile(r"\b(?:between|from)\s*((?:18|19|20)\d\d)\s*(?:and|to|
                           r"\b((?:18|19|20)\d\d)\s*[-–]\s*((?:18|19|20)\d\d)\b", _I)
 YEAR_EXACT = re.compile(r"\b(?:from|in|of|released in|made in)\s+((?:18|19|20)\d\d)\b", _I)
 RECENT = re.compile(r"\b(?:recent|new|newest|latest|current|this year|last year|modern)\s+(?:movies?|films?|ones?|releases?|stuff)\b", _I)
-CLASSIC = re.compile(r"\b(?:classics?|old(?:er)? (?:movies?|films?|ones?)|golden age|black and white)\b", _I)
+# "classics" / "classic films" ask for old films; "it's a classic" is praise, not a time frame.
+CLASSIC = re.compile(r"\b(?:classics|(?:old|classic) (?:movies?|films?|ones?|cinema)|golden age|"
+                     r"black and white)\b", _I)
+# A person named in passing, in a statement or tag question about a film ("that was a Vin Diesel
+# movie, right?"), is not a requirement for what comes next.
+PASSING_MENTION = re.compile(r"^\s*(?:(?:and |but |so )?(?:it|that|this|which|the (?:movie|film|one))\s+"
+                             r"(?:was|is|wasn'?t|isn'?t|had|has)|(?:was|wasn'?t|isn'?t|is) (?:it|that|this))\b|"
+                             r"\b(?:right|no|wasn'?t it|isn'?t it)\s*\?\s*$", _I)
 
 # Things people ask for that the catalog has no data for: said in the reply, never silently dropped.
 UNSUPPORTED: list[tuple[str, re.Pattern[str]]] = [

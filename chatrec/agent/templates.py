@@ -84,6 +84,8 @@ THANKS = [
     "You're welcome! Ask any time you want more ideas.",
     "Glad to help — enjoy the film!",
 ]
+DECLINED = "Alright — whenever you want more ideas, just tell me what you're in the mood for."
+
 CHITCHAT = [
     "I'm best at films: tell me one you loved, a genre, an actor or a decade, and I'll suggest a few.",
     "I'm a film recommender — try something like \"a feel-good comedy from the 90s\" or "

@@ -16,6 +16,7 @@ from chatrec.agent import patterns as P
 from chatrec.agent.models import Constraints, DialogueAct
 from chatrec.agent.state import SessionState
 from chatrec.catalog.models import Catalog
+from chatrec.catalog.normalize import title_key
 from kg.models import DECADE, GENRE, ITEM, KEYWORD, PERSON, node_value
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,19 @@ def _clause_after(text: str, end: int, limit: int = 60) -> str:
     window = text[end:end + limit]
     found = _CLAUSE_BREAK.search(window)
     return window[: found.start()] if found else window
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence holding ``text[start:end]``, with its closing punctuation."""
+    left = max(text.rfind(ch, 0, start) for ch in ".!?\n") + 1
+    stops = [i for i in (text.find(ch, end) for ch in ".!?\n") if i >= 0]
+    right = min(stops) + 1 if stops else len(text)
+    return text[left:right]
+
+
+# A fuzzy one-word title match in a neutral clause ("a rainy Sunday") is more often an ordinary
+# word than a film; it needs this much linker confidence unless the film is under discussion.
+MIN_NEUTRAL_TITLE_SCORE = 0.75
 
 
 def _overlaps(start: int, end: int, spans: list[_Span]) -> bool:
@@ -74,10 +88,12 @@ class RuleUnderstander:
         # Words that are parts of linked entities must not also trigger patterns (the film "Up").
         entity_spans = [_Span(m.start, m.end) for m in mentions]
 
-        self._read_time(text, entity_spans, act.constraints)
+        # Decades are read by the time patterns even where the linker also found them.
+        self._read_time(text, [_Span(m.start, m.end) for m in mentions if m.kind != DECADE],
+                        act.constraints)
         self._read_unsupported(text, entity_spans, act.constraints)
-        self._read_refinements(text, entity_spans, act, state)
-        self._read_mentions(text, mentions, act, state)
+        self._read_refinements(text, entity_spans, act, state, mentions)
+        self._read_mentions(text, mentions, act, state, context)
         self._read_references(text, entity_spans, act, state)
         self._read_unknown_titles(text, mentions, act)
         act.intent = self._intent(text, lowered, act, state, mentions)
@@ -146,7 +162,7 @@ class RuleUnderstander:
 
     # ------------------------------------------------------------------ refinements
     def _read_refinements(self, text: str, taken: list[_Span], act: DialogueAct,
-                          state: SessionState) -> None:
+                          state: SessionState, mentions: list = ()) -> None:
         for label, pattern in P.REFINEMENTS:
             if any(not _overlaps(m.start(), m.end(), taken) for m in pattern.finditer(text)):
                 act.refinements.append(label)
@@ -155,6 +171,8 @@ class RuleUnderstander:
         shown_years = [self.catalog[s.item_id].year for s in state.last_shown
                        if s.item_id in self.catalog and self.catalog[s.item_id].year]
         c = act.constraints
+        if any(m.kind == DECADE for m in mentions):
+            return  # an explicit decade ("an older one, from the 80s") is the time frame
         # "older"/"newer" than what was shown replace the time frame with a new hard bound.
         if "older" in act.refinements and c.year_max is None:
             c.year_max = (min(shown_years) - 1) if shown_years else 1989
@@ -178,13 +196,17 @@ class RuleUnderstander:
             return "positive"
         return "neutral"
 
-    def _read_mentions(self, text: str, mentions: list, act: DialogueAct, state: SessionState) -> None:
+    def _read_mentions(self, text: str, mentions: list, act: DialogueAct, state: SessionState,
+                       context: list[str] = ()) -> None:
         c = act.constraints
         positive_genres: list[tuple[int, int, str]] = []
         new_people: list[str] = []
         for m in mentions:
             polarity = self._polarity(text, m.start, m.end)
             value = node_value(m.node)
+            if m.kind == ITEM and polarity == "neutral" and m.score < MIN_NEUTRAL_TITLE_SCORE \
+                    and value not in context and self._partial_title(m.text, value):
+                continue
             if m.kind == ITEM:
                 if m.alternatives:
                     act.ambiguous[m.text] = [node_value(a) for a in [m.node, *m.alternatives]]
@@ -210,9 +232,12 @@ class RuleUnderstander:
                 name = self._label(m.node)
                 before = _clause_before(text, m.start, 40)
                 after = _clause_after(text, m.end, 30)
+                sentence = _sentence_around(text, m.start, m.end)
                 if polarity == "negative":
                     c.people_none.append(name)
                     act.disliked_attributes.append(m.node)
+                elif P.PASSING_MENTION.search(sentence) and not P.ASKS_FOR.search(sentence):
+                    act.liked_attributes.append(m.node)  # a soft signal, not a requirement
                 elif P.PERSON_REQUIRED_BEFORE.search(before) or P.PERSON_REQUIRED_AFTER.search(after) \
                         or polarity == "neutral":
                     new_people.append(name)
@@ -248,6 +273,11 @@ class RuleUnderstander:
         for field in ("genres_none", "people_none"):
             setattr(c, field, list(dict.fromkeys(getattr(c, field))))
 
+    def _partial_title(self, said: str, item_id: str) -> bool:
+        """True when ``said`` is only part of the item's title ("Sunday" for "Bloody Sunday")."""
+        item = self.catalog.get(item_id)
+        return item is not None and title_key(said) != title_key(item.title)
+
     def _label(self, node: str) -> str:
         try:
             return self.linker.kg.label(node)
@@ -272,6 +302,10 @@ class RuleUnderstander:
 
     def _read_references(self, text: str, taken: list[_Span], act: DialogueAct,
                          state: SessionState) -> None:
+        if state.last_shown and P.REJECT_ALL.search(text) and act.target_item is None:
+            # The whole list missed: different ones next (shown items never come back).
+            act.refinements.append("different")
+            return
         ordinal = self._shown_by_ordinal(text, state)
         named = act.target_item
         target = named or ordinal
@@ -340,6 +374,9 @@ class RuleUnderstander:
         words = _WORD.findall(lowered)
         if P.GREETING.match(text) and not has_content and not request:
             return "greeting"
+        if P.DECLINE.match(text) and not has_content:
+            act.declined = True
+            return "chitchat"
         if P.THANKS.search(text) and not has_content and not request:
             return "thanks"
         if act.refinements and state.request_active:

@@ -129,6 +129,10 @@ def _write_json(figures: dict[str, Any], path: Path | None) -> None:
         console.print(f"figures written to {path}")
 
 
+def _query_cache_counts(embedder: Any) -> tuple[int, int]:
+    return getattr(embedder, "query_hits", 0), getattr(embedder, "query_misses", 0)
+
+
 def _scratch_parent(settings: Any) -> Path:
     settings.home.mkdir(parents=True, exist_ok=True)
     return settings.home
@@ -259,6 +263,63 @@ def _print_index_figures(f: dict[str, Any]) -> None:
         p95 = f[f"{name}_p95_ms"]
         target = f"p95 < 20 ms {ok(p95 < 20)}" if name.startswith("query") else ""
         table.add_row(f"{label} p50 / p95", f"{f[f'{name}_p50_ms']:.1f} / {p95:.1f} ms", target)
+    console.print(table)
+
+
+# ---------------------------------------------------------------------------- bench agent
+@bench_app.command("agent")
+def agent(
+    catalog: str | None = typer.Option(
+        None, "--catalog", help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    turns: int = typer.Option(300, "--turns", min=20, help="Timed turns."),
+    sessions: int = typer.Option(60, "--sessions", min=1, help="Sessions the turns are spread over."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the scripted messages."),
+    json_out: Path | None = typer.Option(None, "--json", help="Also write the figures here."),
+) -> None:
+    """Turn latency of ``Agent.respond`` with no LLM: p50/p95/max over scripted, distinct turns
+    (requests, refinements, feedback, questions, known MovieLens users), per-step p50/p95 and
+    cache hit rates. Sessions go to a scratch SQLite store (saving is timed, your home's store is
+    not touched). Target (2 cores): p95 < 50 ms."""
+    from chatrec.agent import Agent
+    from chatrec.agent.bench import run
+    from chatrec.store import Store
+
+    settings = get_settings()
+    started = time.perf_counter()
+    scratch = Path(tempfile.mkdtemp(prefix="bench-agent-", dir=_scratch_parent(settings)))
+    try:
+        with Store(scratch / "sessions.sqlite3") as store:
+            bot = Agent.from_config(catalog or settings.catalog, settings, llm=False, store=store,
+                                    progress=True)
+            load_s = time.perf_counter() - started
+            embedder = getattr(bot.resources.index, "embedder", None)
+            before = _query_cache_counts(embedder)
+            result = run(bot, turns=turns, sessions=sessions, seed=seed)
+            hits, misses = (now - then for now, then in zip(_query_cache_counts(embedder), before))
+            figures = {"catalog": bot.catalog.name, "items": len(bot.catalog),
+                       "load_s": round(load_s, 2), **result.summary(),
+                       "query_embedding_cache_hit_rate":
+                           round(hits / (hits + misses), 3) if hits + misses else None,
+                       "query_embeddings": hits + misses}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    _write_json(figures, json_out)
+    table = Table(title=f"chatrec bench agent — {figures['catalog']} ({figures['items']} items), "
+                        f"{figures['turns']} turns over {figures['sessions']} sessions, no LLM")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target")
+    table.add_row("agent load", f"{figures['load_s']:.2f} s", "")
+    p95 = figures["p95_ms"]
+    table.add_row("turn p50/p95/max",
+                  f"{figures['p50_ms']:.1f} / {p95:.1f} / {figures['max_ms']:.1f} ms",
+                  f"p95 < 50 ms {'[green]ok[/]' if p95 < 50 else '[red]missed[/]'}")
+    for step, values in figures["steps"].items():
+        table.add_row(f"  {step} p50 / p95", f"{values['p50_ms']:.1f} / {values['p95_ms']:.1f} ms", "")
+    rate = figures["query_embedding_cache_hit_rate"]
+    table.add_row("query cache hits",
+                  "n/a" if rate is None else f"{rate:.0%} of {figures['query_embeddings']}", "")
+    table.add_row("decisions", ", ".join(f"{k} {v}" for k, v in figures["decisions"].items()), "")
     console.print(table)
 
 

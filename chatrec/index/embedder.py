@@ -159,6 +159,8 @@ class MiniLMEmbedder:
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._query_cache_size = query_cache_size
         self._query_lock = threading.Lock()
+        self.query_hits = 0      # embed_query calls answered from memory (``chatrec bench agent``)
+        self.query_misses = 0
 
     def __repr__(self) -> str:
         return f"MiniLMEmbedder(backend={self.backend or self.requested_backend!r})"
@@ -228,7 +230,9 @@ class MiniLMEmbedder:
             hit = self._queries.get(text)
             if hit is not None:
                 self._queries.move_to_end(text)
+                self.query_hits += 1
                 return hit
+            self.query_misses += 1
         vector = self.embed([text])[0]
         vector.setflags(write=False)
         with self._query_lock:

@@ -1,0 +1,95 @@
+"""Readings that went wrong in real dialogues (ReDial replays, Slack and UI sessions), kept fixed."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatrec.agent.state import SessionState, ShownItem
+from chatrec.agent.understand import RuleUnderstander
+from tests.agent.agent_checks import assert_grounded, ids
+
+
+@pytest.fixture(scope="module")
+def reader(small_resources):
+    return RuleUnderstander(small_resources.catalog, small_resources.linker)
+
+
+def _shown_state(resources, *titles: str) -> SessionState:
+    state = SessionState(session_id="t", request_active=True)
+    shown = [resources.catalog.find_title(t)[0].id for t in titles]
+    state.record_shown([ShownItem(item_id=i) for i in shown])
+    return state
+
+
+def test_new_movies_is_a_time_frame_not_the_news_genre(reader):
+    act = reader.read("any new movies?", SessionState(session_id="t"))
+    assert act.constraints.year_min is not None and act.constraints.year_max is None
+    assert act.constraints.genres_all == [] and "genre:news" not in act.liked_attributes
+
+
+def test_calling_a_film_a_classic_is_praise_not_a_year_limit(reader):
+    act = reader.read("Casablanca is a classic, something like it please", SessionState(session_id="t"))
+    assert act.constraints.year_max is None
+    assert reader.read("some old classics please", SessionState(session_id="t")).constraints.year_max == 1979
+
+
+def test_a_person_named_in_passing_is_not_a_requirement(reader):
+    act = reader.read("That was a Vin Diesel movie, right?", SessionState(session_id="t"))
+    assert act.constraints.people_any == []
+    assert "person:vin diesel" in act.liked_attributes
+    hard = reader.read("Any Vin Diesel movies?", SessionState(session_id="t"))
+    assert hard.constraints.people_any == ["Vin Diesel"]
+
+
+def test_no_thanks_declines(reader):
+    act = reader.read("No, thanks.", SessionState(session_id="t"))
+    assert act.intent == "chitchat" and act.declined
+    assert reader.read("thanks!", SessionState(session_id="t")).intent == "thanks"
+
+
+@pytest.mark.parametrize("message", ["Not really what I'm after", "None of those grab me",
+                                     "I don't like any of those"])
+def test_rejecting_the_whole_list_asks_for_different_ones(reader, small_resources, message):
+    state = _shown_state(small_resources, "Toy Story", "Jumanji")
+    act = reader.read(message, state)
+    assert act.intent == "refine"
+    assert act.disliked_items == []
+
+
+def test_plot_twist_is_a_wish_not_a_plot_question(reader):
+    act = reader.read("I love a good plot twist", SessionState(session_id="t"))
+    assert act.intent == "recommend"
+    state = SessionState(session_id="t", focus_item=reader.catalog.find_title("Heat (1995)")[0].id)
+    asked = reader.read("what's the plot?", state)
+    assert asked.intent == "ask_about" and asked.item_question == "plot"
+
+
+def test_an_explicit_decade_wins_over_older(make_agent):
+    agent = make_agent()
+    agent.respond("s", "a comedy please")
+    reply = agent.respond("s", "an older one, from the 80s")
+    c = agent.session("s").constraints
+    assert (c.year_min, c.year_max) == (1980, 1989)
+    assert reply.recommendations and all(1980 <= r.item.year <= 1989 for r in reply.recommendations)
+
+
+def test_an_ordinary_word_is_not_a_fuzzy_title(reader):
+    act = reader.read("something for a rainy Sunday with my kids", SessionState(session_id="t"))
+    assert act.liked_items == [] and act.query_text
+
+
+def test_none_of_those_shows_new_items(make_agent):
+    agent = make_agent()
+    first = agent.respond("s", "a 90s comedy")
+    second = agent.respond("s", "None of those grab me")
+    assert second.recommendations
+    assert not set(ids(first)) & set(ids(second))
+    assert all(1990 <= r.item.year <= 1999 for r in second.recommendations)
+    assert_grounded(agent, second)
+
+
+def test_the_intro_may_name_an_excluded_person(make_agent):
+    agent = make_agent()
+    reply = agent.respond("s", "a comedy without Adam Sandler")
+    assert "Adam Sandler" in reply.text and reply.recommendations
+    assert reply.trace.guard["passed"], reply.trace.guard
