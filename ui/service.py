@@ -333,7 +333,7 @@ class ChatService:
         request: list[Chip] = []
         years = _years(c.year_min, c.year_max)
         if years:
-            request.append(Chip(years, None))
+            request.append(Chip(years, "years"))   # agent.remove_preference lifts the range
         request += node_chips([genre_node(g) for g in c.genres_all])
         request += node_chips([genre_node(g) for g in c.genres_any])
         request += node_chips([person_node(p) for p in c.people_any])

@@ -238,7 +238,8 @@ class SlackBot:
             ):
                 logger.warning("ignored a feedback action that does not belong to this channel")
                 return
-            self.agent.feedback(session_id, item_id, kind)
+            # The presser owns the feedback, even in a thread they never typed in.
+            self.agent.feedback(session_id, item_id, kind, user_id=user_id_for(team, user))
             self._count("feedback")
         except Exception:
             self._count("errors")

@@ -278,6 +278,21 @@ def test_buttons_feed_back_into_the_session_the_profile_and_the_message(send, sl
     assert not {liked, disliked, seen} & set(item_ids(fresh))
 
 
+def test_a_button_pressed_by_someone_else_goes_to_their_profile(send, slack_api, bot):
+    send("events_api", mention_event("a comedy from the 90s", ts="1710000550.000100"))
+    call = slack_api.wait_for("chat.postMessage")[0]
+    message = slack_api.message(call)
+    item = item_ids(call)[0]
+    actions = next(b for b in message["blocks"] if b.get("block_id") == f"chatrec_fb:{item}")
+    button = next(e for e in actions["elements"] if e["action_id"] == B.FEEDBACK_ACTION_PREFIX + "liked")
+    payload = block_action(message, "C0MOVIES", button["action_id"], button["value"], user="U0BOB",
+                           response_url=slack_api.response_url("button"), block_id=actions["block_id"])
+    assert send("interactive", payload).status_code == 200
+    slack_api.wait_for("chat.update")
+    assert item in bot.agent.user_profile("slack:T0CHATREC:U0BOB").liked_items
+    assert item not in bot.agent.user_profile("slack:T0CHATREC:U0ALICE").liked_items
+
+
 def test_a_button_from_another_channel_is_ignored(send, slack_api, bot):
     send("events_api", mention_event("a comedy", ts="1710000600.000100"))
     call = slack_api.wait_for("chat.postMessage")[0]

@@ -46,6 +46,10 @@ def test_profile_lists_what_was_said_and_removal_works(ui_service, ui_agent):
     liked = next(s for s in sections if s.title == "Liked").chips[0]
     ui_service.remove(sid, liked.value)
     assert not ui_agent.session(sid).liked_items
+    years = next(s for s in sections if s.title == "Your request").chips[0]
+    assert years.value and ui_service.remove(sid, years.value)
+    c = ui_agent.session(sid).constraints
+    assert c.year_min is None and c.year_max is None
 
 
 def test_movielens_identity_history_and_switch(ui_service, ui_agent):
