@@ -103,7 +103,16 @@ def sim(
         "agent,popularity,vector,collab", "--systems", help="Comma-separated."
     ),
     simulator: str = typer.Option(
-        "rules", "--simulator", help="rules (scripted). llm: not available yet."
+        "rules",
+        "--simulator",
+        help="rules (scripted) or llm (an LLM writes the user's messages, iEvaLM-style; needs "
+        "CHATREC_LLM, responses cached so reruns are exact).",
+    ),
+    llm_cache: Path | None = typer.Option(
+        None,
+        "--llm-cache",
+        help="With --simulator llm: where its responses are cached "
+        "(default $CHATREC_HOME/llm-cache).",
     ),
     keywords: int = typer.Option(
         2,
@@ -123,10 +132,12 @@ def sim(
     from chatrec.sim.report_sim import SUMMARY_HEADER, summary_rows
     from chatrec.sim.simulate import SimConfig, run_sim
 
-    if simulator != "rules":
-        raise ConfigError(
-            "only --simulator rules is available (the LLM simulator is not built yet)"
-        )
+    if simulator not in ("rules", "llm"):
+        raise ConfigError("--simulator must be rules or llm")
+    if simulator == "llm" and get_settings().llm is None:
+        from chatrec.sim.llm_user import NOT_CONFIGURED
+
+        raise ConfigError(NOT_CONFIGURED)
     if split not in ("test", "tune"):
         raise ConfigError("--split must be test or tune")
     names = [s.strip() for s in systems.split(",") if s.strip()]
@@ -141,8 +152,9 @@ def sim(
         systems=names,
         keywords=keywords,
         weights=_weights(weights) or _tuned(tuned).get("weights"),
+        simulator=simulator,
     )
-    out = _out(out, f"sim-seed{seed}")
+    out = _out(out, f"sim-seed{seed}" + ("-llm" if simulator == "llm" else ""))
     metrics = run_sim(
         config,
         get_settings(),
@@ -151,6 +163,7 @@ def sim(
         show_progress=not quiet,
         fresh=fresh,
         with_index=not no_index,
+        llm_cache=llm_cache,
     )
     print_table(
         f"Simulated users: {metrics['n_users']} users, T={turns}, k={k}, seed {seed}",
@@ -162,6 +175,17 @@ def sim(
     if consistency:
         console.print(
             f"median catalog items consistent with what the user said (end): {consistency['median_final']}"
+        )
+    llm = metrics.get("llm_simulator")
+    if llm:
+        timings = json.loads((out / "results.json").read_text(encoding="utf-8"))["timings_s"]
+        console.print(
+            f"LLM simulator {llm['model']}: {llm['utterances']} messages, "
+            f"llm utterances replaced: {llm['replaced']} {llm['by_reason'] or ''}; "
+            f"LLM calls this run: {timings.get('llm_calls', 0)} "
+            f"(cached answers used: {timings.get('llm_cache_hits', 0)}); "
+            f"from an empty cache: {llm['distinct_calls']} calls, "
+            f"{llm['prompt_tokens']}+{llm['completion_tokens']} tokens"
         )
     _done(out)
 

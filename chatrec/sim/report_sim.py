@@ -58,8 +58,13 @@ def _transcript(record: dict, system: str, catalog_titles: dict[str, str]) -> st
         + ", ".join(f"{k}={v}" for k, v in record.get("plan", []))
     ]
     for t, turn in enumerate(record["systems"][system]["turns"], 1):
+        llm = turn.get("llm")
+        source = ""
+        if llm:
+            source = " [LLM]" if llm["used"] else f" [scripted: LLM {llm['reason']}]"
         lines.append(
-            f"- T{t} user: “{turn['user']}”  (consistent items: {turn.get('consistent', '–')})"
+            f"- T{t} user{source}: “{turn['user']}”  "
+            f"(consistent items: {turn.get('consistent', '–')})"
         )
         if turn.get("question"):
             lines.append(f"  - {system} asks ({turn['question']})")
@@ -93,6 +98,9 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
         "collaborative models' training data); a scripted user describes it without naming "
         "it, one new attribute per turn at most, and accepts when it is shown."
     )
+    llm = metrics.get("llm_simulator")
+    if llm:
+        parts += ["", llm_md(llm)]
     parts += ["", "## Results", "", md_table(SUMMARY_HEADER, summary_rows(metrics)), ""]
     if "agent" in metrics["systems"] and "vector" in metrics["systems"]:
         ratio = metrics["systems"]["vector"].get("agent_ratio", {}).get("ratio")
@@ -143,7 +151,8 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
         parts += [
             "## What the agent understood",
             "",
-            "Share of the user's statements found in the agent's `DialogueAct` for that turn.",
+            "Share of the user's statements found in the agent's `DialogueAct` for that turn"
+            + (" (for LLM messages: what the LLM was asked to convey)." if llm else "."),
             "",
             md_table(
                 ["statement", "understood", "n"],
@@ -192,6 +201,20 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
     parts.append(warnings_md(metrics))
     parts.append(provenance_md(run.config, run.path("results.json"), run.timings))
     run.write_report("\n".join(parts) + "\n")
+
+
+def llm_md(llm: dict) -> str:
+    """The LLM simulator paragraph: model, how many messages were its own, what was replaced."""
+    reasons = ", ".join(f"{r} {n}" for r, n in sorted(llm["by_reason"].items())) or "none"
+    return (
+        f"**LLM simulator** ({llm['model']}, temperature 0, seed {llm['seed']}): the user's "
+        "messages are written by the LLM, told the target's attributes (never its title) and, "
+        "each turn, what the scripted user would convey then; the accept rule stays in code. "
+        f"LLM messages: {llm['utterances']}, used {llm['used']}; "
+        f"**llm utterances replaced: {llm['replaced']}** (by the scripted message; {reasons}). "
+        f"From an empty cache: {llm['distinct_calls']} calls, {llm['prompt_tokens']} prompt + "
+        f"{llm['completion_tokens']} completion tokens."
+    )
 
 
 def _titles(record: dict) -> dict[str, str]:

@@ -3,7 +3,9 @@
 For each sampled user one target they rated ≥ 4 is held out of their history *and* of the data
 the collaborative models are fitted on. A scripted ``SimulatedUser`` then talks to the agent and
 to each baseline in turn, the same user with the same target and the same seed, for at most
-``turns`` system turns; a hit is the target among the ``k`` shown items.
+``turns`` system turns; a hit is the target among the ``k`` shown items. With
+``simulator="llm"`` an LLM writes the user's messages instead (``chatrec.sim.llm_user``), on the
+same targets, plans and accept rule.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class SimConfig(BaseModel):
         min_history: users need at least this many ratings besides the target.
         keywords: keywords the simulated user may reveal (0 makes the task harder).
         weights: FusionWeights overrides for the agent (tuning), None = the agent's defaults.
+        simulator: "rules" (scripted) or "llm" (an LLM writes the user's messages).
+        simulator_model: the simulator LLM's model (filled in by ``run_sim``).
     """
 
     users: int = 100
@@ -56,6 +60,18 @@ class SimConfig(BaseModel):
     min_history: int = 10
     keywords: int = 2
     weights: dict[str, float] | None = None
+    simulator: Literal["rules", "llm"] = "rules"
+    simulator_model: str | None = None
+
+
+def _config_dict(config: SimConfig) -> dict:
+    """The run's configuration; a scripted run's is as it was before the LLM simulator existed,
+    so earlier run directories still resume."""
+    values = config.model_dump()
+    if config.simulator == "rules":
+        values.pop("simulator")
+        values.pop("simulator_model")
+    return values
 
 
 def user_split(user_id: str) -> str:
@@ -140,6 +156,8 @@ def converse(
             "items": answer.items[:k],
             "question": answer.question,
         }
+        if getattr(utterance, "llm", None):
+            entry["llm"] = utterance.llm
         if counter is not None:
             entry["consistent"] = counter.count(user.told)
         reply = getattr(system, "last_reply", None)
@@ -173,6 +191,8 @@ def converse(
         if user.target.id in answer.items[:k]:
             record["hit_turn"] = t
             break
+        if t == turns:
+            break  # no message after the last turn (an LLM user would pay for an unsent one)
         utterance = user.reply(answer)
     record["seconds"] = round(time.perf_counter() - started, 3)
     system.finish(session_id)
@@ -218,12 +238,28 @@ def run_sim(
     show_progress: bool = True,
     fresh: bool = False,
     with_index: bool = True,
+    llm_cache=None,
+    llm=None,
 ) -> dict:
-    """Run (or resume) a simulation; write results.json and report.md into ``out``."""
+    """Run (or resume) a simulation; write results.json and report.md into ``out``.
+
+    With ``config.simulator == "llm"``, ``llm_cache`` is where the simulator's responses are
+    cached (default ``$CHATREC_HOME/llm-cache``) and ``llm`` an ``LLM`` to use instead of the
+    configured one.
+
+    Raises:
+        ConfigError: the LLM simulator is asked for and no LLM is configured.
+    """
     from chatrec.catalog import load_catalog
     from chatrec.sim.heldout import heldout_catalog, resources_for
 
-    run = RunDir(out, "sim", {**config.model_dump(), "limit": limit}, fresh=fresh)
+    sim_llm = None
+    if config.simulator == "llm":
+        from chatrec.sim.llm_user import make_simulator_llm
+
+        sim_llm = make_simulator_llm(settings, config.seed, llm_cache, llm)
+        config = config.model_copy(update={"simulator_model": sim_llm.model_id})
+    run = RunDir(out, "sim", {**_config_dict(config), "limit": limit}, fresh=fresh)
     with run.timed("setup"):
         full = load_catalog("movielens", settings)
         pairs = pick_targets(full, config)
@@ -248,6 +284,10 @@ def run_sim(
             for name, system in systems.items():
                 seed = f"{config.seed}:{user_id}"
                 sim_user = SimulatedUser(held[target], held, resources.kg, seed, config.keywords)
+                if sim_llm is not None:
+                    from chatrec.sim.llm_user import LLMSimulatedUser
+
+                    sim_user = LLMSimulatedUser(sim_user, sim_llm)
                 record["plan"] = [[a.kind, a.value] for a in sim_user.plan]
                 with run.timed(f"system.{name}"):
                     record["systems"][name] = converse(
@@ -273,6 +313,17 @@ def run_sim(
     )
     metrics = summarise(records, config, names)
     metrics["agent_warnings"] = tally.summary()
+    if sim_llm is not None:
+        from chatrec.sim.llm_user import llm_summary
+
+        metrics["llm_simulator"] = {
+            "model": sim_llm.model_id,
+            "seed": config.seed,
+            **llm_summary(records, names),
+        }
+        # What this process asked of the server: a cost, like the timings (a rerun makes none).
+        run.timings["llm_calls"] = sim_llm.stats["calls"]
+        run.timings["llm_cache_hits"] = sim_llm.stats["cache_hits"]
     info = provenance(
         held,
         extra={
