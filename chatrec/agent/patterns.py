@@ -85,8 +85,13 @@ PERSON_REQUIRED_BEFORE = re.compile(
     r"\b(?:with|starring|featuring|stars?|by|from|directed by|written by|directors?|actor|actress|"
     r"has|have|having|includes?)\s*$", _I)
 PERSON_REQUIRED_AFTER = re.compile(r"^\s*(?:'s)?\s*(?:movies?|films?|flicks?|pictures?|in it|movie|starring)\b", _I)
-ASKS_FOR = re.compile(r"\b(?:recommend|suggest|looking for|want|wanna|need|show me|give me|find me|"
-                      r"got any|any (?:other|more)|more)\b", _I)
+# Liking verbs that describe the user's taste ("I love horror movies", "big fan of westerns").
+TASTE_BEFORE = re.compile(r"\b(?:i|we)\s+(?:really\s+|also\s+|usually\s+|generally\s+|just\s+|mostly\s+)?"
+                          r"(?:love|like|enjoy|adore|dig|prefer)\b[^.;!?]*$|"
+                          r"\b(?:fan of|into|big on|partial to)\b[^.;!?]*$", _I)
+ASKS_FOR = re.compile(r"\b(?:recommend\w*|suggest\w*|looking for|want|wanna|need|show me|give me|find me|"
+                      r"got any|any (?:other|more|ideas|good ones|recs)|more|in the mood for|"
+                      r"what (?:should|can|could) (?:i|we) watch)\b", _I)
 ALSO = re.compile(r"\b(?:also|too|as well|and also|plus|additionally)\b", _I)
 
 # Ordinals and pronouns that point at what was shown.

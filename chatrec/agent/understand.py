@@ -227,7 +227,13 @@ class RuleUnderstander:
                 if polarity == "negative":
                     c.genres_none.append(self._genre_label(m.node))
                 else:
-                    positive_genres.append((m.start, m.end, self._genre_label(m.node)))
+                    sentence = _sentence_around(text, m.start, m.end)
+                    if P.TASTE_BEFORE.search(_clause_before(text, m.start)) and not P.ASKS_FOR.search(sentence):
+                        # "I love horror movies" says who the user is, not what this film must
+                        # be: a strong preference, not a filter (a request makes it one).
+                        act.liked_attributes.append(m.node)
+                    else:
+                        positive_genres.append((m.start, m.end, self._genre_label(m.node)))
             elif m.kind == PERSON:
                 name = self._label(m.node)
                 before = _clause_before(text, m.start, 40)
@@ -302,7 +308,8 @@ class RuleUnderstander:
 
     def _read_references(self, text: str, taken: list[_Span], act: DialogueAct,
                          state: SessionState) -> None:
-        if state.last_shown and P.REJECT_ALL.search(text) and act.target_item is None:
+        if state.last_shown and (P.REJECT_ALL.search(text) or P.DECLINE.match(text)) \
+                and act.target_item is None:
             # The whole list missed: different ones next (shown items never come back).
             act.refinements.append("different")
             return
@@ -374,7 +381,7 @@ class RuleUnderstander:
         words = _WORD.findall(lowered)
         if P.GREETING.match(text) and not has_content and not request:
             return "greeting"
-        if P.DECLINE.match(text) and not has_content:
+        if P.DECLINE.match(text) and not has_content and not state.last_shown:
             act.declined = True
             return "chitchat"
         if P.THANKS.search(text) and not has_content and not request:

@@ -93,3 +93,26 @@ def test_the_intro_may_name_an_excluded_person(make_agent):
     reply = agent.respond("s", "a comedy without Adam Sandler")
     assert "Adam Sandler" in reply.text and reply.recommendations
     assert reply.trace.guard["passed"], reply.trace.guard
+
+
+def test_a_taste_statement_is_a_preference_a_request_is_a_filter(reader):
+    taste = reader.read("I really love horror movies.", SessionState(session_id="t"))
+    assert taste.constraints.genres_all == [] and "genre:horror" in taste.liked_attributes
+    request = reader.read("I love horror movies, any suggestions?", SessionState(session_id="t"))
+    assert request.constraints.genres_all == ["horror"]
+    assert reader.read("I want a horror movie", SessionState(session_id="t")).constraints.genres_all == ["horror"]
+
+
+def test_taste_boosts_the_genre_without_filtering(make_agent):
+    agent = make_agent()
+    reply = agent.respond("s", "I really love comedies. What do you have?")
+    assert reply.recommendations
+    assert agent.session("s").constraints.genres_all == []
+    assert sum("comedy" in r.item.genres for r in reply.recommendations) >= 3
+
+
+def test_no_thanks_after_a_list_asks_for_different_ones(make_agent):
+    agent = make_agent()
+    first = agent.respond("s", "a 90s comedy")
+    second = agent.respond("s", "No, thanks.")
+    assert second.recommendations and not set(ids(first)) & set(ids(second))
