@@ -108,7 +108,9 @@ class ContentSource:
         norm = float(np.linalg.norm(profile))
         if norm == 0:
             return {}
-        sims = self.matrix @ (profile / norm)
+        # einsum, not `matrix @ vector`: OpenBLAS spreads a matrix-vector product over both
+        # cores and spins when they are busy (11 ms measured vs 0.7 ms on one core).
+        sims = np.einsum("ij,j->i", self.matrix, profile / norm)
         top = np.argpartition(-sims, min(300, len(sims) - 1))[:300]
         return {self.table.ids[r]: float(sims[r]) for r in top if sims[r] > 0}
 
