@@ -38,10 +38,15 @@ def _unique(values: list[str], seen: set[str], limit: int) -> list[str]:
     return kept
 
 
-def document_text(item: Item) -> str:
+def document_text(item: Item, summary: str | None = None) -> str:
     """The embedded text of ``item``, e.g. "Interstellar (2014). Sci-fi, adventure, drama. A team
     of explorers travel through a wormhole... Keywords: space, astronauts. Tags: black hole.
-    Directed by Christopher Nolan. Starring Matthew McConaughey, ..."."""
+    Directed by Christopher Nolan. Starring Matthew McConaughey, ...".
+
+    ``summary``: an LLM-made description from ``chatrec augment`` (mood, themes, audience),
+    placed after the plot and before the label lists so the 256-token window keeps it. It only
+    shapes the item's vector: the index stores no document text, nothing shows it to users.
+    """
     seen: set[str] = set()
     parts = [f"{item.display}."]
     genres = _unique(item.genres, seen, MAX_LABELS)
@@ -50,6 +55,10 @@ def document_text(item: Item) -> str:
     if item.description.strip():
         description = item.description.strip()
         parts.append(description if description.endswith((".", "!", "?")) else description + ".")
+    if summary and summary.strip():
+        summary = " ".join(summary.split())
+        ending = "" if summary.endswith((".", "!", "?")) else "."
+        parts.append(f"Summary: {summary}{ending}")
     keywords = _unique(item.keywords, seen, MAX_LABELS)
     if keywords:
         parts.append("Keywords: " + ", ".join(keywords) + ".")

@@ -5,7 +5,12 @@ Layout (one folder per catalog, ``Settings.index_dir/<catalog>``)::
     chroma/          Chroma's persistent files (absent when a Chroma server holds the collection)
     vectors.npy      the item vectors, row i ↔ ids.json[i], for in-process item-to-item similarity
     ids.json
-    manifest.json    written last: model, dimension, count, catalog fingerprint
+    manifest.json    written last: model, dimension, count, catalog fingerprint, augmentation
+
+Documents include the catalog's LLM summaries when ``chatrec augment`` made some
+(``chatrec.index.augmentations``): builds, upserts and syncs all read them, so an augmented
+document is never reverted to plain text; the manifest's ``augmentation`` digest tells ``sync``
+when they changed.
 
 A build happens in a sibling folder and is swapped in by renaming, so a crash mid-build never
 leaves a half index in place (the old one stays, or none). With ``CHATREC_CHROMA_URL`` set, the
@@ -36,6 +41,7 @@ from chatrec.catalog.filters import ItemFilter
 from chatrec.catalog.models import Catalog, Item
 from chatrec.config import Settings, get_settings
 from chatrec.errors import IndexCorruptError, IndexMissingError, VectorIndexError
+from chatrec.index.augmentations import Augmentations
 from chatrec.index.cache import EmbeddingCache
 from chatrec.index.documents import document_metadata, document_text
 from chatrec.index.embedder import Embedder, default_embedder, embed_query
@@ -99,6 +105,8 @@ class ItemIndex:
         #: "memory" (filters as masks over the vector matrix) or "chroma" (metadata ``where``).
         self.filter_engine = "memory"
         self._write_lock = threading.RLock()
+        #: LLM item summaries embedded with the documents (``chatrec augment``).
+        self.augmentations = Augmentations.load(settings, catalog_name)
 
     def __repr__(self) -> str:
         return f"ItemIndex({self.catalog_name!r}, {self._count} items, {self.location})"
@@ -305,7 +313,7 @@ class ItemIndex:
             return report
         with self._write_lock:
             stored = self._stored_metadata([item.id for item in items])
-            texts = {item.id: document_text(item) for item in items}
+            texts = {item.id: self.document(item) for item in items}
             metas = {item.id: document_metadata(item, texts[item.id]) for item in items}
             fresh, changed, meta_only = [], [], []
             for item in items:
@@ -359,11 +367,19 @@ class ItemIndex:
             self._after_write()
         return len(present)
 
+    def document(self, item: Item) -> str:
+        """The embedded text of ``item``: its catalog document plus its LLM summary, if any."""
+        return document_text(item, self.augmentations.items.get(item.id))
+
     def sync(self, catalog: Catalog, progress: bool = False,
              cache: EmbeddingCache | None = None) -> UpsertReport:
-        """Bring the index in line with ``catalog``: upsert its items, remove the others."""
+        """Bring the index in line with ``catalog`` and its augmentations on disk: upsert its
+        items (re-embedding those whose document changed), remove the others."""
+        self.augmentations = Augmentations.load(self.settings, self.catalog_name)
+        digest = self.augmentations.digest()
         if (self.manifest.get("fingerprint") == catalog.fingerprint()
-                and self.manifest.get("count") == len(catalog) == self._count):
+                and self.manifest.get("count") == len(catalog) == self._count
+                and self.manifest.get("augmentation", "") == digest):
             return UpsertReport(unchanged=len(catalog))
         report = self.upsert(catalog, progress=progress, cache=cache)
         gone = [item_id for item_id in self._all_ids() if item_id not in catalog]
@@ -371,6 +387,7 @@ class ItemIndex:
         self._items = {item.id: item for item in catalog}
         self._masks = None
         self.manifest["fingerprint"] = catalog.fingerprint()
+        self.manifest["augmentation"] = digest
         self._after_write()
         return report
 
@@ -672,7 +689,8 @@ class _Builder:
     def run(self) -> dict[str, float]:
         started = time.perf_counter()
         items = list(self.catalog)
-        texts = [document_text(item) for item in items]
+        augmentations = Augmentations.load(self.settings, self.catalog.name)
+        texts = [document_text(item, augmentations.items.get(item.id)) for item in items]
         metas = [document_metadata(item, text) for item, text in zip(items, texts, strict=True)]
         self.timings["documents"] = time.perf_counter() - started
         mark = time.perf_counter()
@@ -702,6 +720,7 @@ class _Builder:
                 "fingerprint": self.catalog.fingerprint(), "model": self.embedder.name,
                 "dim": self.embedder.dim, "count": count, "built_at": time.time(),
                 "server": self.settings.chroma_url or "",
+                "augmentation": augmentations.digest(),
             }
             _write_json(staging / "manifest.json", manifest)
             self.place.commit(staging, client, staged)
