@@ -44,7 +44,7 @@ from chatrec.sim import phrases as P
 from chatrec.sim.user import Attribute, SimulatedUser, SystemTurn, Utterance
 
 PROMPT_NAME = "sim_user"
-PROMPT_VERSION = "1"
+PROMPT_VERSION = "2"  # part of every cache key: bump when the prompt or request changes
 MAX_TOKENS = 80
 MAX_CHARS = 300  # a seeker's chat message; longer is a model rambling
 MIN_WORDS = 2
@@ -74,7 +74,8 @@ How to talk:
 # A seeker does not recommend: these are a model playing the wrong side of the chat.
 _RECOMMENDER_TALK = re.compile(
     r"\b(i (would |'d |can )?recommend|you (might|may|would|will) (like|enjoy|love)|here are "
-    r"(some|a few)|how about (watching|trying)|i suggest)\b",
+    r"(some|a few)|how about (watching|trying)|i suggest|happy to (help|recommend)|sorry for the "
+    r"confusion)\b",
     re.IGNORECASE,
 )
 _ROLE_LABEL = re.compile(
@@ -82,6 +83,7 @@ _ROLE_LABEL = re.compile(
 )
 _TEMPLATE_MARKUP = re.compile(r"[{}<>|#\[\]]|\bnote\s*:", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z']+")
+_LISTING = re.compile(r"\(\d{4}[;)]|^\s*movie\s*\d+\s*:", re.IGNORECASE)
 ECHO_WINDOW = 6
 
 
@@ -207,8 +209,15 @@ def make_simulator_llm(
             raise ConfigError(NOT_CONFIGURED)
     # The seed goes into every request body (OpenAI-compatible servers honour it; llama.cpp
     # seeds its sampler with it). A copy, so a model shared with anything else is untouched.
-    if "seed" in getattr(type(llm.model), "model_fields", {}):
-        llm.model = llm.model.model_copy(update={"seed": seed})
+    fields = getattr(type(llm.model), "model_fields", {})
+    update: dict[str, Any] = {"seed": seed} if "seed" in fields else {}
+    base = getattr(llm.model, "openai_api_base", None)
+    if "extra_body" in fields and base and "api.openai.com" not in base:
+        # langchain-openai sends the limit as max_completion_tokens, which llama.cpp's server
+        # ignores (it generates on to the context's end): say max_tokens too.
+        update["extra_body"] = {**(llm.model.extra_body or {}), "max_tokens": MAX_TOKENS}
+    if update:
+        llm.model = llm.model.model_copy(update=update)
     directory = Path(cache_dir) if cache_dir is not None else settings.llm_cache_dir
     cache = ResponseCache(directory / f"sim-user-{_slug(llm.model_id)}.jsonl")
     return SimulatorLLM(llm=llm, seed=seed, cache=cache)
@@ -277,11 +286,10 @@ def vet(raw: str, titles: list[str], prompt: Prompt) -> tuple[str | None, str | 
     lowered = [w.lower() for w in words]
     if len(words) >= 8 and max(lowered.count(w) for w in set(lowered)) > 0.4 * len(words):
         return None, "garbage"  # a loop: "movie movie movie ..."
-    # The persona and the latest message (the recommender's and what to say), not the seeker's
-    # own earlier messages: saying "from the 90s" twice is no echo.
-    if any(
-        _shingles(text) & _shingles(m.content) for m in (prompt.messages[0], prompt.messages[-1])
-    ):
+    # The persona and the recommender's messages, not the seeker's own earlier ones: saying
+    # "from the 90s" twice is no echo. "Title (1995; drama)" is the listing's format copied.
+    theirs = [m for m in prompt.messages if m.role != "assistant"]
+    if _LISTING.search(text) or any(_shingles(text) & _shingles(m.content) for m in theirs):
         return None, "echo"
     own = {label_key(m.content) for m in prompt.messages if m.role == "assistant"}
     if label_key(text) in own:

@@ -95,6 +95,7 @@ def test_llm_run_writes_results_and_sends_the_llm_messages(llm_runs, movielens):
     # Seeded and greedy, every request.
     assert all(s.body.get("seed") == config.seed for s in seen)
     assert all(s.body.get("temperature") == 0.0 for s in seen)
+    assert all(s.body.get("max_tokens") == 80 for s in seen)  # the limit llama.cpp's server reads
     # The simulator is told attributes, never the title.
     targets = {r["target"]: movielens[r["target"]].title for r in _records(out)}
     for request in seen:
@@ -237,6 +238,8 @@ def test_vetting_cleans_and_rejects():
     assert vet("I would recommend Heat, you might like it.", [], prompt) == (None, "role")
     assert vet("You have one particular movie in mind, right", [], prompt) == (None, "echo")
     assert vet("movie " * 10, [], prompt) == (None, "garbage")
+    assert vet("Movies: Heat (1995; crime, thriller)", [], prompt) == (None, "echo")
+    assert vet("I'd be happy to recommend one for you.", [], prompt) == (None, "role")
 
 
 @pytest.mark.slow
