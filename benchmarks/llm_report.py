@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             print(f"tiny model skipped: {missing}", file=sys.stderr)
         else:
-            from langchain_openai import ChatOpenAI
+            from langchain_openai.chat_models.base import BaseChatOpenAI as ChatOpenAI  # sends max_tokens
 
             server = LlamaCppServer().start()
             try:

@@ -141,10 +141,17 @@ def _candidate_line(item) -> str:
 
 
 def profile_summary(state: SessionState, profile: UserProfile | None, agent: Agent) -> str:
-    """A short, template-made summary of what we know (no LLM call: it has to be cheap)."""
+    """A short summary of what we know (no LLM call: it has to be cheap). A taste summary that
+    ``chatrec augment`` wrote for a user with a rating history comes first (the prompt cuts the
+    profile at its end); it only informs the reranker, whose output is checked ids."""
     parts = []
+    history_user = agent.history_user(state.user_id)
+    augmentations = getattr(agent.resources.index, "augmentations", None)
+    taste = augmentations.users.get(history_user) if history_user and augmentations else None
+    if taste:
+        parts.append("Taste (from their ratings): " + taste.rstrip("."))
     liked = agent._user_liked(state, profile)[:6]
-    liked += [i for i in agent._history(agent.history_user(state.user_id)).favourites[:6] if i not in liked]
+    liked += [i for i in agent._history(history_user).favourites[:6] if i not in liked]
     if liked:
         parts.append("Liked: " + "; ".join(agent.catalog[i].display for i in liked[:8]))
     disliked = [agent.catalog[i].display for i in state.disliked_items[-5:] if i in agent.catalog]

@@ -105,9 +105,15 @@ def make_chat_model(
                 "CHATREC_LLM_API_KEY.")
         key = "dummy"   # OpenAI-compatible servers usually ignore the key but the client wants one
 
-    from langchain_openai import ChatOpenAI   # imported here: only needed when an LLM is on
+    # Imported here: only needed when an LLM is on. ChatOpenAI renames ``max_tokens`` to
+    # ``max_completion_tokens`` (the OpenAI API's current name), which OpenAI-compatible servers
+    # such as llama.cpp ignore: a 120-token summary then runs to the context limit. Those servers
+    # get the base class, which sends ``max_tokens`` as is.
+    from langchain_openai import ChatOpenAI
+    from langchain_openai.chat_models.base import BaseChatOpenAI
 
-    chat = ChatOpenAI(
+    client_class = ChatOpenAI if is_openai else BaseChatOpenAI
+    chat = client_class(
         model=model,
         base_url=base_url,
         api_key=key,

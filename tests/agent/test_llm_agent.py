@@ -127,3 +127,17 @@ def test_streaming_stops_at_a_false_sentence(make_agent):
         assert not any("Spielberg" in v.text for v in versions)
         assert versions[-1].trace.guard["text_source"] == "template"
         assert versions[-1].trace.guard["llm_rejected"]
+
+
+def test_the_reranker_sees_the_users_augmented_taste_summary(make_agent):
+    with ScriptedLLMServer(cooperative) as server:
+        agent = _agent(make_agent, server)
+        users = agent.resources.index.augmentations.users
+        users["42"] = "Enjoys tense heist thrillers and slow-burn crime dramas."
+        try:
+            reply = agent.respond("s", "something like Heat", user_id="ml:42")
+        finally:
+            users.pop("42", None)
+        assert reply.recommendations and any(c.purpose == "rerank" for c in reply.trace.llm_calls)
+        rerank_prompts = [s.prompt_text for s in server.seen if "rerank" in str(s.body.get("tools"))]
+        assert rerank_prompts and "Taste (from their ratings): Enjoys tense heist thrillers" in rerank_prompts[0]

@@ -25,7 +25,7 @@ def tiny_server():
 
 
 def test_tiny_model_never_breaks_grounding_or_constraints(make_agent, tiny_server):
-    from langchain_openai import ChatOpenAI
+    from langchain_openai.chat_models.base import BaseChatOpenAI as ChatOpenAI  # sends max_tokens
 
     model = ChatOpenAI(model="smollm2", base_url=tiny_server.url, api_key="dummy", max_retries=0,
                        timeout=60, stream_usage=True)

@@ -263,8 +263,9 @@ class ScriptedLLMServer:
             self._script.extend(actions)
 
     def chat_model(self, **kwargs: Any):
-        """A ``ChatOpenAI`` pointed at this server (no client retries, short timeout)."""
-        from langchain_openai import ChatOpenAI
+        """An OpenAI-compatible chat model pointed at this server (no client retries, short
+        timeout): the class ``chatrec.llm.factory`` uses for such servers."""
+        from langchain_openai.chat_models.base import BaseChatOpenAI as ChatOpenAI
 
         options = {"model": self.model, "base_url": self.url, "api_key": "dummy",
                    "max_retries": 0, "timeout": 5.0, "stream_usage": True, **kwargs}

@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from langchain_openai import ChatOpenAI
+from langchain_openai.chat_models.base import BaseChatOpenAI
 
 from chatrec.config import Settings
 from chatrec.errors import ConfigError
@@ -59,10 +60,22 @@ def test_openai_spec_without_model_is_a_config_error(monkeypatch):
 def test_any_model_with_base_url_is_an_openai_compatible_server():
     # Ollama-style names contain colons: taken verbatim, not read as provider:model.
     model = make_chat_model(Settings(llm="qwen2.5:0.5b", llm_base_url="http://127.0.0.1:11434/v1/"))
-    assert isinstance(model, ChatOpenAI)
+    assert isinstance(model, BaseChatOpenAI) and not isinstance(model, ChatOpenAI)
     assert model.model_name == "qwen2.5:0.5b"
     assert model.openai_api_base == "http://127.0.0.1:11434/v1"
     assert model.openai_api_key.get_secret_value() == "dummy"
+
+
+def test_a_compatible_server_receives_max_tokens():
+    # llama.cpp ignores ``max_completion_tokens`` (ChatOpenAI's name for it): a limit must
+    # arrive as ``max_tokens`` or answers run to the context length.
+    from tests.llm.servers import Respond, ScriptedLLMServer
+
+    with ScriptedLLMServer(default=Respond("A short answer.")) as server:
+        llm = LLM.from_settings(Settings(llm="smollm2", llm_base_url=server.url))
+        assert llm.complete([("user", "hello")], "test", max_tokens=20)[0] == "A short answer."
+        body = server.seen[-1].body
+        assert body.get("max_tokens") == 20 and "max_completion_tokens" not in body
 
 
 def test_bare_model_without_base_url_is_a_config_error():

@@ -40,7 +40,7 @@ class Item:
 
 @pytest.fixture(scope="module")
 def llm(llama_server):
-    from langchain_openai import ChatOpenAI
+    from langchain_openai.chat_models.base import BaseChatOpenAI as ChatOpenAI  # sends max_tokens
 
     model = ChatOpenAI(model="smollm2", base_url=llama_server.url, api_key="dummy",
                        max_retries=0, timeout=60, stream_usage=True)
