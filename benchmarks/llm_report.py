@@ -1,7 +1,8 @@
 """How the agent fares with an LLM: per persona (a cooperative model, a lying one, each injected
 fault, and the tiny real SmolLM2 model when llama.cpp is installed), over a scripted dialogue:
 how often the LLM's output was used (no silent fallback), the fallback rate, whether every turn
-stayed grounded and within the budget, LLM calls and tokens per turn, and turn latency.
+stayed grounded and within the budget (a turn that spends its 2 calls on understanding and
+reranking keeps the template text: that is the budget, not a fallback), LLM calls and tokens per turn, and turn latency.
 
     CHATREC_HOME=<home with built MovieLens resources> CHATREC_DATA_DIR=../shared/data \\
         python benchmarks/llm_report.py [--tiny] [--json out.json]
@@ -59,7 +60,13 @@ def run_persona(resources: Resources, chat_model, *, timeout: float, deadline: f
                 "completion_tokens": sum(c.completion_tokens for c in calls),
                 "text_llm": reply.trace.guard.get("text_source") == "llm",
                 "rejected": bool(reply.trace.guard.get("llm_rejected")),
-                "rerank_used": any(c.purpose == "rerank" and c.ok for c in calls),
+                # applied, not just answered: ids outside the candidate list are discarded
+                "rerank_used": any(n.startswith("LLM rerank used") for n in reply.trace.notes),
+                # the LLM's output shaped the reply: its reading merged, its ranking or its text used
+                "output_used": (reply.trace.act is not None and reply.trace.act.source == "merged")
+                or reply.trace.guard.get("text_source") == "llm"
+                or any(n.startswith("LLM rerank used") for n in reply.trace.notes),
+                "notes": list(reply.trace.notes),
                 "phrase_attempted": any(c.purpose == "phrase" for c in calls),
                 "latency_ms": {c.purpose: round(c.latency_ms) for c in calls},
             })
@@ -71,8 +78,9 @@ def run_persona(resources: Resources, chat_model, *, timeout: float, deadline: f
         "turns": n,
         "grounded": sum(r["grounded"] for r in rows) / n,
         "recommended": len(recs) / n,
+        "llm_output_used": sum(r["output_used"] for r in rows) / n,
         "llm_text_used": sum(r["text_llm"] for r in recs) / max(len(recs), 1),
-        "fallback_rate": 1 - sum(r["text_llm"] for r in recs) / max(len(recs), 1),
+        "fallback_rate": 1 - sum(r["output_used"] for r in rows) / n,   # nothing of the LLM used
         "verifier_rejected": sum(r["rejected"] for r in attempted) / max(len(attempted), 1),
         "rerank_used": sum(r["rerank_used"] for r in recs) / max(len(recs), 1),
         "calls_per_turn": statistics.fmean(r["calls"] for r in rows),
@@ -124,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
     table = Table(title=f"agent with an LLM — {resources.catalog.name}, {len(SCRIPT[:args.turns])} "
                         f"turns × {args.sessions} sessions per persona")
-    for column in ("persona", "grounded", "LLM text used", "fallback", "verifier rejected", "rerank used",
+    for column in ("persona", "grounded", "LLM output used", "LLM text used", "fallback", "verifier rejected", "rerank used",
                    "calls/turn", "prompt tok/turn", "compl. tok/turn", "turn p50 / max"):
         table.add_column(column, justify="right" if column != "persona" else "left")
     for name, r in results.items():
-        table.add_row(name, f"{r['grounded']:.0%}", f"{r['llm_text_used']:.0%}", f"{r['fallback_rate']:.0%}",
+        table.add_row(name, f"{r['grounded']:.0%}", f"{r['llm_output_used']:.0%}", f"{r['llm_text_used']:.0%}", f"{r['fallback_rate']:.0%}",
                       f"{r['verifier_rejected']:.0%}", f"{r['rerank_used']:.0%}",
                       f"{r['calls_per_turn']:.1f} (max {r['max_calls']})",
                       f"{r['prompt_tokens_per_turn']:.0f} (max {r['max_prompt_tokens']})",
