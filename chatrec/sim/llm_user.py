@@ -90,13 +90,6 @@ ECHO_WINDOW = 6
 # ---------------------------------------------------------------- the LLM and its cache
 
 
-class ResponseCache(SummaryCache):
-    """The summaries' append-only JSONL store, reused for raw simulator responses."""
-
-    def entry(self, key: str) -> dict[str, Any] | None:
-        return self._records.get(key)
-
-
 @dataclass
 class SimulatorLLM:
     """The simulator's LLM calls: cached, seeded, counted.
@@ -104,13 +97,13 @@ class SimulatorLLM:
     Attributes:
         llm: a ``chatrec.llm.LLM`` of its own (not the agent's).
         seed: sent to the server with every request; part of the cache key.
-        cache: raw responses on disk.
+        cache: raw responses on disk (the summaries' append-only JSONL store).
         stats: this process's calls (made, ok, failed, from cache, tokens of the calls made).
     """
 
     llm: Any
     seed: int
-    cache: ResponseCache
+    cache: SummaryCache
     max_tokens: int = MAX_TOKENS
     stats: dict[str, int] = field(
         default_factory=lambda: {
@@ -136,7 +129,7 @@ class SimulatorLLM:
         """The raw answer to ``prompt`` (None when the call failed) and its cache entry's
         accounting (key, tokens). Raises ``ConfigError`` when the server keeps failing."""
         key = self.key(prompt)
-        cached = self.cache.entry(key)
+        cached = self.cache.record(key)
         if cached is not None:
             self.stats["cache_hits"] += 1
             return cached["text"], _usage(cached)
@@ -209,17 +202,10 @@ def make_simulator_llm(
             raise ConfigError(NOT_CONFIGURED)
     # The seed goes into every request body (OpenAI-compatible servers honour it; llama.cpp
     # seeds its sampler with it). A copy, so a model shared with anything else is untouched.
-    fields = getattr(type(llm.model), "model_fields", {})
-    update: dict[str, Any] = {"seed": seed} if "seed" in fields else {}
-    base = getattr(llm.model, "openai_api_base", None)
-    if "extra_body" in fields and base and "api.openai.com" not in base:
-        # langchain-openai sends the limit as max_completion_tokens, which llama.cpp's server
-        # ignores (it generates on to the context's end): say max_tokens too.
-        update["extra_body"] = {**(llm.model.extra_body or {}), "max_tokens": MAX_TOKENS}
-    if update:
-        llm.model = llm.model.model_copy(update=update)
+    if "seed" in getattr(type(llm.model), "model_fields", {}):
+        llm.model = llm.model.model_copy(update={"seed": seed})
     directory = Path(cache_dir) if cache_dir is not None else settings.llm_cache_dir
-    cache = ResponseCache(directory / f"sim-user-{_slug(llm.model_id)}.jsonl")
+    cache = SummaryCache(directory / f"sim-user-{_slug(llm.model_id)}.jsonl")
     return SimulatorLLM(llm=llm, seed=seed, cache=cache)
 
 

@@ -93,12 +93,13 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
         f"({config.split} split), T={T}, k={k}, up to {config.keywords} keywords revealed",
         "",
     ]
+    llm = metrics.get("llm_simulator")
     parts.append(
         "Each user hides one movie they rated ≥ 4 (removed from their history and from the "
-        "collaborative models' training data); a scripted user describes it without naming "
-        "it, one new attribute per turn at most, and accepts when it is shown."
+        f"collaborative models' training data); a {'simulated' if llm else 'scripted'} user "
+        "describes it without naming it, one new attribute per turn at most, and accepts when "
+        "it is shown."
     )
-    llm = metrics.get("llm_simulator")
     if llm:
         parts += ["", llm_md(llm)]
     parts += ["", "## Results", "", md_table(SUMMARY_HEADER, summary_rows(metrics)), ""]

@@ -63,8 +63,11 @@ def _records(out) -> list[dict]:
 
 
 def _without_timings(out) -> dict:
+    """results.json less what may differ between identical runs: timings, and the checkout's
+    state (others may commit or edit between two runs)."""
     results = json.loads((out / "results.json").read_text())
     results.pop("timings_s")
+    results["provenance"].pop("git")
     return results
 
 
