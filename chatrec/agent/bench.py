@@ -25,7 +25,12 @@ FOLLOW_UPS = [
     "something older", "something newer", "something lighter", "no {genre} please", "more like the second one",
     "not that one", "I've seen it", "who directed it?", "what is it about?", "why did you suggest the first one?",
     "with {person}", "more", "I didn't like {title}", "what would I rate {title}?", "thanks!",
+    "something older, maybe a {genre}", "I've seen {title}, something newer?", "who is in {title}?",
+    "what is {title} about?", "more like {title}", "not {title}, something from the {decade}",
+    "I loved {title}, more like that", "no {genre}, and nothing with {person}", "who directed {title}?",
+    "something lighter than {title}", "the {ordinal} one sounds good, more like it",
 ]
+ORDINALS = ["first", "second", "third", "fourth", "last"]
 
 
 @dataclass
@@ -65,6 +70,7 @@ def script(agent, turns: int, sessions: int, seed: int = 0) -> list[tuple[str, s
     def fill(template: str) -> str:
         a, b = rng.sample(popular, 2)
         return template.format(title=a.title, title2=b.title, genre=rng.choice(GENRES), decade=rng.choice(DECADES),
+                               ordinal=rng.choice(ORDINALS),
                                person=rng.choice(people) if people else "Tom Hanks",
                                director=rng.choice(directors) if directors else "Steven Spielberg")
 
@@ -77,7 +83,7 @@ def script(agent, turns: int, sessions: int, seed: int = 0) -> list[tuple[str, s
         for t in range(per_session):
             for _ in range(20):
                 message = fill(rng.choice(OPENERS if t == 0 else FOLLOW_UPS))
-                if message not in seen or t > 0:
+                if message not in seen:   # distinct turns: no warm repeats of one message
                     break
             seen.add(message)
             out.append((sid, message, user))

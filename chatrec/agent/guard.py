@@ -22,7 +22,8 @@ from chatrec.catalog.normalize import label_key
 from kg.models import (DIRECTED_BY, GENRE, HAS_GENRE, HAS_KEYWORD, ITEM, MADE_BY, PERSON, STARS,
                        WRITTEN_BY, keyword_node, node_value)
 
-_BOLD = re.compile(r"\*\*([^*\n]{1,150})\*\*(?:\s*\((\d{4})\))?")
+# A bold title may hold single asterisks ("**M*A*S*H** (1970)").
+_BOLD = re.compile(r"\*\*((?:[^*\n]|\*(?!\*)){1,150}?)\*\*(?:\s*\((\d{4})\))?")
 _QUOTED = re.compile(r"[\"“]([^\"”\n]{1,150})[\"”](?:\s*\((\d{4})\))?")
 _YEAR_PAREN = re.compile(r"\(((?:18|19|20)\d\d)\)")
 # A tag in single quotes ("tagged 'time travel'"); apostrophes inside words do not open one.

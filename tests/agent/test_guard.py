@@ -62,3 +62,17 @@ def test_every_template_reply_passes_the_guard(agent):
     for message in script:
         reply = agent.respond("s", message)
         assert reply.trace.guard["passed"], (message, reply.text, reply.trace.guard)
+
+
+def test_a_title_with_asterisks_is_read_whole(ml_catalog, test_settings):
+    # MovieLens has "M*A*S*H (1970)": the template writes **M*A*S*H** (1970), which the guard
+    # once cut at the inner asterisks and rejected as an unknown title.
+    from chatrec.resources import Resources
+
+    resources = Resources.load(ml_catalog, test_settings, with_index=False, with_collab=False)
+    guard = Guard(resources.catalog, resources.kg, resources.linker)
+    item = next(i for i in ml_catalog.find_title("M*A*S*H") if i.year == 1970)
+    liked = ml_catalog.find_title("Platoon")[0]
+    text = f"1. **{item.title}** ({item.year}) — A war film, like **{liked.title}** ({liked.year}), which you liked."
+    result = guard.check(text, [item.id], {liked.id})
+    assert result.passed, result.violations
