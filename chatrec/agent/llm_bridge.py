@@ -16,9 +16,10 @@ Three optional tasks per turn, within a budget (default at most 2 calls and ~2,5
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
-from chatrec.agent.models import DialogueAct, Trace
+from chatrec.agent.models import Constraints, DialogueAct, Trace
 from kg.models import GENRE, ITEM, KEYWORD, PERSON, node_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -90,7 +91,9 @@ class AgentLLM:
         if reading is None:
             trace.notes.append("LLM understanding unavailable: rule reading used")
             return act
-        return merge_reading(act, reading, agent, trace)
+        said = " ".join([*(t.text for t in state.turns[-6:]), message])
+        return merge_reading(act, reading, agent, trace, said=said, message=message,
+                             current=state.constraints)
 
     # ------------------------------------------------------------------ rerank
     def rerank(self, chosen: list, candidates: list, state: SessionState, profile: UserProfile | None,
@@ -175,14 +178,43 @@ def _resolve(agent: Agent, name: str, kind: str) -> str | None:
     return nodes[0] if nodes else None
 
 
-def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace) -> DialogueAct:
-    """Add what the LLM understood to the rule reading, after resolving every name."""
+def _said(name: str, text: str) -> bool:
+    """Whether ``name`` was (nearly) written in ``text``: a title or person the LLM reports must
+    come from the conversation, not from its prompt's example or its imagination."""
+    from rapidfuzz import fuzz
+
+    from chatrec.catalog.normalize import label_key
+
+    name_key, text_key = label_key(name), label_key(text)
+    return bool(name_key) and (name_key in text_key or fuzz.partial_ratio(name_key, text_key) >= 88)
+
+
+_NEGATION = re.compile(r"\b(?:no|not|without|never|nothing|except|avoid|hate|dislike|don'?t|doesn'?t|"
+                       r"can'?t stand|rather not|skip)\b", re.IGNORECASE)
+_TIME_WORDS = re.compile(r"\d|\b(?:decade|century|recent|new|newer|old|older|classic|modern|"
+                         r"twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties|"
+                         r"noughties|aughts)\b", re.IGNORECASE)
+
+
+def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace, *, said: str | None = None,
+                  message: str | None = None, current: Constraints | None = None) -> DialogueAct:
+    """Add what the LLM understood to the rule reading, after resolving every name.
+
+    A weak model echoes its prompt's example or invents; so, when the conversation is given:
+    titles and people must have been written in it (``said``), excluded genres need a negation
+    and years a number or time word in the ``message``, and inferred genres never replace the
+    session's ``current`` genre constraints (they only fill an empty request).
+    """
     merged = act.model_copy(deep=True)
     dropped: list[str] = []
+    unsaid: list[str] = []
 
     def items(names: list[str]) -> list[str]:
         out = []
         for name in names:
+            if said is not None and not _said(name, said):
+                unsaid.append(name)
+                continue
             node = _resolve(agent, name, ITEM)
             if node is None:
                 dropped.append(name)
@@ -193,6 +225,9 @@ def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace) -> Dial
     def nodes(names: list[str], kind: str) -> list[str]:
         out = []
         for name in names:
+            if said is not None and kind == PERSON and not _said(name, said):
+                unsaid.append(name)
+                continue
             node = _resolve(agent, name, kind)
             if node is None:
                 dropped.append(name)
@@ -216,11 +251,16 @@ def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace) -> Dial
     add(c.people_none, [agent.kg.label(n) for n in disliked_people])
     genres = [agent.kg.label(n) for n in nodes(reading.genres, GENRE)]
     excluded = [agent.kg.label(n) for n in nodes(reading.excluded_genres, GENRE)]
-    if genres and not (c.genres_all or c.genres_any):
+    if excluded and message is not None and not _NEGATION.search(message):
+        unsaid.extend(f"no {g}" for g in excluded)
+        excluded = []
+    requested = current is not None and bool(current.genres_all or current.genres_any)
+    if genres and not (c.genres_all or c.genres_any) and not requested:
         c.genres_any = [g for g in genres if g not in c.genres_none]
     add(c.genres_none, excluded)
     add(merged.liked_attributes, nodes(reading.keywords, KEYWORD))
-    if c.year_min is None and c.year_max is None:
+    years_said = message is None or bool(_TIME_WORDS.search(message))
+    if c.year_min is None and c.year_max is None and years_said:
         import datetime
 
         latest = datetime.date.today().year
@@ -247,6 +287,9 @@ def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace) -> Dial
         merged.intent = reading.intent
         merged.liked_items = [i for i in merged.liked_items if i != merged.target_item]
     merged.source = "merged"
+    if unsaid:
+        logger.info("LLM reading: ignored what the conversation does not say: %s", unsaid)
+        trace.notes.append(f"LLM reading ignored (not in the conversation): {', '.join(u[:40] for u in unsaid[:5])}")
     if dropped:
         logger.info("LLM reading: dropped names that resolve to nothing: %s", dropped)
         trace.notes.append(f"LLM names dropped (not in catalog/KG): {', '.join(d[:40] for d in dropped[:5])}")

@@ -141,3 +141,30 @@ def test_the_reranker_sees_the_users_augmented_taste_summary(make_agent):
         assert reply.recommendations and any(c.purpose == "rerank" for c in reply.trace.llm_calls)
         rerank_prompts = [s.prompt_text for s in server.seen if "rerank" in str(s.body.get("tools"))]
         assert rerank_prompts and "Taste (from their ratings): Enjoys tense heist thrillers" in rerank_prompts[0]
+
+
+def test_a_reading_that_the_conversation_does_not_support_is_ignored(make_agent):
+    """The tiny model's habit: it answers with (a variation of) its prompt's example. Nothing of
+    it may become a like or override the session's request."""
+    def echo_example(seen):
+        tools = seen.body.get("tools") or []
+        if tools and "reading" in tools[0]["function"]["name"]:
+            return Respond({"intent": "recommend", "liked_titles": ["Inception"], "genres": ["horror"],
+                            "liked_people": ["Christopher Nolan"], "year_min": 2010, "year_max": 2019,
+                            "excluded_genres": ["comedy"]})
+        return cooperative(seen)
+
+    with ScriptedLLMServer(echo_example) as server:
+        agent = _agent(make_agent, server)
+        agent.respond("s", "I'd love a 90s comedy")
+        reply = agent.respond("s", "I could use a good laugh tonight honestly")
+        assert any(c.purpose == "understand" for c in reply.trace.llm_calls)
+        state = agent.session("s")
+        inception = agent.catalog.find_title("Inception")[0].id
+        assert inception not in state.liked_items and "person:christopher nolan" not in state.liked_attributes
+        c = state.constraints
+        assert (c.year_min, c.year_max) == (1990, 1999) and c.genres_all == ["comedy"] and not c.genres_none
+        assert reply.recommendations and all(
+            1990 <= r.item.year <= 1999 and "comedy" in r.item.genres for r in reply.recommendations)
+        assert any("not in the conversation" in n for n in reply.trace.notes)
+        assert_grounded(agent, reply)

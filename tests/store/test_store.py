@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -189,22 +190,30 @@ _BUMP = ("def bump(who):\n"
 def _race_two_processes(store_path, rounds: int) -> dict:
     """The parent and a child process each add 1 to one profile ``rounds`` times."""
     exec(_BUMP, namespace := {})
-    code = ("import sys\nfrom chatrec.store import Store\n" + _BUMP +
-            "s = Store(sys.argv[1])\nprint('ready', flush=True)\n"
-            f"for _ in range({rounds}):\n    s.update_profile('shared', bump('child'))\n")
+    # Each side pauses a moment between writes, as real processes do: SQLite's busy handler
+    # is not fair, and a writer in a tight loop can hold the other off until it is done.
+    code = ("import sys, time\nfrom chatrec.store import Store\n" + _BUMP +
+            "s = Store(sys.argv[1])\ns.load_profile('shared')\nprint('ready', flush=True)\n"
+            "sys.stdin.readline()\n"
+            f"for _ in range({rounds}):\n    s.update_profile('shared', bump('child'))\n"
+            "    time.sleep(0.001)\n")
     with Store(store_path) as store:
-        child = subprocess.Popen([sys.executable, "-c", code, str(store_path)],
+        store.load_profile("shared")                           # connection open before the start
+        child = subprocess.Popen([sys.executable, "-c", code, str(store_path)], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert child.stdout.readline().strip() == "ready"     # both write from here on
+        assert child.stdout.readline().strip() == "ready"
+        child.stdin.write("go\n")                              # both start writing now
+        child.stdin.flush()
         for _ in range(rounds):
             store.update_profile("shared", namespace["bump"]("parent"))
+            time.sleep(0.001)
         _, stderr = child.communicate(timeout=120)
         assert child.returncode == 0, stderr
         return store.load_profile("shared")
 
 
 def test_two_processes_updating_one_profile_lose_nothing(tmp_path):
-    rounds = 300
+    rounds = 500
     # Whether the OS interleaves the two writers is up to the scheduler (a busy CI machine may run
     # one to completion first), so try a few fresh stores: every try must lose nothing, and at
     # least one must really interleave, or the test proves nothing about concurrent updates.
