@@ -114,9 +114,10 @@ class Agent:
         self.guard = Guard(self.catalog, self.kg, self.linker)
         self._sessions: OrderedDict[str, SessionState] = OrderedDict()
         self._profiles: dict[str, UserProfile] = {}
-        # Per-session locks are re-entrant: a surface consuming ``respond_stream`` may call
-        # ``feedback`` on the same session from the same thread while the stream is open.
-        self._locks: dict[str, threading.RLock] = {}
+        # Per-session locks are held only while a turn reads and writes the state, never across a
+        # ``yield`` of ``respond_stream``: surfaces drive streams from changing worker threads
+        # (Gradio does) and may press a button on the session while a reply is still streaming.
+        self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         # Guards the in-memory session/profile caches, shared by all sessions' threads.
         self._cache_lock = threading.RLock()
@@ -153,7 +154,7 @@ class Agent:
     @contextmanager
     def _session_lock(self, session_id: str):
         with self._locks_guard:
-            lock = self._locks.setdefault(session_id, threading.RLock())
+            lock = self._locks.setdefault(session_id, threading.Lock())
         with lock:
             yield
 
@@ -265,18 +266,17 @@ class Agent:
             trace.notes.append("empty message")
             yield stamped(Reply(session_id=session_id, text=T.EMPTY_MESSAGE, trace=trace))
             return
-        with self._session_lock(session_id):
-            try:
-                for reply in self._turn(session_id, message, user_id, trace, stream):
-                    yield stamped(reply)
-            except Exception as exc:  # noqa: BLE001 - a turn must always answer
-                logger.exception("turn failed in session %s", session_id)
-                trace.notes.append(f"internal error: {type(exc).__name__}")
-                # The state of this turn was not saved: nothing the user said before is lost.
-                self._drop_session(session_id)
-                yield stamped(Reply(session_id=session_id, trace=trace,
-                                    text="Sorry — something went wrong on my side with that one. "
-                                         "Could you try saying it another way?"))
+        try:
+            for reply in self._turn(session_id, message, user_id, trace, stream):
+                yield stamped(reply)
+        except Exception as exc:  # noqa: BLE001 - a turn must always answer
+            logger.exception("turn failed in session %s", session_id)
+            trace.notes.append(f"internal error: {type(exc).__name__}")
+            # The state of this turn was not saved: nothing the user said before is lost.
+            self._drop_session(session_id)
+            yield stamped(Reply(session_id=session_id, trace=trace,
+                                text="Sorry — something went wrong on my side with that one. "
+                                     "Could you try saying it another way?"))
 
     def observe(self, session_id: str, text: str, role: str = "recommender") -> None:
         """Record a turn someone else said (a human recommender in a replayed dialogue, or the
@@ -429,9 +429,10 @@ class Agent:
             return self.llm.use(budget) if budget is not None else nullcontext()
 
         try:
-            with llm_scope():
+            with self._session_lock(session_id), llm_scope():
                 draft, state = self._turn_steps(session_id, message, user_id, trace)
                 phrase = self.llm is not None and self.llm.wants_to_phrase(draft.recommendations)
+                said = state.turns[-1]
 
             def reply_with(text: str) -> Reply:
                 return Reply(session_id=session_id, text=text, recommendations=draft.recommendations,
@@ -450,12 +451,21 @@ class Agent:
                     phrased = self._phrase(draft, state, trace)
             trace.timings_ms["phrase"] = _ms(t)
             if phrased:
-                state.turns[-1].text = phrased
-                self._save_state(state)
+                self._keep_phrasing(session_id, said, phrased)
             yield reply_with(phrased or draft.text)
         finally:
             if budget is not None:
                 trace.llm_calls = list(budget.calls)
+
+    def _keep_phrasing(self, session_id: str, said, phrased: str) -> None:
+        """Store the LLM's wording of a reply in the dialogue, if that reply is still the latest
+        turn (the session may have moved on while the phrasing streamed)."""
+        with self._session_lock(session_id):
+            state = self._load_state(session_id, None)
+            last = state.turns[-1] if state.turns else None
+            if last is not None and last.role == "assistant" and last.at == said.at and last.text == said.text:
+                last.text = phrased
+                self._save_state(state)
 
     def _turn_steps(self, session_id: str, message: str, user_id: str | None,
                     trace: Trace) -> tuple[Draft, SessionState]:

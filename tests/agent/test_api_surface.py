@@ -4,6 +4,7 @@ accessors, year preferences, cross-session likes in explanations, and concurrent
 from __future__ import annotations
 
 import threading
+import time
 
 from tests.agent.agent_checks import assert_grounded, ids
 
@@ -95,3 +96,32 @@ def test_a_stream_consumer_may_press_a_button_mid_stream(make_agent):
     for _ in stream:
         pass
     assert first.recommendations[0].item.id in agent.session("s").disliked_items
+
+
+def test_a_stream_may_be_driven_from_changing_threads(make_agent):
+    """Gradio runs each step of a streaming handler in whichever worker thread is free."""
+    agent = make_agent()
+    stream = agent.respond_stream("s", "a 90s comedy")
+    results: list = []
+    done = threading.Event()
+
+    def step(hold: bool) -> None:
+        try:
+            results.append(next(stream, None))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            results.append(exc)
+        if hold:   # stay alive, so the next step really runs in another thread (ids are reused)
+            done.wait(timeout=60)
+
+    first = threading.Thread(target=step, args=(True,))
+    first.start()
+    while not results:
+        time.sleep(0.01)
+    second = threading.Thread(target=step, args=(False,))
+    second.start()
+    second.join(timeout=60)
+    done.set()
+    first.join(timeout=60)
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    assert results[0].recommendations and results[-1] is None
+    assert agent.respond("s", "something older").recommendations   # the session is not left locked
