@@ -1,7 +1,9 @@
 """The ReDial catalog: the 6,583 movies of iEvaLM's ``id2info.json``, keyed by ReDial movie id
 (the ids that ``@123456`` mentions in ReDial dialogues use), for the ReDial evaluation.
 
-Facts (genres, directors, writers, cast, plot) come from ``id2info.json``. The year comes from
+Facts (genres, directors, writers, cast, plot) come from ``id2info.json``; genres are joined
+with the linked MovieLens movie's, as the MovieLens catalog does, so one film has the same genres
+in both catalogs (id2info often lists only one or two). The year comes from
 the name in ``id2info.json``, else from ``movies_with_mentions.csv`` (which writes a double space
 before it), else from the MovieLens movie the ReDial id links to. Everything else is borrowed from
 MovieLens through the year-checked IMDb link (``redial_map``): genome keywords, user tags,
@@ -45,8 +47,11 @@ def load_redial(root: Path, sources: dict[str, str] | None = None) -> Catalog:
     ml_of = {rid: (ml_id, tmdb) for rid, ml_id, tmdb in
              zip(links["redial_movieId"], links["ml_movieId"], links["tmdbId"], strict=True)
              if rid in info}
+    movies = read_movies(root)
     ml_years = {mid: parse_title(title).year for mid, title in
-                zip(*(read_movies(root)[c] for c in ("movieId", "title")), strict=True)}
+                zip(movies["movieId"], movies["title"], strict=True)}
+    ml_genres = {mid: str(raw).split("|")
+                 for mid, raw in zip(movies["movieId"], movies["genres"], strict=True)}
 
     ratings = _rekey_ratings(read_ratings(root), ml_of)
     counts, means = rating_stats(ratings)
@@ -78,7 +83,8 @@ def load_redial(root: Path, sources: dict[str, str] | None = None) -> Catalog:
             id=rid,
             title=parsed.title,
             year=year,
-            genres=canonical_genres(facts.get("genre") or []),
+            genres=canonical_genres([*(facts.get("genre") or []),
+                                     *(ml_genres.get(ml_id, []) if ml_id and facts else [])]),
             directors=clean_names(facts.get("director")),
             cast=clean_names(facts.get("star")),
             writers=clean_names(facts.get("writer")),

@@ -21,7 +21,7 @@ def test_inception_and_matrix(redial):
     assert inception.external_ids["movielens"] == "79132"
     assert inception.keywords[:2] == ["visually appealing", "cerebral"]
     matrix = redial["85036"]
-    assert (matrix.title, matrix.year, matrix.genres) == ("The Matrix", 1999, ["action", "sci-fi"])
+    assert (matrix.title, matrix.year, matrix.genres) == ("The Matrix", 1999, ["action", "sci-fi", "thriller"])
     assert matrix.popularity == 278  # MovieLens rating count, not ReDial's mention count (270)
 
 
@@ -59,3 +59,12 @@ def test_genres_and_years(redial):
     assert {g for item in redial for g in item.genres} <= set(GENRES)
     assert sum(item.year is None for item in redial) == 270  # no year in any name, no link
     assert all(item.kind == "movie" for item in redial)
+
+
+def test_a_linked_film_has_the_same_genres_in_both_catalogs(redial, ml):
+    # id2info often lists one or two genres; the MovieLens catalog joins them with MovieLens'
+    # own, and the ReDial catalog must too, or a stated genre excludes films it fits.
+    linked = [it for it in redial if it.external_ids.get("movielens") in ml]
+    assert len(linked) > 4000
+    differ = [it.display for it in linked if set(it.genres) != set(ml[it.external_ids["movielens"]].genres)]
+    assert not differ, differ[:5]
