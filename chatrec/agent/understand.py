@@ -242,8 +242,11 @@ class RuleUnderstander:
                 if polarity == "negative":
                     c.people_none.append(name)
                     act.disliked_attributes.append(m.node)
-                elif P.PASSING_MENTION.search(sentence) and not P.ASKS_FOR.search(sentence):
-                    act.liked_attributes.append(m.node)  # a soft signal, not a requirement
+                elif (P.PASSING_MENTION.search(sentence) or P.TASTE_BEFORE.search(before)) \
+                        and not P.ASKS_FOR.search(sentence):
+                    # Named in passing, or a taste ("I like Tom Hanks movies"): a soft signal,
+                    # not a requirement; a request ("any Tom Hanks movies?") makes it one.
+                    act.liked_attributes.append(m.node)
                 elif P.PERSON_REQUIRED_BEFORE.search(before) or P.PERSON_REQUIRED_AFTER.search(after) \
                         or polarity == "neutral":
                     new_people.append(name)

@@ -116,3 +116,11 @@ def test_no_thanks_after_a_list_asks_for_different_ones(make_agent):
     first = agent.respond("s", "a 90s comedy")
     second = agent.respond("s", "No, thanks.")
     assert second.recommendations and not set(ids(first)) & set(ids(second))
+
+
+def test_liking_an_actor_is_a_preference_asking_for_one_is_a_filter(reader):
+    taste = reader.read("I like Tom Hanks movies.", SessionState(session_id="t"))
+    assert taste.constraints.people_any == [] and "person:tom hanks" in taste.liked_attributes
+    request = reader.read("Any Tom Hanks movies you'd recommend?", SessionState(session_id="t"))
+    assert request.constraints.people_any == ["Tom Hanks"]
+    assert reader.read("movies with Tom Hanks", SessionState(session_id="t")).constraints.people_any == ["Tom Hanks"]
