@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from chatrec.agent import patterns as P
 from chatrec.agent.models import Constraints
 from chatrec.agent.table import ItemTable, constraints_filter
+from chatrec.index.vectors import row_scores
 from kg.models import DIRECTED_BY, HAS_KEYWORD, PERSON, STARS, WRITTEN_BY, MADE_BY, node_kind
 
 logger = logging.getLogger(__name__)
@@ -108,9 +109,7 @@ class ContentSource:
         norm = float(np.linalg.norm(profile))
         if norm == 0:
             return {}
-        # einsum, not `matrix @ vector`: OpenBLAS spreads a matrix-vector product over both
-        # cores and spins when they are busy (11 ms measured vs 0.7 ms on one core).
-        sims = np.einsum("ij,j->i", self.matrix, profile / norm)
+        sims = row_scores(self.matrix, profile / norm)
         top = np.argpartition(-sims, min(300, len(sims) - 1))[:300]
         return {self.table.ids[r]: float(sims[r]) for r in top if sims[r] > 0}
 
