@@ -19,7 +19,10 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
+from rapidfuzz import fuzz
+
 from chatrec.agent.models import Constraints, DialogueAct, Trace
+from chatrec.catalog.normalize import label_key
 from kg.models import GENRE, ITEM, KEYWORD, PERSON, node_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -181,10 +184,6 @@ def _resolve(agent: Agent, name: str, kind: str) -> str | None:
 def _said(name: str, text: str) -> bool:
     """Whether ``name`` was (nearly) written in ``text``: a title or person the LLM reports must
     come from the conversation, not from its prompt's example or its imagination."""
-    from rapidfuzz import fuzz
-
-    from chatrec.catalog.normalize import label_key
-
     name_key, text_key = label_key(name), label_key(text)
     return bool(name_key) and (name_key in text_key or fuzz.partial_ratio(name_key, text_key) >= 88)
 

@@ -54,6 +54,13 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return text[left:right]
 
 
+def _states_taste(before: str, sentence: str) -> bool:
+    """"I love horror movies" / "I like Tom Hanks movies" say who the user is, not what the next
+    film must be: a preference. A request in the same sentence ("..., any suggestions?") makes
+    the mention a requirement again."""
+    return bool(P.TASTE_BEFORE.search(before)) and not P.ASKS_FOR.search(sentence)
+
+
 # A fuzzy one-word title match in a neutral clause ("a rainy Sunday") is more often an ordinary
 # word than a film; it needs this much linker confidence unless the film is under discussion.
 MIN_NEUTRAL_TITLE_SCORE = 0.75
@@ -228,10 +235,8 @@ class RuleUnderstander:
                     c.genres_none.append(self._genre_label(m.node))
                 else:
                     sentence = _sentence_around(text, m.start, m.end)
-                    if P.TASTE_BEFORE.search(_clause_before(text, m.start)) and not P.ASKS_FOR.search(sentence):
-                        # "I love horror movies" says who the user is, not what this film must
-                        # be: a strong preference, not a filter (a request makes it one).
-                        act.liked_attributes.append(m.node)
+                    if _states_taste(_clause_before(text, m.start), sentence):
+                        act.liked_attributes.append(m.node)  # a strong preference, not a filter
                     else:
                         positive_genres.append((m.start, m.end, self._genre_label(m.node)))
             elif m.kind == PERSON:
@@ -242,10 +247,10 @@ class RuleUnderstander:
                 if polarity == "negative":
                     c.people_none.append(name)
                     act.disliked_attributes.append(m.node)
-                elif (P.PASSING_MENTION.search(sentence) or P.TASTE_BEFORE.search(before)) \
-                        and not P.ASKS_FOR.search(sentence):
-                    # Named in passing, or a taste ("I like Tom Hanks movies"): a soft signal,
-                    # not a requirement; a request ("any Tom Hanks movies?") makes it one.
+                elif _states_taste(before, sentence) or (P.PASSING_MENTION.search(sentence)
+                                                         and not P.ASKS_FOR.search(sentence)):
+                    # A taste ("I like Tom Hanks movies") or a name in passing: a soft signal,
+                    # not a requirement.
                     act.liked_attributes.append(m.node)
                 elif P.PERSON_REQUIRED_BEFORE.search(before) or P.PERSON_REQUIRED_AFTER.search(after) \
                         or polarity == "neutral":
