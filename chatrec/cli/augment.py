@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from chatrec.cli.options import catalog_option
 from chatrec.config import get_settings
 from chatrec.errors import ConfigError
 
@@ -21,9 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def augment(
-    catalog: str | None = typer.Option(
-        None, "--catalog",
-        help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    catalog: str | None = catalog_option(),
     limit: int | None = typer.Option(
         None, "--limit", min=0, help="Summarise the N most popular items (default: all)."),
     users: int | None = typer.Option(

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chatrec.cli.options import catalog_option
 from chatrec.config import get_settings
 
 logger = logging.getLogger(__name__)
@@ -34,9 +35,7 @@ def register(app: typer.Typer) -> None:
 # ---------------------------------------------------------------------------- bench index
 @bench_app.command("index")
 def index(
-    catalog: str | None = typer.Option(
-        None, "--catalog",
-        help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    catalog: str | None = catalog_option(),
     limit: int | None = typer.Option(
         None, "--limit", min=10, help="Only the N most popular items (quicker runs)."),
     queries: int = typer.Option(250, "--queries", min=200, help="Queries per measured set."),
@@ -269,8 +268,7 @@ def _print_index_figures(f: dict[str, Any]) -> None:
 # ---------------------------------------------------------------------------- bench agent
 @bench_app.command("agent")
 def agent(
-    catalog: str | None = typer.Option(
-        None, "--catalog", help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    catalog: str | None = catalog_option(),
     turns: int = typer.Option(300, "--turns", min=20, help="Timed turns."),
     sessions: int = typer.Option(60, "--sessions", min=1, help="Sessions the turns are spread over."),
     seed: int = typer.Option(0, "--seed", help="Seed of the scripted messages."),
@@ -326,8 +324,7 @@ def agent(
 # ---------------------------------------------------------------------------- bench serve
 @bench_app.command("serve")
 def serve(
-    catalog: str | None = typer.Option(
-        None, "--catalog", help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    catalog: str | None = catalog_option(),
     runs: int = typer.Option(3, "--runs", min=1, help="Server start-ups to time."),
     sessions: int = typer.Option(20, "--sessions", min=1, help="Concurrent sessions."),
     turns: int = typer.Option(10, "--turns", min=1, help="Messages per session."),

@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chatrec.cli.options import catalog_option
 from chatrec.config import get_settings
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,7 @@ def data(
 
 
 def build(
-    catalog: str | None = typer.Option(
-        None, "--catalog", help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    catalog: str | None = catalog_option(),
     rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild caches and the index from scratch."),
     no_index: bool = typer.Option(False, "--no-index", help="Skip the vector index (no embedding)."),
 ) -> None:

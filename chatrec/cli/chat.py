@@ -10,6 +10,8 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 
+from chatrec.cli.options import catalog_option
+
 
 def render_reply(console: Console, reply, show_trace: bool = False) -> None:
     """Print a Reply: its text, then each recommendation's evidence (the KG facts behind it)."""
@@ -35,7 +37,7 @@ def register(app: typer.Typer) -> None:
     def chat(
         user: str = typer.Option(None, "--user", "-u",
                                  help="A MovieLens user id (e.g. 42) for a known history, or any id."),
-        catalog: str = typer.Option(None, "--catalog", "-c", help="movielens, redial or a JSONL/CSV path."),
+        catalog: str = catalog_option("-c"),
         session: str = typer.Option(None, "--session", "-s", help="Continue a stored session by id."),
         trace: bool = typer.Option(False, "--trace", help="Show per-step timings and the guard result."),
         message: list[str] = typer.Option(None, "--message", "-m",

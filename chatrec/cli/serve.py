@@ -14,6 +14,8 @@ import time
 
 import typer
 
+from chatrec.cli.options import catalog_option
+
 logger = logging.getLogger(__name__)
 
 
@@ -42,8 +44,7 @@ def serve(
     port: int = typer.Option(7860, "--port", help="Port to listen on."),
     auth: str = typer.Option(None, "--auth", envvar="CHATREC_AUTH",
                              help="Require a login, as user:password (or set CHATREC_AUTH)."),
-    catalog: str = typer.Option(None, "--catalog", "-c",
-                                help="movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALOG)."),
+    catalog: str = catalog_option("-c"),
     rate_limit: float = typer.Option(30.0, "--rate-limit",
                                      help="Messages per minute per session after a burst (0: no limit)."),
     burst: int = typer.Option(10, "--burst", help="Messages a session may send back to back."),

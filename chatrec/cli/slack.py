@@ -8,6 +8,8 @@ import logging
 import typer
 from rich.console import Console
 
+from chatrec.cli.options import catalog_option
+
 slack_app = typer.Typer(
     help="chatrec in Slack: run the bot, or print its app manifest.",
     no_args_is_help=False,
@@ -28,9 +30,7 @@ def run(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="HTTP mode: interface (0.0.0.0 in a container)."
     ),
-    catalog: str = typer.Option(
-        None, "--catalog", "-c", help="movielens, redial or a JSONL/CSV path."
-    ),
+    catalog: str = catalog_option("-c"),
 ) -> None:
     """Run the Slack bot: SLACK_BOT_TOKEN plus SLACK_APP_TOKEN (Socket Mode) or
     SLACK_SIGNING_SECRET (--http). Ctrl-C stops it after the answers in progress."""
