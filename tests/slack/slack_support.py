@@ -1,8 +1,9 @@
 """Helpers for the Slack tests: the stand-in workspace's credentials (fake values shaped like
-real ones) and a sender of signed HTTP requests."""
+real ones), a sender of signed HTTP requests, and an agent whose turns wait for a gate."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -58,3 +59,18 @@ def mention_and_like(send, slack_api, text: str, ts: str):
     send("interactive", block_action(message, "C0MOVIES", button["action_id"], button["value"]))
     slack_api.wait_for("chat.update")
     return call
+
+
+class GatedAgent:
+    """The real agent, whose turns wait until the test opens the gate."""
+
+    def __init__(self, agent):
+        self.agent = agent
+        self.gate = threading.Event()
+
+    def respond(self, *args, **kwargs):
+        assert self.gate.wait(20)
+        return self.agent.respond(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.agent, name)

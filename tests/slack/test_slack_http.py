@@ -4,30 +4,14 @@ Slack's scheme, and a stand-in Web API recording what the bot posts."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 
 import httpx
-from slack_support import BOT_TOKEN, Sender, mention_and_like, wait_until
+from slack_support import BOT_TOKEN, GatedAgent, Sender, mention_and_like, wait_until
 
 from chatrec.slack import blocks as B
 from chatrec.slack.serve import HttpServerThread
 from chatrec.slack.testing import block_action, command, dm_event, mention_event
-
-
-class GatedAgent:
-    """The real agent, whose turns wait until the test opens the gate."""
-
-    def __init__(self, agent):
-        self.agent = agent
-        self.gate = threading.Event()
-
-    def respond(self, *args, **kwargs):
-        assert self.gate.wait(20)
-        return self.agent.respond(*args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self.agent, name)
 
 
 class BrokenAgent(GatedAgent):
@@ -284,9 +268,18 @@ def test_a_button_pressed_by_someone_else_goes_to_their_profile(send, slack_api,
     message = slack_api.message(call)
     item = item_ids(call)[0]
     actions = next(b for b in message["blocks"] if b.get("block_id") == f"chatrec_fb:{item}")
-    button = next(e for e in actions["elements"] if e["action_id"] == B.FEEDBACK_ACTION_PREFIX + "liked")
-    payload = block_action(message, "C0MOVIES", button["action_id"], button["value"], user="U0BOB",
-                           response_url=slack_api.response_url("button"), block_id=actions["block_id"])
+    button = next(
+        e for e in actions["elements"] if e["action_id"] == B.FEEDBACK_ACTION_PREFIX + "liked"
+    )
+    payload = block_action(
+        message,
+        "C0MOVIES",
+        button["action_id"],
+        button["value"],
+        user="U0BOB",
+        response_url=slack_api.response_url("button"),
+        block_id=actions["block_id"],
+    )
     assert send("interactive", payload).status_code == 200
     slack_api.wait_for("chat.update")
     assert item in bot.agent.user_profile("slack:T0CHATREC:U0BOB").liked_items
