@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -51,7 +52,7 @@ def test_request_shows_cards_with_evidence_and_why(page, ui_url, ui_agent, scree
     facts = first.locator("details.evidence li").all_inner_texts()
     assert len(facts) == len(shown.evidence) and facts
     assert any(f.object_label in " ".join(facts) for f in shown.evidence)
-    assert "Inception" in page.locator("#profile").inner_text()
+    expect(page.locator("#profile")).to_contain_text("Inception")
     page.screenshot(path=str(screenshots / "chat-with-cards.png"))
 
     first.locator("button[data-action=why]").click()
@@ -64,8 +65,10 @@ def test_request_shows_cards_with_evidence_and_why(page, ui_url, ui_agent, scree
     modal.wait_for(state="detached")
 
     page.locator("#trace-acc").get_by_text("Trace of the last turn").click()
-    trace = page.locator("#trace").inner_text()
-    assert "decision recommend" in trace and "retrieve" in trace
+    # The trace and profile arrive with the turn's last update, after the chat text: expect()
+    # retries until they do (an immediate read raced on a loaded machine).
+    expect(page.locator("#trace")).to_contain_text("decision recommend")
+    expect(page.locator("#trace")).to_contain_text("retrieve")
 
 
 def test_dislike_drops_the_card_and_the_next_reply_respects_it(page, ui_url, ui_agent, screenshots):
@@ -78,8 +81,8 @@ def test_dislike_drops_the_card_and_the_next_reply_respects_it(page, ui_url, ui_
     target.locator("button[data-action=disliked]").click()
     page.wait_for_selector("#cards article.card.disliked")
     assert "Not for me" in page.locator("#cards article.card.disliked").inner_text()
-    assert disliked_title in page.locator("#profile").inner_text()
-    assert "Not for me: " + disliked_title in page.locator("#chat").inner_text()
+    expect(page.locator("#profile")).to_contain_text(disliked_title)
+    expect(page.locator("#chat")).to_contain_text("Not for me: " + disliked_title)
     page.screenshot(path=str(screenshots / "feedback.png"), full_page=True)
     disliked_id = ui_agent.session(sid).disliked_items[0]
 
@@ -98,7 +101,7 @@ def test_dislike_drops_the_card_and_the_next_reply_respects_it(page, ui_url, ui_
 
     page.click("#reset")                               # "Start over"
     page.wait_for_selector("#cards .cards.empty")
-    assert "Nothing yet" in page.locator("#profile").inner_text()
+    expect(page.locator("#profile")).to_contain_text("Nothing yet")
     assert not ui_agent.session(sid).turns and not ui_agent.session(sid).liked_items
 
 
@@ -113,7 +116,7 @@ def test_movielens_user_gets_personalized_results(page, ui_url, ui_agent, screen
     page.wait_for_selector("#history ol li")
     favourites = page.locator("#history ol li").all_inner_texts()
     assert len(favourites) >= 5 and all(f.startswith("★ 5.0") for f in favourites[:3])
-    assert f"MovieLens user {user}" in page.locator("#profile").inner_text()
+    expect(page.locator("#profile")).to_contain_text(f"MovieLens user {user}")
     new_sid = page.evaluate("sessionStorage.getItem('chatrec.sid')")
     assert new_sid == sid                              # nothing said yet: same session
 
@@ -150,7 +153,7 @@ def test_reload_keeps_the_conversation_and_tabs_are_separate(page, ui_url, brows
     after = page.locator("#chat").inner_text()
     assert "a 90s comedy" in after and titles[0] in after and chat.count(titles[0]) == after.count(titles[0])
     send(page, "who directed the first one?")
-    assert "directed by" in page.locator("#chat").inner_text()
+    expect(page.locator("#chat")).to_contain_text("directed by")
 
     other = page.context.new_page()                    # another tab of the same browser
     other_sid = open_page(other, ui_url)
@@ -164,7 +167,7 @@ def test_an_example_prompt_sends_itself(page, ui_url, ui_agent):
     sid = open_page(page, ui_url)
     page.locator("#chat").get_by_text("Movies with Tom Hanks").click()
     page.wait_for_selector("#cards article.card")
-    assert "Movies with Tom Hanks" in page.locator("#chat").inner_text()
+    expect(page.locator("#chat")).to_contain_text("Movies with Tom Hanks")
     state = ui_agent.session(sid)
     assert state.last_shown and all("Tom Hanks" in ui_agent.catalog[s.item_id].cast for s in state.last_shown)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from chatrec.agent.llm_bridge import AgentLLM
 from chatrec.llm import LLM
@@ -74,7 +75,7 @@ def test_page_names_the_model_and_shows_the_phrased_reply(llm_service, browser):
                                timeout=30_000)
         page.wait_for_selector("#cards article.card")
         page.locator("#trace-acc").get_by_text("Trace of the last turn").click()
-        assert "rerank" in page.locator("#trace").inner_text()
+        expect(page.locator("#trace")).to_contain_text("rerank")
     finally:
         page.close()
         demo.close()
