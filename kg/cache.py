@@ -14,14 +14,14 @@ import os
 import pickle
 import tempfile
 from contextlib import contextmanager
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_hash(*modules: str) -> str:
     """A short hash of the source files of ``modules`` (names of files in this package)."""
     digest = hashlib.sha256()

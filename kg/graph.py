@@ -26,9 +26,26 @@ import networkx as nx
 from chatrec.catalog.models import Catalog
 from kg.cache import code_hash, read_pickle, safe_name, settle, write_pickle
 from kg.models import (
-    DECADE, DIRECTED_BY, GENRE, HAS_GENRE, HAS_KEYWORD, ITEM, KEYWORD, MADE_BY, PERSON,
-    RELEASED_IN, STARS, WRITTEN_BY, Fact, decade_node, genre_node, item_node, keyword_node,
-    node_kind, node_value, person_node,
+    DECADE,
+    DIRECTED_BY,
+    GENRE,
+    HAS_GENRE,
+    HAS_KEYWORD,
+    ITEM,
+    KEYWORD,
+    MADE_BY,
+    PERSON,
+    RELEASED_IN,
+    STARS,
+    WRITTEN_BY,
+    Fact,
+    decade_node,
+    genre_node,
+    item_node,
+    keyword_node,
+    node_kind,
+    node_value,
+    person_node,
 )
 
 if TYPE_CHECKING:

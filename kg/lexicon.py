@@ -22,7 +22,14 @@ from chatrec.catalog.normalize import title_key
 from kg.cache import code_hash, read_pickle, safe_name, settle, write_pickle
 from kg.graph import KnowledgeGraph
 from kg.models import (
-    GENRE, ITEM, KEYWORD, PERSON, WRITTEN_BY, genre_node, item_node, node_value,
+    GENRE,
+    ITEM,
+    KEYWORD,
+    PERSON,
+    WRITTEN_BY,
+    genre_node,
+    item_node,
+    node_value,
 )
 from kg.synonyms import FILM_WORDS, GENRE_SYNONYMS, NO_FUZZY_TARGETS
 from kg.text import phrase_of, zipf

@@ -13,7 +13,7 @@ How a message is linked:
    that is not just the start of a sentence, a cue before it ("seen", "loved", "the movie"), the
    span being the whole message, or the item being already under discussion (``context``).
    "Inception" passes bare; "heat" needs a cue ("have you seen heat"); "it" needs quotes or a
-   year. The threshold and bonuses were chosen by measurement (``python -m kg.linker_eval
+   year. The threshold and bonuses were chosen by measurement (``chatrec eval linker
    --sweep``: 1,000 ReDial dev dialogues, MovieLens catalog). From a threshold of -4.0 to -5.0,
    recall on typed titles falls 0.932 → 0.908 while links in free text fall 966 → 481, only 18
    of them movies of the dialogue (read: the rest were mostly words, "anything else", "alien").
@@ -33,19 +33,28 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from rapidfuzz.distance import OSA
 
 from chatrec.catalog.models import Catalog
 from kg.graph import KnowledgeGraph
 from kg.lexicon import (
-    FRANCHISE, FULL_NAME, GENRE_SYNONYM, SHORT_NAME, SURNAME, Entry, Lexicon, Phrase,
+    FRANCHISE,
+    GENRE_SYNONYM,
+    SURNAME,
+    Entry,
+    Lexicon,
+    Phrase,
 )
 from kg.models import DECADE, GENRE, ITEM, KEYWORD, PERSON, decade_node, item_node, node_value
 from kg.synonyms import (
-    CHAT_WORDS, CONTEXT_GENRE_WORDS, DOMAIN_COMMON_WORDS, FILM_WORDS, GENRE_DETERMINERS,
-    LIKE_CUE_HEADS, TITLE_CUES,
+    CHAT_WORDS,
+    CONTEXT_GENRE_WORDS,
+    DOMAIN_COMMON_WORDS,
+    FILM_WORDS,
+    GENRE_DETERMINERS,
+    LIKE_CUE_HEADS,
+    TITLE_CUES,
 )
-from rapidfuzz.distance import OSA
-
 from kg.text import Token, find_decades, tokenize, zipf
 
 if TYPE_CHECKING:
@@ -463,7 +472,6 @@ class EntityLinker:
         cfg = self.config
         bonus = 0.0
         i, j = span.i, span.j
-        end = tokens[j - 1].end
         first = i
         if i > 0 and tokens[i - 1].norm in _ARTICLES:
             first = i - 1

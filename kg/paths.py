@@ -19,7 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kg.graph import KnowledgeGraph
 from kg.models import (
-    DIRECTED_BY, HAS_GENRE, HAS_KEYWORD, MADE_BY, RELEASED_IN, STARS, WRITTEN_BY, Fact,
+    DIRECTED_BY,
+    HAS_GENRE,
+    HAS_KEYWORD,
+    MADE_BY,
+    RELEASED_IN,
+    STARS,
+    WRITTEN_BY,
+    Fact,
 )
 
 # How much sharing an entity through a relation says, before rarity (directing is authorship;

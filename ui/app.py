@@ -20,8 +20,17 @@ import gradio as gr
 
 from ui.api import register_api
 from ui.service import FEEDBACK_KINDS, ChatService, Notice, RateLimited, rate_limit_text
-from ui.views import (assistant_markdown, cards_html, chat_messages, esc, header_html, history_html,
-                      profile_html, trace_html, user_markdown)
+from ui.views import (
+    assistant_markdown,
+    cards_html,
+    chat_messages,
+    esc,
+    header_html,
+    history_html,
+    profile_html,
+    trace_html,
+    user_markdown,
+)
 
 logger = logging.getLogger(__name__)
 

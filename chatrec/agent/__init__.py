@@ -1,7 +1,6 @@
 """The Chat-Rec agent: understand, remember, decide, retrieve, rank, explain, guard."""
 
-from chatrec.agent.models import (Constraints, DialogueAct, Question, Recommendation, Reply,
-                                  Trace)
+from chatrec.agent.models import Constraints, DialogueAct, Question, Recommendation, Reply, Trace
 
 
 def __getattr__(name: str):

@@ -13,21 +13,25 @@ import threading
 import time
 import unicodedata
 from collections import OrderedDict
-from contextlib import nullcontext
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from chatrec.agent import templates as T
 from chatrec.agent.explain import Explainer, item_facts_for_question
 from chatrec.agent.guard import Guard
 from chatrec.agent.memory import apply_act, apply_to_profile
-from chatrec.agent.models import (Constraints, DialogueAct, FeedbackKind, Question, Recommendation,
-                                  Reply, Trace)
-from chatrec.agent.retrieve import (CollaborativeSource, ContentSource, FusionWeights,
-                                    KnowledgeGraphSource, RetrievalQuery, Retriever, VectorSource)
-from chatrec.agent.state import (SessionState, ShownItem, UserProfile, migrate_profile,
-                                 migrate_session)
+from chatrec.agent.models import Constraints, DialogueAct, FeedbackKind, Question, Recommendation, Reply, Trace
+from chatrec.agent.retrieve import (
+    CollaborativeSource,
+    ContentSource,
+    FusionWeights,
+    KnowledgeGraphSource,
+    RetrievalQuery,
+    Retriever,
+    VectorSource,
+)
+from chatrec.agent.state import SessionState, ShownItem, UserProfile, migrate_profile, migrate_session
 from chatrec.agent.table import ItemTable, constraints_filter
 from chatrec.agent.understand import RuleUnderstander
 from chatrec.catalog.models import Item
@@ -234,8 +238,8 @@ class Agent:
     def respond(self, session_id: str, text: str, user_id: str | None = None) -> Reply:
         """Answer one user message. Never raises for bad input or a failing component."""
         reply = None
-        for reply in self._respond(session_id, text, user_id, stream=False):
-            pass
+        for version in self._respond(session_id, text, user_id, stream=False):
+            reply = version
         return reply
 
     def respond_stream(self, session_id: str, text: str, user_id: str | None = None) -> Iterator[Reply]:
@@ -607,11 +611,13 @@ class Agent:
             if self._knows_something(state, profile):
                 return self._recommend(state, profile, act, trace, prefix=ack, notes=notes)
             ack = " ".join(s for s in [ack, *notes] if s)
-            return Draft(f"{ack} {T.ASK_PREFERENCE}".strip(), question=Question(slot="preference", text=T.ASK_PREFERENCE),
+            return Draft(f"{ack} {T.ASK_PREFERENCE}".strip(),
+                         question=Question(slot="preference", text=T.ASK_PREFERENCE),
                          decision="ask", trusted=[T.ASK_PREFERENCE])
         if not self._knows_something(state, profile) and "preference" not in state.questions_asked:
             prefix = " ".join(notes)
-            return Draft(f"{prefix} {T.ASK_PREFERENCE}".strip(), question=Question(slot="preference", text=T.ASK_PREFERENCE),
+            return Draft(f"{prefix} {T.ASK_PREFERENCE}".strip(),
+                         question=Question(slot="preference", text=T.ASK_PREFERENCE),
                          decision="ask", trusted=[T.ASK_PREFERENCE])
         prefix = self._ack_feedback(act) if intent == "feedback" else ""
         return self._recommend(state, profile, act, trace, prefix=prefix, notes=notes)

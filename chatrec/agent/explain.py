@@ -13,8 +13,18 @@ import logging
 import zlib
 
 from chatrec.catalog.models import Catalog, Item
-from kg.models import (DIRECTED_BY, HAS_GENRE, HAS_KEYWORD, MADE_BY, RELEASED_IN, STARS, WRITTEN_BY,
-                       Fact, item_node, node_value)
+from kg.models import (
+    DIRECTED_BY,
+    HAS_GENRE,
+    HAS_KEYWORD,
+    MADE_BY,
+    RELEASED_IN,
+    STARS,
+    WRITTEN_BY,
+    Fact,
+    item_node,
+    node_value,
+)
 
 logger = logging.getLogger(__name__)
 

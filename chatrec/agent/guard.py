@@ -19,8 +19,19 @@ from dataclasses import dataclass, field
 from chatrec.agent.models import Constraints
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import label_key
-from kg.models import (DIRECTED_BY, GENRE, HAS_GENRE, HAS_KEYWORD, ITEM, MADE_BY, PERSON, STARS,
-                       WRITTEN_BY, keyword_node, node_value)
+from kg.models import (
+    DIRECTED_BY,
+    GENRE,
+    HAS_GENRE,
+    HAS_KEYWORD,
+    ITEM,
+    MADE_BY,
+    PERSON,
+    STARS,
+    WRITTEN_BY,
+    keyword_node,
+    node_value,
+)
 
 # A bold title may hold single asterisks ("**M*A*S*H** (1970)").
 _BOLD = re.compile(r"\*\*((?:[^*\n]|\*(?!\*)){1,150}?)\*\*(?:\s*\((\d{4})\))?")

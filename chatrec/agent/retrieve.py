@@ -21,7 +21,7 @@ from chatrec.agent import patterns as P
 from chatrec.agent.models import Constraints
 from chatrec.agent.table import ItemTable, constraints_filter
 from chatrec.index.vectors import row_scores
-from kg.models import DIRECTED_BY, HAS_KEYWORD, PERSON, STARS, WRITTEN_BY, MADE_BY, node_kind
+from kg.models import DIRECTED_BY, HAS_KEYWORD, MADE_BY, PERSON, STARS, WRITTEN_BY, node_kind
 
 logger = logging.getLogger(__name__)
 

@@ -16,13 +16,26 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from chatrec.catalog.enrich import (best_redial_per_movie, clean_names, dedupe_keywords,
-                                    merge_unique, rating_stats, tags_by_item)
+from chatrec.catalog.enrich import (
+    best_redial_per_movie,
+    clean_names,
+    dedupe_keywords,
+    merge_unique,
+    rating_stats,
+    tags_by_item,
+)
 from chatrec.catalog.genres import canonical_genres
 from chatrec.catalog.models import Catalog, Interactions, Item
 from chatrec.catalog.normalize import parse_title, title_key
-from chatrec.catalog.raw import (imdb_label, read_genome_keywords, read_id2info, read_links,
-                                 read_movies, read_ratings, read_tags)
+from chatrec.catalog.raw import (
+    imdb_label,
+    read_genome_keywords,
+    read_id2info,
+    read_links,
+    read_movies,
+    read_ratings,
+    read_tags,
+)
 from chatrec.catalog.redial_map import build_redial_map, redial_year
 
 logger = logging.getLogger(__name__)

@@ -21,13 +21,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from chatrec.catalog.enrich import (clean_names, dedupe_keywords, merge_unique, rating_stats,
-                                    tags_by_item)
+from chatrec.catalog.enrich import clean_names, dedupe_keywords, merge_unique, rating_stats, tags_by_item
 from chatrec.catalog.genres import canonical_genres
 from chatrec.catalog.models import Catalog, Interactions, Item
 from chatrec.catalog.normalize import parse_title
-from chatrec.catalog.raw import (imdb_key, imdb_label, read_genome_keywords, read_id2info,
-                                 read_movies, read_ratings, read_redial_names, read_tags)
+from chatrec.catalog.raw import (
+    imdb_key,
+    imdb_label,
+    read_genome_keywords,
+    read_id2info,
+    read_movies,
+    read_ratings,
+    read_redial_names,
+    read_tags,
+)
 from chatrec.catalog.redial_map import MISMATCH, accepted_links, build_redial_map, redial_year
 
 logger = logging.getLogger(__name__)

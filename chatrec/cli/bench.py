@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from chatrec.cli.options import catalog_option
+from chatrec.cli.options import PASS_THROUGH, catalog_option
 from chatrec.config import get_settings
 
 logger = logging.getLogger(__name__)
@@ -279,7 +279,7 @@ def agent(
     cache hit rates. Sessions go to a scratch SQLite store (saving is timed, your home's store is
     not touched). Target (2 cores): p95 < 50 ms."""
     from chatrec.agent import Agent
-    from chatrec.agent.bench import run
+    from chatrec.bench.agent import run
     from chatrec.store import Store
 
     settings = get_settings()
@@ -333,10 +333,47 @@ def serve(
 ) -> None:
     """`chatrec serve` on this CHATREC_HOME: time from start to the first HTTP 200 and to the
     first answered /chat, then p50/p95 reply latency over the Gradio API for concurrent sessions
-    (no LLM). See ui/bench.py."""
-    from ui.bench import main as bench_serve
+    (no LLM). See chatrec/bench/serve.py."""
+    from chatrec.bench.serve import main as bench_serve
 
     args = ["--runs", str(runs), "--sessions", str(sessions), "--turns", str(turns), "--client", client]
     if catalog:
         args += ["--catalog", catalog]
     raise typer.Exit(bench_serve(args))
+
+
+# ---------------------------------------------------------------------------- pass-through benches
+# These benchmarks parse their own options (``chatrec bench kg --help`` shows them).
+
+
+@bench_app.command("kg", **PASS_THROUGH)
+def kg(ctx: typer.Context) -> None:
+    """Knowledge-graph build/load times and entity-linker latency on ReDial messages."""
+    from chatrec.bench.kg import main as bench_kg
+
+    bench_kg(list(ctx.args))
+
+
+@bench_app.command("collab", **PASS_THROUGH)
+def collab(ctx: typer.Context) -> None:
+    """Collaborative sources: personalized PageRank and co-rating latency."""
+    from chatrec.bench.collab import main as bench_collab
+
+    bench_collab(list(ctx.args))
+
+
+@bench_app.command("slack", **PASS_THROUGH)
+def slack(ctx: typer.Context) -> None:
+    """The Slack bot over loopback Slack stand-ins: ack and threaded-reply latency, bursts."""
+    from chatrec.bench.slack import main as bench_slack
+
+    bench_slack(list(ctx.args))
+
+
+@bench_app.command("llm", **PASS_THROUGH)
+def llm(ctx: typer.Context) -> None:
+    """The agent against cooperative, lying and faulty OpenAI-compatible servers (and the tiny
+    SmolLM2 model with --tiny): LLM output used, fallbacks, grounding, calls, tokens, latency."""
+    from chatrec.bench.llm import main as bench_llm
+
+    raise typer.Exit(bench_llm(list(ctx.args)))

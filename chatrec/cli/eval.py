@@ -1,4 +1,4 @@
-"""``chatrec eval sim|redial|offline|explain``: the evaluation harnesses (``chatrec.sim``).
+"""``chatrec eval sim|redial|offline|explain|linker|rating``: the evaluation harnesses (``chatrec.evaluation``).
 
 Each command writes ``results.json`` and ``report.md`` (with PNG plots) into ``--out``, resumes an
 interrupted run from its checkpoints, and prints a summary table.
@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from chatrec.cli.options import PASS_THROUGH
 from chatrec.config import get_settings
 from chatrec.errors import ConfigError
 
@@ -71,7 +72,7 @@ NO_INDEX = typer.Option(
 TUNED = typer.Option(
     None,
     "--tuned",
-    help="A best.json of `python -m chatrec.sim.tune`, or the name of a shipped "
+    help="A best.json of `python -m chatrec.evaluation.tune`, or the name of a shipped "
     "one (redial, offline, sim: chosen on validation data); --weights and source options override it.",
 )
 
@@ -79,7 +80,7 @@ TUNED = typer.Option(
 def _tuned(path: Path | None) -> dict:
     if path is None:
         return {}
-    from chatrec.sim.tune import TUNED_DIR, load_tuned
+    from chatrec.evaluation.tune import TUNED_DIR, load_tuned
 
     if not path.is_file() and (TUNED_DIR / f"{path}.json").is_file():
         path = TUNED_DIR / f"{path}.json"
@@ -128,14 +129,14 @@ def sim(
     tuned: Path | None = TUNED,
 ) -> None:
     """Simulated users chasing a held-out movie (Hit@k within T turns), agent vs baselines."""
-    from chatrec.sim.report import print_table
-    from chatrec.sim.report_sim import SUMMARY_HEADER, summary_rows
-    from chatrec.sim.simulate import SimConfig, run_sim
+    from chatrec.evaluation.report import print_table
+    from chatrec.evaluation.report_sim import SUMMARY_HEADER, summary_rows
+    from chatrec.evaluation.simulate import SimConfig, run_sim
 
     if simulator not in ("rules", "llm"):
         raise ConfigError("--simulator must be rules or llm")
     if simulator == "llm" and get_settings().llm is None:
-        from chatrec.sim.llm_user import NOT_CONFIGURED
+        from chatrec.evaluation.llm_user import NOT_CONFIGURED
 
         raise ConfigError(NOT_CONFIGURED)
     if split not in ("test", "tune"):
@@ -222,9 +223,9 @@ def redial(
     tuned: Path | None = TUNED,
 ) -> None:
     """Replay real ReDial dialogues: Recall@1/10/50 of agent.rank(k=50) on recommender turns."""
-    from chatrec.sim.redial_eval import DEV_DIALOGUES, RedialConfig, run_redial
-    from chatrec.sim.report import print_table
-    from chatrec.sim.report_redial import SUMMARY_HEADER, summary_rows
+    from chatrec.evaluation.redial_eval import DEV_DIALOGUES, RedialConfig, run_redial
+    from chatrec.evaluation.report import print_table
+    from chatrec.evaluation.report_redial import SUMMARY_HEADER, summary_rows
 
     scored = str(dialogues) if dialogues else _data_file(DEV_DIALOGUES)
     training = str(train) if train else _data_file(DEV_DIALOGUES)
@@ -270,9 +271,9 @@ def offline(
     tuned: Path | None = TUNED,
 ) -> None:
     """MovieLens temporal hold-out: HR@10 / NDCG@10 of the agent vs popularity, item-kNN, MF."""
-    from chatrec.sim.offline import OfflineConfig, run_offline
-    from chatrec.sim.report import print_table
-    from chatrec.sim.report_offline import SUMMARY_HEADER, summary_rows
+    from chatrec.evaluation.offline import OfflineConfig, run_offline
+    from chatrec.evaluation.report import print_table
+    from chatrec.evaluation.report_offline import SUMMARY_HEADER, summary_rows
 
     config = OfflineConfig(
         seed=seed,
@@ -292,7 +293,7 @@ def offline(
     )
     versus = metrics.get("agent_vs_best_classic")
     if versus:
-        from chatrec.sim.report import ci
+        from chatrec.evaluation.report import ci
 
         console.print(f"agent NDCG@10 ÷ {versus['baseline']}: {ci(versus, 2, key='ndcg_ratio')}")
     _done(out)
@@ -312,13 +313,13 @@ def explain(
     no_index: bool = NO_INDEX,
 ) -> None:
     """PEPLER explanation metrics (USR, FCR, FD) and the KG-edge share of explanation claims."""
-    from chatrec.sim.explain_eval import run_explain
-    from chatrec.sim.report import print_table
-    from chatrec.sim.report_explain import SUMMARY_HEADER, summary_rows
+    from chatrec.evaluation.explain_eval import run_explain
+    from chatrec.evaluation.report import print_table
+    from chatrec.evaluation.report_explain import SUMMARY_HEADER, summary_rows
 
     out = _out(out, "explain")
     if run is None:
-        from chatrec.sim.simulate import SimConfig, run_sim
+        from chatrec.evaluation.simulate import SimConfig, run_sim
 
         run = out / "sim"
         run_sim(
@@ -331,3 +332,19 @@ def explain(
     result = run_explain(run, get_settings(), out)
     print_table("Explanations (PEPLER metrics)", SUMMARY_HEADER, summary_rows(result), console)
     _done(out)
+
+
+@eval_app.command("linker", **PASS_THROUGH)
+def linker(ctx: typer.Context) -> None:
+    """Entity-linker precision/recall on ReDial dialogues (options: ``chatrec eval linker --help``)."""
+    from chatrec.evaluation.linker import main as evaluate_linker
+
+    evaluate_linker(list(ctx.args))
+
+
+@eval_app.command("rating", **PASS_THROUGH)
+def rating(ctx: typer.Context) -> None:
+    """Rating prediction RMSE/MAE against baselines on a per-user hold-out."""
+    from chatrec.evaluation.rating import main as evaluate_rating
+
+    evaluate_rating(list(ctx.args))

@@ -12,3 +12,11 @@ CATALOG_HELP = "movielens, redial, or a .jsonl/.csv file (default CHATREC_CATALO
 def catalog_option(*short: str) -> Any:
     """``--catalog`` (plus short flags such as ``"-c"``): which catalog a command works on."""
     return typer.Option(None, "--catalog", *short, help=CATALOG_HELP)
+
+
+#: Settings of a command that hands its arguments to a module's own ``main(argv)`` (argparse):
+#: ``chatrec bench kg --help`` then shows that module's options.
+PASS_THROUGH: dict[str, Any] = {
+    "context_settings": {"allow_extra_args": True, "ignore_unknown_options": True},
+    "add_help_option": False,
+}

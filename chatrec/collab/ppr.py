@@ -129,7 +129,7 @@ class PersonalizedPageRank:
         items = restart_items.copy()
         base_items, base_users = (1 - d) * restart_items, (1 - d) * restart_users
         iteration = 0
-        for iteration in range(1, self.max_iter + 1):
+        for iteration in range(1, self.max_iter + 1):  # noqa: B007 - read after the loop
             users = self._to_users @ items
             users *= d
             users += base_users

@@ -17,8 +17,7 @@ import numpy as np
 from chatrec.catalog.filters import ItemFilter
 from chatrec.catalog.normalize import label_key
 from chatrec.errors import ConfigError, VectorIndexError
-from chatrec.index.embedder import (MINILM_NAME, Embedder, any_loaded_embedder, default_embedder,
-                                   embed_query)
+from chatrec.index.embedder import MINILM_NAME, Embedder, any_loaded_embedder, default_embedder, embed_query
 
 logger = logging.getLogger(__name__)
 

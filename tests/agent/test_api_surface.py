@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from tests.agent.agent_checks import assert_grounded, ids
+from chatrec.testing.checks import assert_grounded, ids
 
 
 def _id(agent, title: str) -> str:

@@ -4,9 +4,10 @@ working: after each piece of junk, a valid request still returns grounded recomm
 from __future__ import annotations
 
 import pytest
-from agent_checks import assert_grounded
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from chatrec.testing.checks import assert_grounded
 
 JUNK = [
     "",

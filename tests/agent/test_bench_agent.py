@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from chatrec.agent.bench import run, script
+from chatrec.bench.agent import run, script
 from chatrec.cli import app
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 import time
 
 import pytest
-from agent_checks import assert_grounded, ids
 
 from chatrec.agent.llm_bridge import AgentLLM
 from chatrec.llm import LLM
-from tests.llm.personas import FACT_LINE, FAULTS, cooperative, lying
-from tests.llm.servers import Respond, ScriptedLLMServer
+from chatrec.testing.checks import assert_grounded, ids
+from chatrec.testing.llm_personas import FACT_LINE, FAULTS, cooperative, lying
+from chatrec.testing.llm_servers import Respond, ScriptedLLMServer
 
 
 def _agent(make_agent, server: ScriptedLLMServer, **kwargs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from agent_checks import ids
+from chatrec.testing.checks import ids
 
 
 def test_conversation_continues_after_a_restart(make_agent, tmp_path):

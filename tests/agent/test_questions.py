@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agent_checks import assert_grounded, ids
+from chatrec.testing.checks import assert_grounded, ids
 
 
 def test_who_directed_it_answers_from_the_kg(agent):

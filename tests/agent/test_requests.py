@@ -3,9 +3,8 @@ recommendation, and where nothing shown, seen or disliked comes back."""
 
 from __future__ import annotations
 
-from agent_checks import assert_grounded, ids, years
-
 from chatrec.catalog.normalize import label_key
+from chatrec.testing.checks import assert_grounded, ids, years
 
 
 def _find(agent, title: str) -> str:

@@ -5,11 +5,11 @@ grounded, constraint-respecting recommendations. Prints per-turn calls, tokens a
 from __future__ import annotations
 
 import pytest
-from agent_checks import assert_grounded
 
 from chatrec.agent.llm_bridge import AgentLLM
 from chatrec.llm import LLM
-from tests.llm.servers import LlamaCppServer, llama_server_missing
+from chatrec.testing.checks import assert_grounded
+from chatrec.testing.llm_servers import LlamaCppServer, llama_server_missing
 
 pytestmark = [pytest.mark.llm_server, pytest.mark.slow]
 

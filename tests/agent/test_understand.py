@@ -53,7 +53,8 @@ def test_table(reader, message, intent, constraints):
     assert act.intent == intent, act
     for field, value in constraints.items():
         got = getattr(act.constraints, field)
-        assert (sorted(got) if isinstance(got, list) else got) == (sorted(value) if isinstance(value, list) else value), (field, act.constraints)
+        expected = sorted(value) if isinstance(value, list) else value
+        assert (sorted(got) if isinstance(got, list) else got) == expected, (field, act.constraints)
 
 
 def test_item_polarity(reader, small_resources):

@@ -6,7 +6,7 @@ import pytest
 
 from chatrec.agent.state import SessionState, ShownItem
 from chatrec.agent.understand import RuleUnderstander
-from tests.agent.agent_checks import assert_grounded, ids
+from chatrec.testing.checks import assert_grounded, ids
 
 
 @pytest.fixture(scope="module")

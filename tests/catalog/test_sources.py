@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from chatrec.catalog import sources
-from chatrec.catalog.redial_map import (COLUMNS, MISMATCH, OK, UNKNOWN, build_redial_map,
-                                        write_redial_map, year_check)
+from chatrec.catalog.redial_map import COLUMNS, MISMATCH, OK, UNKNOWN, build_redial_map, write_redial_map, year_check
 
 
 def _sha256sums(data_dir: Path) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chatrec.collab.evaluate import holdout_split, rating_table
+from chatrec.evaluation.rating import holdout_split, rating_table
 
 
 def test_cold_users_and_unknown_items_get_no_prediction(models, ids):

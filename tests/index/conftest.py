@@ -2,7 +2,7 @@
 
 The ONNX model file and the document embeddings are kept in pytest's cache folder between
 sessions (``.pytest_cache/d/chatrec-index``), so after the first run building the small index
-takes a second or two. Other rooms can use ``chatrec.index.testing.build_small_index`` the same
+takes a second or two. Other rooms can use ``chatrec.testing.small_index.build_small_index`` the same
 way (or these fixtures, by moving them to the root conftest).
 """
 
@@ -15,8 +15,7 @@ import pytest
 from chatrec.catalog.models import Catalog
 from chatrec.config import Settings, get_settings
 from chatrec.index import ItemIndex, MiniLMEmbedder
-from chatrec.index.testing import (build_small_index, embedding_cache, shared_embedder,
-                                   small_catalog)
+from chatrec.testing.small_index import build_small_index, embedding_cache, shared_embedder, small_catalog
 
 __all__ = ["build_small_index"]
 

@@ -17,7 +17,7 @@ from chatrec.errors import IndexCorruptError, IndexMissingError
 from chatrec.index import ItemIndex
 from chatrec.index.cache import EmbeddingCache
 from chatrec.index.documents import document_text
-from chatrec.index.testing import HashEmbedder
+from chatrec.testing.small_index import HashEmbedder
 
 pytestmark = pytest.mark.usefixtures("data_dir")
 
@@ -30,7 +30,7 @@ def test_index_survives_a_process_restart(small_index, small_movies, session_set
         from pathlib import Path
         from chatrec.config import get_settings
         from chatrec.index import ItemIndex
-        from chatrec.index.testing import shared_embedder, small_catalog
+        from chatrec.testing.small_index import shared_embedder, small_catalog
         settings = get_settings()
         catalog = small_catalog(settings)
         embedder = shared_embedder(settings, Path(sys.argv[1]))

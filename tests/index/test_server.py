@@ -13,7 +13,7 @@ from chatrec.catalog.filters import ItemFilter
 from chatrec.config import get_settings
 from chatrec.errors import IndexMissingError
 from chatrec.index import ItemIndex
-from chatrec.index.testing import embedding_cache
+from chatrec.testing.small_index import embedding_cache
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("data_dir")]
 

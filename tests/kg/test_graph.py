@@ -9,7 +9,14 @@ import pytest
 from chatrec.config import Settings
 from kg.graph import KnowledgeGraph
 from kg.models import (
-    DIRECTED_BY, HAS_GENRE, HAS_KEYWORD, MADE_BY, RELEASED_IN, STARS, WRITTEN_BY, Fact,
+    DIRECTED_BY,
+    HAS_GENRE,
+    HAS_KEYWORD,
+    MADE_BY,
+    RELEASED_IN,
+    STARS,
+    WRITTEN_BY,
+    Fact,
 )
 
 INCEPTION, DARK_KNIGHT, MATRIX = "79132", "58559", "2571"

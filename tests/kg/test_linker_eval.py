@@ -1,11 +1,11 @@
 """The linker evaluation on real ReDial dialogues: a regression guard on its numbers (the full
-run is ``python -m kg.linker_eval``)."""
+run is ``chatrec eval linker``)."""
 
 from __future__ import annotations
 
 import random
 
-from kg.linker_eval import _substitute, evaluate_linker, typed_title
+from chatrec.evaluation.linker import _substitute, evaluate_linker, typed_title
 
 
 def test_substitution_keeps_spans_and_is_seeded():

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-# `tests.llm.servers` is imported by path from the repository root (other rooms reuse it); make
-# sure the root is importable however pytest was started (`pytest` does not add the cwd).
-_ROOT = str(Path(__file__).resolve().parents[2])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from tests.llm.servers import LlamaCppServer, ScriptedLLMServer, llama_server_missing  # noqa: E402
+from chatrec.testing.llm_servers import LlamaCppServer, ScriptedLLMServer, llama_server_missing
 
 
 @pytest.fixture

@@ -24,12 +24,12 @@ from chatrec.config import Settings, get_settings
 from chatrec.index import ItemIndex
 from chatrec.index.augmentations import Augmentations, user_summary
 from chatrec.index.documents import document_text
-from chatrec.index.testing import embedding_cache, shared_embedder
 from chatrec.llm.augment import SummaryCheck, augment, user_histories
 from chatrec.llm.client import LLM
 from chatrec.llm.summarize import Summarizer
 from chatrec.prompts.summarize import item_summary_prompt, user_summary_prompt
-from tests.llm.servers import Hangup, Respond, ScriptedLLMServer, Seen, Stall
+from chatrec.testing.llm_servers import Hangup, Respond, ScriptedLLMServer, Seen, Stall
+from chatrec.testing.small_index import embedding_cache, shared_embedder
 
 TINY = 30
 PHRASE = "A lighthouse keeper befriends a glowing octopus beneath the frozen harbour ice."

@@ -13,7 +13,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 
 from chatrec.llm.client import LLM
 from chatrec.prompts.schemas import LLMReading
-from tests.llm.servers import Respond
+from chatrec.testing.llm_servers import Respond
 
 
 class SlowChatModel(BaseChatModel):

@@ -10,7 +10,7 @@ from chatrec.llm.phrase import LLMPhraser
 from chatrec.llm.rerank import LLMReranker, normalise_id
 from chatrec.llm.summarize import Summarizer
 from chatrec.llm.understand import LLMUnderstander
-from tests.llm.servers import EchoSystem, Fail, Respond
+from chatrec.testing.llm_servers import EchoSystem, Fail, Respond
 
 CANDIDATES = [("6", "Heat (1995) | crime"), ("2571", "The Matrix (1999) | sci-fi"),
               ("858", "The Godfather (1972) | crime"), ("1", "Toy Story (1995) | animation")]

@@ -69,7 +69,7 @@ def test_any_model_with_base_url_is_an_openai_compatible_server():
 def test_a_compatible_server_receives_max_tokens():
     # llama.cpp ignores ``max_completion_tokens`` (ChatOpenAI's name for it): a limit must
     # arrive as ``max_tokens`` or answers run to the context length.
-    from tests.llm.servers import Respond, ScriptedLLMServer
+    from chatrec.testing.llm_servers import Respond, ScriptedLLMServer
 
     with ScriptedLLMServer(default=Respond("A short answer.")) as server:
         llm = LLM.from_settings(Settings(llm="smollm2", llm_base_url=server.url))

@@ -13,7 +13,7 @@ from chatrec.llm.client import LLM
 from chatrec.llm.phrase import LLMPhraser
 from chatrec.llm.rerank import LLMReranker
 from chatrec.llm.understand import LLMUnderstander
-from tests.llm.servers import (
+from chatrec.testing.llm_servers import (
     EchoSystem,
     Fail,
     Hangup,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from chatrec.llm.client import LLM
 from chatrec.prompts.schemas import LLMReading
-from tests.llm.servers import Prose, Respond, Truncated
+from chatrec.testing.llm_servers import Prose, Respond, Truncated
 
 READING = {"intent": "recommend", "liked_titles": ["Inception"], "year_min": 1990,
            "year_max": 1999, "excluded_genres": ["horror"]}

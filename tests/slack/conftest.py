@@ -8,7 +8,7 @@ from slack_support import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, Sender, wait_unt
 
 from chatrec.slack import SlackBot, SlackSettings
 from chatrec.slack.serve import HttpServerThread, socket_mode_handler
-from chatrec.slack.testing import SlackAPI, SocketModeServer
+from chatrec.testing.slack import SlackAPI, SocketModeServer
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from chatrec.slack.testing import block_action, http_body, mention_event, signed
+from chatrec.testing.slack import block_action, http_body, mention_event, signed
 
 BOT_TOKEN = "xoxb-1111-2222-stand-in-bot-token"
 APP_TOKEN = "xapp-1-A0CHATREC-3333-stand-in-app-token"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatrec.slack.bench import measure, report
+from chatrec.bench.slack import measure, report
 
 
 @pytest.mark.slow

@@ -11,7 +11,7 @@ from slack_support import BOT_TOKEN, GatedAgent, Sender, mention_and_like, wait_
 
 from chatrec.slack import blocks as B
 from chatrec.slack.serve import HttpServerThread
-from chatrec.slack.testing import block_action, command, dm_event, mention_event
+from chatrec.testing.slack import block_action, command, dm_event, mention_event
 
 
 class BrokenAgent(GatedAgent):

@@ -6,7 +6,7 @@ import logging
 
 from slack_support import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, mention_and_like, wait_until
 
-from chatrec.slack.testing import command, mention_event
+from chatrec.testing.slack import command, mention_event
 
 
 def test_tokens_are_never_logged(caplog, slack_api, bot, send, socket):

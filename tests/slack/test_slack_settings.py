@@ -15,8 +15,8 @@ from chatrec.slack.config import SlackSettings
 from chatrec.slack.limits import Deduper, RateLimiter
 from chatrec.slack.manifest import manifest, manifest_text, manifest_yaml
 from chatrec.slack.redact import REDACTED, RedactSecrets
-from chatrec.slack.testing import dm_event, mention_event
 from chatrec.slack.threads import Conversation
+from chatrec.testing.slack import dm_event, mention_event
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import time
 from slack_support import APP_TOKEN, GatedAgent, wait_until
 
 from chatrec.slack import blocks as B
-from chatrec.slack.testing import block_action, command, mention_event
+from chatrec.testing.slack import block_action, command, mention_event
 
 
 def test_events_are_acked_and_answered_in_the_thread(socket, slack_api, bot):

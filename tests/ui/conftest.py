@@ -11,7 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-from ui.bench import free_port
+
+from chatrec.bench.serve import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",

@@ -188,8 +188,8 @@ def test_script_message_renders_as_text(page, ui_url):
 @pytest.fixture(scope="module")
 def auth_url(ui_service):
     """The page behind a login (``chatrec serve --auth alice:secret``)."""
+    from chatrec.bench.serve import free_port
     from ui.app import build_app, launch
-    from ui.bench import free_port
 
     demo = build_app(ui_service)
     port = free_port()

@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from chatrec.agent.llm_bridge import AgentLLM
+from chatrec.bench.serve import free_port
 from chatrec.llm import LLM
-from tests.llm.servers import Respond, ScriptedLLMServer
-from ui.bench import free_port
+from chatrec.testing.llm_servers import Respond, ScriptedLLMServer
 from ui.loader import AgentLoader
 from ui.service import ChatService
 from ui.sessions import new_session_id

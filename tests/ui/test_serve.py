@@ -13,8 +13,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from chatrec.bench.serve import free_port
 from chatrec.cli import app
-from ui.bench import free_port
 
 FILMS = [
     {"id": "f1", "title": "<script>alert(1)</script> Night", "year": 1999, "genres": ["Horror"],

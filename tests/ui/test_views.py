@@ -7,8 +7,19 @@ from types import SimpleNamespace
 from chatrec.agent.models import Trace
 from chatrec.catalog.models import Item
 from kg.models import Fact
-from ui.views import (CardView, Chip, ProfileSection, assistant_markdown, cards_html, chat_messages,
-                      header_html, history_html, profile_html, trace_html, user_markdown)
+from ui.views import (
+    CardView,
+    Chip,
+    ProfileSection,
+    assistant_markdown,
+    cards_html,
+    chat_messages,
+    header_html,
+    history_html,
+    profile_html,
+    trace_html,
+    user_markdown,
+)
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ITEM = Item(id='x"1', title=f"{EVIL} Night", year=1999, genres=["<b>horror</b>"],

@@ -1,0 +1,205 @@
+"""Smoke runs of every ``chatrec eval`` command on small limits (no vector index in the test
+home: the vector-only baseline and the vector/content sources are left out), plus the exact
+repeatability of a simulation for a seed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("data_dir")
+
+
+@pytest.fixture(scope="module")
+def sim_runs(settings, tmp_path_factory):
+    from chatrec.evaluation.simulate import SimConfig, run_sim
+
+    config = SimConfig(users=12, seed=3, systems=["agent", "popularity", "collab"])
+    outs = [tmp_path_factory.mktemp("sim-a"), tmp_path_factory.mktemp("sim-b")]
+    metrics = [
+        run_sim(config, settings, out, limit=4, show_progress=False, with_index=False)
+        for out in outs
+    ]
+    return config, outs, metrics
+
+
+def _records(out):
+    return [json.loads(line)["record"] for line in open(out / "checkpoints" / "units.jsonl")]
+
+
+def test_sim_is_exactly_repeatable(sim_runs):
+    _, (a, b), (ma, mb) = sim_runs
+    def strip(recs):
+        return [{**r, "systems": {n: {**s, "seconds": 0} for n, s in r["systems"].items()}} for r in recs]
+    assert strip(_records(a)) == strip(_records(b))
+    assert ma == mb
+
+
+def test_sim_results_and_report(sim_runs, movielens):
+    config, (out, _), (metrics, _) = sim_runs
+    results = json.loads((out / "results.json").read_text())
+    assert results["n_users"] == 4 and set(results["systems"]) == {"agent", "popularity", "collab"}
+    for system in results["systems"].values():
+        per_turn = system["recall_per_turn"]
+        assert len(per_turn) == config.turns and per_turn == sorted(per_turn)  # cumulative
+        assert 1 <= system["avg_turns"]["mean"] <= config.turns + 1
+    assert (
+        results["provenance"]["git"]["commit"]
+        and results["provenance"]["catalog"]["sources_sha256"]
+    )
+    assert results["consistent_items"]["median_final"] >= 1
+    report = (out / "report.md").read_text()
+    assert (
+        "sim_recall_by_turn.png" in report
+        and (out / "sim_recall_by_turn.png").stat().st_size > 1000
+    )
+    # the targets are gone from the interactions everything learns from, the rest is intact
+    from chatrec.evaluation.heldout import heldout_catalog
+    from chatrec.evaluation.simulate import pick_targets
+
+    pairs = pick_targets(movielens, config)
+    held = heldout_catalog(movielens, pairs)
+    assert len(held.interactions) == len(movielens.interactions) - len(pairs)
+    for record in _records(out):
+        history = set(held.interactions.history(record["user"])["item_id"])
+        assert record["target"] not in history and history
+        assert held[record["target"]].popularity == movielens[record["target"]].popularity - 1
+
+
+def test_sim_resumes_without_redoing(sim_runs, settings):
+    from chatrec.evaluation.simulate import run_sim
+
+    config, (out, _), (metrics, _) = sim_runs
+    before = (out / "checkpoints" / "units.jsonl").read_text()
+    again = run_sim(config, settings, out, limit=4, show_progress=False, with_index=False)
+    assert (out / "checkpoints" / "units.jsonl").read_text() == before
+    assert again["systems"] == metrics["systems"]
+
+
+def test_explain_on_the_sim_run(sim_runs, settings, tmp_path):
+    from chatrec.evaluation.explain_eval import run_explain
+
+    _, (out, _), _ = sim_runs
+    result = run_explain(out, settings, tmp_path)
+    agent, template = result["systems"]["agent"], result["systems"]["template"]
+    assert agent["n"] == template["n"] > 0
+    assert agent["kg_edge_share"] == 1.0
+    assert agent["usr"] > template["usr"]
+    assert (tmp_path / "report.md").exists()
+
+
+def test_redial_raw_and_processed(settings, fixtures, tmp_path):
+    from chatrec.evaluation.redial_eval import RedialConfig, run_redial
+
+    raw = str(fixtures / "redial_raw.jsonl")
+    config = RedialConfig(dialogues=raw, train=raw, with_index=False)
+    metrics = run_redial(config, settings, tmp_path / "raw", show_progress=False)
+    assert metrics["input"]["format"] == "dialogues"
+    assert metrics["input"]["training"]["mode"].startswith("5-fold")
+    # 391: {Step Brothers, Hangover} new, {Anchorman} named before; 402: {Up, Frozen}; 415: {Interstellar}
+    assert (metrics["n_turns"], metrics["n_gold"], metrics["n_gold_new"]) == (4, 6, 5)
+    assert {"recall@1", "recall@10", "recall@50"} <= set(metrics)
+    assert set(metrics["systems"]) == {"agent", "popularity", "ml_popularity", "item_cosine"}
+    assert 0.0 <= metrics["recall@1"] <= metrics["recall@10"] <= metrics["recall@50"] <= 1.0
+
+    turns = str(fixtures / "redial_turns.jsonl")
+    config = RedialConfig(dialogues=turns, train=raw, with_index=False)
+    metrics = run_redial(config, settings, tmp_path / "turns", show_progress=False)
+    assert metrics["input"]["format"] == "turns" and metrics["input"]["training"][
+        "mode"
+    ].startswith("5-fold")
+    assert (metrics["n_turns"], metrics["n_gold"], metrics["n_gold_new"], metrics["unmatched"]) == (
+        2,
+        5,
+        4,
+        1,
+    )
+
+
+def test_offline_smoke(settings, tmp_path, movielens):
+    from chatrec.evaluation.offline import OfflineConfig, run_offline
+
+    config = OfflineConfig(baselines=["popularity", "item-knn"], tune=False, with_index=False)
+    metrics = run_offline(config, settings, tmp_path, limit=15, show_progress=False)
+    assert metrics["split"]["users"] == 15
+    assert set(metrics["systems"]) == {"popularity", "item-knn", "agent"}
+    assert metrics["agent_vs_best_classic"]["baseline"] in ("popularity", "item-knn")
+    from chatrec.evaluation.offline import temporal_split
+
+    train, validation, _ = temporal_split(movielens.interactions.frame)
+    rated = {u: set(p) for u, p in train.groupby("user_id")["item_id"]}
+    for u, i in zip(validation["user_id"], validation["item_id"]):
+        rated[u].add(i)
+    records = {
+        k: r
+        for k, r in (
+            (json.loads(line)["key"], json.loads(line)["record"])
+            for line in open(tmp_path / "checkpoints" / "units.jsonl")
+        )
+    }
+    assert len(records) == 15
+    for user, record in records.items():
+        # full ranking over what the user has not rated in training: never a training item
+        assert len(record["ranked"]) == 10 and not set(record["ranked"]) & rated[user]
+
+
+def test_cli_sim(tmp_path):
+    from typer.testing import CliRunner
+
+    from chatrec.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "sim",
+            "--users",
+            "5",
+            "--limit",
+            "2",
+            "--no-index",
+            "--quiet",
+            "--systems",
+            "agent,popularity",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Simulated users" in result.output and (tmp_path / "results.json").exists()
+    bad = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "sim",
+            "--users",
+            "6",
+            "--limit",
+            "2",
+            "--no-index",
+            "--quiet",
+            "--systems",
+            "agent,popularity",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert bad.exit_code != 0
+
+
+@pytest.mark.slow
+def test_vector_baseline_on_a_real_index(small_resources):
+    """Chat-Rec style: the dialogue so far is the query; nothing shown or seen comes back."""
+    from chatrec.evaluation.systems import VectorSystem
+
+    catalog = small_resources.catalog
+    system = VectorSystem(catalog, 5, small_resources.index)
+    system.start("s", None)
+    first = system.turn("s", "a space exploration movie about astronauts and black holes")
+    titles = [catalog[i].title for i in first.items]
+    assert len(first.items) == 5 and {"Interstellar", "Gravity", "The Martian", "Moon"} & set(
+        titles
+    )
+    second = system.turn("s", "something older please")
+    assert len(second.items) == 5 and not set(second.items) & set(first.items)
