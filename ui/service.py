@@ -239,15 +239,7 @@ class ChatService:
 
     def _asked_for(self, state) -> list[str]:
         """Entity nodes the user asked for or liked in this session."""
-        from kg.models import decade_node, genre_node, person_node
-
-        c = state.constraints
-        nodes = list(state.liked_attributes)
-        nodes += [genre_node(g) for g in (*c.genres_all, *c.genres_any)]
-        nodes += [person_node(p) for p in c.people_any]
-        if c.year_min is not None and c.year_max is not None:
-            nodes += [decade_node(d) for d in range(c.year_min - c.year_min % 10, c.year_max + 1, 10)]
-        return nodes
+        return [*state.liked_attributes, *state.constraints.nodes()]
 
     def pictures(self) -> WhyPictures:
         if self._pictures is None:
@@ -309,7 +301,6 @@ class ChatService:
         agent = self.agent()
         state = agent.session(sid)
         kg, catalog = agent.kg, agent.catalog
-        from kg.models import genre_node, person_node
 
         used: set[str] = set()
 
@@ -334,9 +325,7 @@ class ChatService:
         years = _years(c.year_min, c.year_max)
         if years:
             request.append(Chip(years, "years"))   # agent.remove_preference lifts the range
-        request += node_chips([genre_node(g) for g in c.genres_all])
-        request += node_chips([genre_node(g) for g in c.genres_any])
-        request += node_chips([person_node(p) for p in c.people_any])
+        request += node_chips(c.nodes(decades=False))  # the years chip stands for decades
         sections = [
             ProfileSection("Your request", request, "req"),
             ProfileSection("Liked", item_chips(reversed(state.liked_items)), "like"),
@@ -344,9 +333,8 @@ class ChatService:
             ProfileSection("Seen", item_chips(reversed(state.seen_items)), "seen"),
             ProfileSection("You like", node_chips(reversed(state.liked_attributes)), "like"),
             ProfileSection("You'd rather avoid",
-                           node_chips([*reversed(state.disliked_attributes),
-                                       *(genre_node(g) for g in c.genres_none),
-                                       *(person_node(p) for p in c.people_none)]), "dislike"),
+                           node_chips([*reversed(state.disliked_attributes), *c.excluded_nodes()]),
+                           "dislike"),
         ]
         if user_id:
             stored = (agent.profile(user_id) or {}).get("profile") or {}

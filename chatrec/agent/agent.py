@@ -21,7 +21,7 @@ from chatrec.agent import templates as T
 from chatrec.agent.explain import Explainer, item_facts_for_question
 from chatrec.agent.guard import Guard
 from chatrec.agent.memory import apply_act, apply_to_profile
-from chatrec.agent.models import Constraints, DialogueAct, FeedbackKind, Question, Recommendation, Reply, Trace
+from chatrec.agent.models import DialogueAct, FeedbackKind, Question, Recommendation, Reply, Trace
 from chatrec.agent.retrieve import (
     CollaborativeSource,
     ContentSource,
@@ -32,13 +32,12 @@ from chatrec.agent.retrieve import (
     VectorSource,
 )
 from chatrec.agent.state import SessionState, ShownItem, UserProfile, migrate_profile, migrate_session
-from chatrec.agent.table import ItemTable, constraints_filter
+from chatrec.agent.table import ItemTable
 from chatrec.agent.understand import RuleUnderstander
 from chatrec.catalog.models import Item
 from chatrec.catalog.normalize import title_key
 from chatrec.errors import ChatrecError, UnknownItemError
 from chatrec.resources import Resources
-from kg.models import decade_node, genre_node, person_node
 
 logger = logging.getLogger(__name__)
 
@@ -352,17 +351,10 @@ class Agent:
         with self._session_lock(str(session_id)):
             state = self._load_state(str(session_id), None)
             changed = state.remove(value)
-            c = state.constraints
-            if (value == "years" or value.startswith("decade:")) and (
-                    c.year_min is not None or c.year_max is not None):
-                c.year_min = c.year_max = None
+            relaxed = state.constraints.without(value)
+            if relaxed != state.constraints:
+                state.constraints = relaxed
                 changed = True
-            for field_name in ("genres_all", "genres_any", "genres_none", "people_any", "people_none"):
-                values = getattr(c, field_name)
-                kept = [v for v in values if v != value and genre_node(v) != value and person_node(v) != value]
-                if kept != values:
-                    setattr(c, field_name, kept)
-                    changed = True
             self._save_state(state)
             profile = self._load_profile(state.user_id)
             if profile is not None and profile.remove(value):
@@ -578,9 +570,8 @@ class Agent:
 
     # ================================================================== decide
     def _knows_something(self, state: SessionState, profile: UserProfile | None) -> bool:
-        c = state.constraints
         return bool(state.liked_items or state.liked_attributes or state.query_texts or state.refinements
-                    or c.year_min or c.year_max or c.genres_all or c.genres_any or c.people_any
+                    or state.constraints.has_requirements()
                     or (profile and profile.liked_items) or self.history_user(state.user_id))
 
     def _decide_and_act(self, state: SessionState, profile: UserProfile | None, act: DialogueAct,
@@ -709,14 +700,7 @@ class Agent:
                               user_id=user, exclude=exclude, refinements=list(state.refinements))
 
     def _explain_attributes(self, state: SessionState) -> list[str]:
-        c = state.constraints
-        nodes = list(reversed(state.liked_attributes))
-        nodes += [person_node(p) for p in c.people_any]
-        nodes += [genre_node(g) for g in (*c.genres_all, *c.genres_any)]
-        if c.year_min is not None and c.year_max is not None and c.year_max - c.year_min <= 9 \
-                and c.year_min % 10 == 0:
-            nodes.append(decade_node(c.year_min))
-        return list(dict.fromkeys(nodes))
+        return list(dict.fromkeys([*reversed(state.liked_attributes), *state.constraints.nodes()]))
 
     def _recommend(self, state: SessionState, profile: UserProfile | None, act: DialogueAct, trace: Trace,
                    prefix: str = "", notes: list[str] | None = None) -> Draft:
@@ -731,8 +715,8 @@ class Agent:
         if self.llm is not None and chosen:
             chosen = self.llm.rerank(chosen, candidates, state, profile, self, trace)
         # The final re-check of hard constraints: whatever produced a candidate, it must pass.
-        flt = constraints_filter(state.constraints, query.exclude)
-        chosen = [c for c in chosen if flt.matches(self.catalog[c.item_id])]
+        allowed = state.constraints.excluding(query.exclude).matcher()
+        chosen = [c for c in chosen if allowed(self.catalog[c.item_id])]
         trace.timings_ms["rank"] = _ms(t)
         t = time.perf_counter()
         user_liked = self._user_liked(state, profile)
@@ -752,7 +736,7 @@ class Agent:
         # The constraint summary repeats the user's own words ("without Will Ferrell"): trusted,
         # so the guard checks only the claims about items.
         if not recs:
-            summary = (T.no_match(state.constraints) if not _empty_constraints(state.constraints)
+            summary = (T.no_match(state.constraints) if not state.constraints.is_empty()
                        else "I couldn't find anything new to suggest — tell me more about what you like?")
             lines.append(summary)
             return Draft("\n".join(lines), decision="recommend:none", trusted=[summary])
@@ -950,7 +934,3 @@ def _franchise(title: str) -> str:
     head = re.split(r"[:(]| \d| II| III| Part ", title, maxsplit=1)[0]
     return head.strip().lower()
 
-
-def _empty_constraints(c: Constraints) -> bool:
-    return not (c.year_min or c.year_max or c.genres_all or c.genres_any or c.genres_none
-                or c.people_any or c.people_none)

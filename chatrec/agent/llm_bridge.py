@@ -83,7 +83,7 @@ class AgentLLM:
             return False
         found = (act.liked_items or act.disliked_items or act.seen_items or act.liked_attributes
                  or act.disliked_attributes or act.refinements or act.target_item
-                 or act.constraints.model_dump(exclude={"unsupported"}, exclude_defaults=True))
+                 or not act.constraints.is_empty())
         return not found and len(message.split()) >= 3
 
     def understand(self, act: DialogueAct, message: str, state: SessionState, agent: Agent,

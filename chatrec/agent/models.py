@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from chatrec.catalog.constraints import Constraints
 from chatrec.catalog.models import Item
 from kg.models import Fact
 
@@ -24,19 +25,6 @@ Intent = Literal[
 
 ItemQuestion = Literal["director", "cast", "writer", "plot", "year", "genre", "why", "general"]
 FeedbackKind = Literal["liked", "disliked", "seen"]
-
-
-class Constraints(BaseModel):
-    """Hard constraints stated in the dialogue. They hold for every later recommendation."""
-
-    year_min: int | None = None
-    year_max: int | None = None
-    genres_all: list[str] = Field(default_factory=list)    # canonical genre labels, all required
-    genres_any: list[str] = Field(default_factory=list)    # at least one of these
-    genres_none: list[str] = Field(default_factory=list)
-    people_any: list[str] = Field(default_factory=list)    # full names as in the catalog
-    people_none: list[str] = Field(default_factory=list)
-    unsupported: list[str] = Field(default_factory=list)   # asked for, but the catalog cannot check
 
 
 class DialogueAct(BaseModel):

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from chatrec.agent import patterns as P
 from chatrec.agent.models import Constraints
-from chatrec.agent.table import ItemTable, constraints_filter
+from chatrec.agent.table import ItemTable
 from chatrec.index.vectors import row_scores
 from kg.models import DIRECTED_BY, HAS_KEYWORD, MADE_BY, PERSON, STARS, WRITTEN_BY, node_kind
 
@@ -72,8 +72,7 @@ class VectorSource:
     def __call__(self, query: RetrievalQuery) -> dict[str, float]:
         if not query.text or self.index is None:
             return {}
-        flt = constraints_filter(query.constraints, query.exclude)
-        return dict(self.index.query(query.text, k=self.k, flt=flt))
+        return dict(self.index.query(query.text, k=self.k, flt=query.constraints.excluding(query.exclude)))
 
 
 class ContentSource:

@@ -380,9 +380,7 @@ class RuleUnderstander:
                     continue
                 act.item_question = question
                 return "ask_about"
-        c = act.constraints
-        has_constraint = bool(c.year_min or c.year_max or c.genres_all or c.genres_any
-                              or c.genres_none or c.people_any or c.people_none)
+        has_constraint = not act.constraints.is_empty()
         has_content = bool(has_constraint or act.liked_items or act.liked_attributes
                            or act.disliked_attributes or act.refinements)
         request = bool(P.REQUEST.search(text))

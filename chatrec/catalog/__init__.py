@@ -4,11 +4,11 @@
 other rooms need; ``ensure_data`` finds or downloads the public data it is built from.
 """
 
+from chatrec.catalog.constraints import Constraints, ItemFilter
 from chatrec.catalog.fetch import ensure_data
-from chatrec.catalog.filters import ItemFilter
 from chatrec.catalog.genres import GENRES, canonical_genre
 from chatrec.catalog.loader import load_catalog
 from chatrec.catalog.models import Catalog, Interactions, Item
 
-__all__ = ["GENRES", "Catalog", "Interactions", "Item", "ItemFilter", "canonical_genre",
+__all__ = ["GENRES", "Catalog", "Constraints", "Interactions", "Item", "ItemFilter", "canonical_genre",
            "ensure_data", "load_catalog"]

@@ -185,7 +185,7 @@ def _query_texts(catalog: Any, count: int, rng: random.Random) -> list[str]:
 
 
 def _random_filter(catalog: Any, rng: random.Random) -> Any:
-    from chatrec.catalog.filters import ItemFilter
+    from chatrec.catalog.constraints import ItemFilter
 
     genres = sorted({g for item in catalog for g in item.genres})
     kind = rng.randrange(4)

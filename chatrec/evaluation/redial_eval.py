@@ -290,9 +290,7 @@ def _score(
 def _diagnose(state, scored: dict, catalog) -> None:
     """Why a gold movie could not be ranked: the session's hard constraints rule it out
     ("filtered"), or the agent excludes it as already liked/seen/disliked/mentioned."""
-    from chatrec.agent.table import constraints_filter
-
-    flt = constraints_filter(state.constraints)
+    allowed = state.constraints.matcher()
     excluded = (
         set(state.liked_items)
         | set(state.disliked_items)
@@ -303,7 +301,7 @@ def _diagnose(state, scored: dict, catalog) -> None:
     scored["constraints"] = c.model_dump(exclude_defaults=True)
     for g in scored["gold"]:
         items = [catalog[i] for i in g["ids"] if i in catalog]
-        g["filtered"] = bool(items) and all(not flt.matches(it) for it in items)
+        g["filtered"] = bool(items) and all(not allowed(it) for it in items)
         g["excluded"] = any(i in excluded for i in g["ids"])
 
 

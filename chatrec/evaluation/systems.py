@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chatrec.catalog.filters import ItemFilter
+from chatrec.catalog.constraints import ItemFilter
 from chatrec.catalog.models import Catalog
 from chatrec.evaluation.baselines import ItemSpace
 from chatrec.evaluation.user import SystemTurn

@@ -1,5 +1,5 @@
 """Everything that speaks Chroma: clients (on disk or a server), our embedding function, and the
-translation of an ``ItemFilter`` into a ``where`` clause.
+translation of constraints into a ``where`` clause.
 
 Chroma is imported here and only here, lazily, so importing ``chatrec.index`` stays cheap.
 """
@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from chatrec.catalog.filters import ItemFilter
+from chatrec.catalog.constraints import Constraints
 from chatrec.catalog.normalize import label_key
 from chatrec.errors import ConfigError, VectorIndexError
 from chatrec.index.embedder import MINILM_NAME, Embedder, any_loaded_embedder, default_embedder, embed_query
@@ -125,39 +125,33 @@ def _register() -> None:
 _register()
 
 
-def where_clause(flt: ItemFilter | None) -> dict[str, Any] | None:
-    """The Chroma ``where`` for the parts of ``flt`` that metadata can express.
+def where_clause(constraints: Constraints | None) -> dict[str, Any] | None:
+    """The Chroma ``where`` for ``constraints``' clauses (``Constraints.clauses``).
 
-    ``exclude_ids`` is left out (the caller asks for more results and drops them: a long ``$nin``
+    Excluded ids are left out (the caller asks for more results and drops them: a long ``$nin``
     is slower than over-fetching). Labels go through ``label_key`` exactly as the metadata did,
-    so "Sci-Fi" and "sci-fi" meet. The caller re-checks every hit with ``flt.matches``.
+    so "Sci-Fi" and "sci-fi" meet. The caller re-checks every hit with ``matches``.
     """
-    if flt is None:
+    if constraints is None:
         return None
     parts: list[dict[str, Any]] = []
-    if flt.year_min is not None:
-        parts.append({"year": {"$gte": int(flt.year_min)}})
-    if flt.year_max is not None:
-        parts.append({"year": {"$lte": int(flt.year_max)}})
-        if flt.year_min is None or flt.year_min <= 0:
-            parts.append({"year": {"$gt": 0}})  # 0 is "unknown year", which a bound excludes
-    for genre in flt.genres_all:
-        parts.append({"genres": {"$contains": label_key(genre)}})
-    if flt.genres_any:
-        parts.append(_any_of("genres", flt.genres_any))
-    for genre in flt.genres_none:
-        parts.append({"genres": {"$not_contains": label_key(genre)}})
-    if flt.people_any:
-        parts.append(_any_of("people", flt.people_any))
-    for person in flt.people_none:
-        parts.append({"people": {"$not_contains": label_key(person)}})
-    if flt.kinds:
-        parts.append({"kind": {"$in": list(flt.kinds)}})
+    for clause in constraints.clauses():
+        if clause.attribute == "id":
+            continue
+        if clause.op == "range":
+            if clause.low is not None:
+                parts.append({"year": {"$gte": int(clause.low)}})
+            if clause.high is not None:
+                parts.append({"year": {"$lte": int(clause.high)}})
+            if clause.low is None or clause.low <= 0:
+                parts.append({"year": {"$gt": 0}})  # 0 is "unknown year", which a bound excludes
+            continue
+        keys = list(dict.fromkeys(label_key(v) for v in clause.values))
+        if clause.op == "none":
+            parts += [{clause.attribute: {"$not_contains": key}} for key in keys]
+        else:
+            options = [{clause.attribute: {"$contains": key}} for key in keys]
+            parts.append(options[0] if len(options) == 1 else {"$or": options})
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else {"$and": parts}
-
-
-def _any_of(key: str, labels: Sequence[str]) -> dict[str, Any]:
-    options = [{key: {"$contains": label_key(label)}} for label in dict.fromkeys(labels)]
-    return options[0] if len(options) == 1 else {"$or": options}

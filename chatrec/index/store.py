@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 
 from chatrec.catalog.atomic import atomic_write
-from chatrec.catalog.filters import ItemFilter
+from chatrec.catalog.constraints import Constraints, ItemFilter
+from chatrec.catalog.masks import ConstraintMasks
 from chatrec.catalog.models import Catalog, Item
 from chatrec.config import Settings, get_settings
 from chatrec.errors import IndexCorruptError, IndexMissingError, VectorIndexError
@@ -45,7 +46,6 @@ from chatrec.index.augmentations import Augmentations
 from chatrec.index.cache import EmbeddingCache
 from chatrec.index.documents import document_metadata, document_text
 from chatrec.index.embedder import Embedder, default_embedder, embed_query
-from chatrec.index.masks import FilterMasks
 from chatrec.index.vectors import row_scores
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class ItemIndex:
         self._count = count
         self._vectors: tuple[list[str], np.ndarray] | None = None
         self._row_of: dict[str, int] = {}
-        self._masks: FilterMasks | None = None
+        self._masks: ConstraintMasks | None = None
         #: "memory" (filters as masks over the vector matrix) or "chroma" (metadata ``where``).
         self.filter_engine = "memory"
         self._write_lock = threading.RLock()
@@ -185,7 +185,7 @@ class ItemIndex:
     def __len__(self) -> int:
         return self._count
 
-    def query(self, text: str, k: int = 50, flt: ItemFilter | None = None
+    def query(self, text: str, k: int = 50, flt: Constraints | None = None
               ) -> list[tuple[str, float]]:
         """The ``k`` items most similar to ``text`` that satisfy ``flt``.
 
@@ -195,7 +195,7 @@ class ItemIndex:
         """
         return self.query_vector(embed_query(self.embedder, text), k=k, flt=flt)
 
-    def query_vector(self, vector: np.ndarray, k: int = 50, flt: ItemFilter | None = None
+    def query_vector(self, vector: np.ndarray, k: int = 50, flt: Constraints | None = None
                      ) -> list[tuple[str, float]]:
         """Like ``query`` for a vector already embedded (e.g. an item's own vector).
 
@@ -212,22 +212,24 @@ class ItemIndex:
         else:
             candidates = self._search(vector, k, flt)
         hits: list[tuple[str, float]] = []
+        check = flt.matcher() if flt is not None else None
         for item_id, score in candidates:
             item = self._items.get(item_id)
-            if item is None or (flt is not None and not flt.matches(item)):
+            if item is None or (check is not None and not check(item)):
                 continue
             hits.append((item_id, score))
             if len(hits) == k:
                 break
         return hits
 
-    def _search(self, vector: np.ndarray, k: int, flt: ItemFilter | None
+    def _search(self, vector: np.ndarray, k: int, flt: Constraints | None
                 ) -> list[tuple[str, float]]:
         """Chroma: HNSW, with the filter as a metadata ``where``."""
         from chatrec.index.chroma import where_clause
 
         # Excluded ids are dropped by the caller rather than by a `$nin`: ask for that many more.
-        wanted = min(k + (len(flt.exclude_ids) if flt else 0), self._count)
+        excluded = len(flt.exclude_ids) if isinstance(flt, ItemFilter) else 0
+        wanted = min(k + excluded, self._count)
         try:
             found = self._collection.query(query_embeddings=[vector], n_results=wanted,
                                            where=where_clause(flt), include=["distances"])
@@ -237,11 +239,11 @@ class ItemIndex:
         return [(item_id, 1.0 - float(distance))
                 for item_id, distance in zip(found["ids"][0], found["distances"][0], strict=True)]
 
-    def _scan(self, vector: np.ndarray, k: int, flt: ItemFilter) -> list[tuple[str, float]]:
+    def _scan(self, vector: np.ndarray, k: int, flt: Constraints) -> list[tuple[str, float]]:
         """Exact scoring of the rows that pass ``flt`` (as a mask) in the vector matrix."""
         ids, matrix = self.vectors()
         if self._masks is None:
-            self._masks = FilterMasks(ids, self._items)
+            self._masks = ConstraintMasks(ids, self._items)
         allowed = np.flatnonzero(self._masks.mask(flt))
         if allowed.size == 0:
             return []

@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from chatrec.catalog.filters import ItemFilter
+from chatrec.catalog.constraints import ItemFilter
 from chatrec.errors import IndexCorruptError, IndexMissingError
 from chatrec.index import ItemIndex
 from chatrec.index.cache import EmbeddingCache

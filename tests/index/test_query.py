@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chatrec.catalog.filters import ItemFilter
+from chatrec.catalog.constraints import ItemFilter
 from chatrec.catalog.normalize import label_key
 from chatrec.index.chroma import where_clause
 
@@ -167,21 +167,22 @@ def test_where_clause_speaks_chroma():
     assert where_clause(None) is None
     assert where_clause(ItemFilter()) is None
     assert where_clause(ItemFilter(genres_all=["Sci-Fi"])) == {"genres": {"$contains": "sci fi"}}
-    clause = where_clause(ItemFilter(year_max=1999, genres_any=["a", "b"], kinds=["movie"]))
+    clause = where_clause(ItemFilter(year_max=1999, genres_any=["a", "b"], people_none=["X Y"],
+                                     exclude_ids={"1"}))
     assert clause == {"$and": [
         {"year": {"$lte": 1999}}, {"year": {"$gt": 0}},
         {"$or": [{"genres": {"$contains": "a"}}, {"genres": {"$contains": "b"}}]},
-        {"kind": {"$in": ["movie"]}}]}
+        {"people": {"$not_contains": "x y"}}]}
 
 
 def test_masks_agree_with_item_filter_matches_on_random_filters(small_movies):
     import random
 
-    from chatrec.index.masks import FilterMasks
+    from chatrec.catalog.masks import ConstraintMasks
 
     items = {item.id: item for item in small_movies}
     ids = [*small_movies.ids, "not-in-catalog"]
-    masks = FilterMasks(ids, items)
+    masks = ConstraintMasks(ids, items)
     genres = sorted({g for item in small_movies for g in item.genres}) + ["Sci-Fi", "nope"]
     people = sorted({n for item in small_movies for _, n in item.people})[:200] + ["TOM HANKS"]
     rng = random.Random(7)
@@ -194,7 +195,6 @@ def test_masks_agree_with_item_filter_matches_on_random_filters(small_movies):
             genres_none=rng.sample(genres, rng.choice([0, 1])),
             people_any=rng.sample(people, rng.choice([0, 0, 3])),
             people_none=rng.sample(people, rng.choice([0, 0, 1])),
-            exclude_ids=set(rng.sample(small_movies.ids, rng.choice([0, 5]))),
-            kinds=rng.choice([[], ["movie"], ["book"]]))
+            exclude_ids=set(rng.sample(small_movies.ids, rng.choice([0, 5]))))
         expected = [i in items and flt.matches(items[i]) for i in ids]
         assert masks.mask(flt).tolist() == expected, flt

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from chatrec.catalog.filters import ItemFilter
+from chatrec.catalog.constraints import ItemFilter
 from chatrec.config import get_settings
 from chatrec.errors import IndexMissingError
 from chatrec.index import ItemIndex

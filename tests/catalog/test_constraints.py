@@ -1,0 +1,184 @@
+"""One constraint model, three evaluators: ``Constraints.matches``, the numpy masks (the
+retriever's table and the index's matrix) and Chroma's ``where`` — each checked against a
+brute-force oracle written here from the meaning of the fields, on random constraints of every
+kind (genres all/any/none, people in every role and their exclusion, year ranges, excluded ids).
+No data directory needed: the catalog is generated."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from chatrec.agent.table import ItemTable
+from chatrec.catalog.constraints import Clause, Constraints, ItemFilter
+from chatrec.catalog.masks import ConstraintMasks
+from chatrec.catalog.models import Catalog, Item
+from chatrec.catalog.normalize import label_key
+
+GENRES = ["comedy", "drama", "sci-fi", "horror", "family", "film-noir", "western"]
+PEOPLE = ["Ann Lee", "Bo Díaz", "Cy O'Neil", "Dee Park", "Ed Wu", "Flo Rossi", "Gus Yamada", "Hal Berg"]
+ROLES = ("directors", "cast", "writers", "creators")
+
+
+def _catalog(n: int = 160, seed: int = 3) -> Catalog:
+    rng = random.Random(seed)
+    items = []
+    for i in range(n):
+        people = {role: rng.sample(PEOPLE, rng.choice([0, 1, 1, 2])) for role in ROLES}
+        items.append(Item(
+            id=f"i{i}", title=f"Item {i}", year=rng.choice([None, 1955, 1979, 1980, 1989, 1990, 1995, 1999,
+                                                           2000, 2009, 2015]),
+            genres=rng.sample(GENRES, rng.choice([0, 1, 2, 2, 3])), kind=rng.choice(["movie", "book"]),
+            **people))
+    return Catalog("generated", items)
+
+
+CATALOG = _catalog()
+
+
+def _oracle(c: Constraints, item: Item, exclude: set[str] = frozenset()) -> bool:
+    """The meaning of each field, spelt out without the model's clauses."""
+    genres = {label_key(g) for g in item.genres}
+    people = {label_key(n) for role in ROLES for n in getattr(item, role)}
+    if item.id in exclude:
+        return False
+    if c.year_min is not None and (item.year is None or item.year < c.year_min):
+        return False
+    if c.year_max is not None and (item.year is None or item.year > c.year_max):
+        return False
+    if any(label_key(g) not in genres for g in c.genres_all):
+        return False
+    if c.genres_any and not genres & {label_key(g) for g in c.genres_any}:
+        return False
+    if genres & {label_key(g) for g in c.genres_none}:
+        return False
+    if c.people_any and not people & {label_key(p) for p in c.people_any}:
+        return False
+    return not people & {label_key(p) for p in c.people_none}
+
+
+def _random_constraints(rng: random.Random) -> Constraints:
+    spellings = [*GENRES, "Sci-Fi", "Film Noir", "no such genre"]
+    names = [*PEOPLE, "ANN LEE", "Bo Diaz", "Nobody At All"]
+    return Constraints(
+        year_min=rng.choice([None, None, 1950, 1980, 1990, 2001]),
+        year_max=rng.choice([None, None, 1979, 1989, 1999, 2020]),
+        genres_all=rng.sample(spellings, rng.choice([0, 0, 1, 2])),
+        genres_any=rng.sample(spellings, rng.choice([0, 0, 1, 2, 3])),
+        genres_none=rng.sample(spellings, rng.choice([0, 0, 1, 2])),
+        people_any=rng.sample(names, rng.choice([0, 0, 1, 2])),
+        people_none=rng.sample(names, rng.choice([0, 0, 1, 2])),
+    )
+
+
+CASES = [_random_constraints(random.Random(seed)) for seed in range(400)]
+
+
+def test_the_generated_catalog_exercises_every_role_and_missing_years():
+    for role in ROLES:
+        assert sum(bool(getattr(item, role)) for item in CATALOG) > 20
+    assert sum(item.year is None for item in CATALOG) > 5
+
+
+def test_matches_is_the_oracle_and_the_cases_cut_both_ways():
+    selective = 0
+    for c in CASES:
+        expected = [_oracle(c, item) for item in CATALOG]
+        assert [c.matches(item) for item in CATALOG] == expected, c
+        assert [c.matcher()(item) for item in CATALOG] == expected, c
+        selective += 0 < sum(expected) < len(expected)
+    assert selective > 150, "most random constraints should keep some items and drop others"
+
+
+def test_masks_are_the_oracle_with_exclusions_and_unknown_rows():
+    ids = [*reversed(CATALOG.ids), "not-in-catalog"]   # a row order other than the catalog's
+    masks = ConstraintMasks(ids, CATALOG.items)
+    rng = random.Random(11)
+    for c in CASES:
+        exclude = set(rng.sample(CATALOG.ids, rng.choice([0, 3])))
+        expected = [i in CATALOG and _oracle(c, CATALOG[i], exclude) for i in ids]
+        assert masks.mask(c, exclude).tolist() == expected, c
+        assert masks.mask(c.excluding(exclude)).tolist() == expected, c
+
+
+def test_the_retrievers_table_is_the_oracle():
+    table = ItemTable(CATALOG, kg=None)
+    for c in CASES[:100]:
+        assert table.mask(c).tolist() == [_oracle(c, item) for item in CATALOG], c
+
+
+def test_person_constraints_hold_in_every_role():
+    for role in ROLES:
+        credited = [item for item in CATALOG if "Dee Park" in getattr(item, role)]
+        wanted = Constraints(people_any=["dee park"])
+        unwanted = Constraints(people_none=["DEE PARK"])
+        assert credited and all(wanted.matches(i) and not unwanted.matches(i) for i in credited), role
+
+
+@pytest.fixture(scope="module")
+def chroma_index(tmp_path_factory):
+    from chatrec.config import Settings
+    from chatrec.index import ItemIndex
+    from chatrec.testing.small_index import HashEmbedder
+
+    settings = Settings(home=tmp_path_factory.mktemp("constraints-home"))
+    index = ItemIndex.build(CATALOG, settings, embedder=HashEmbedder(), progress=False, cache=None)
+    yield index
+    index.close()
+
+
+def test_chromas_where_is_the_oracle(chroma_index):
+    from chatrec.index.chroma import where_clause
+
+    for c in CASES[:120]:
+        where = where_clause(c)
+        found = set(chroma_index._collection.get(where=where, include=[])["ids"]) if where \
+            else set(CATALOG.ids)
+        assert found == {item.id for item in CATALOG if _oracle(c, item)}, (c, where)
+
+
+def test_filtered_queries_agree_across_engines(chroma_index):
+    for c in CASES[:40]:
+        flt = c.excluding(["i1", "i2"])
+        chroma_index.filter_engine = "chroma"
+        by_chroma = {i for i, _ in chroma_index.query("comedy drama", k=len(CATALOG), flt=flt)}
+        chroma_index.filter_engine = "memory"
+        by_memory = {i for i, _ in chroma_index.query("comedy drama", k=len(CATALOG), flt=flt)}
+        assert by_chroma == by_memory == {i.id for i in CATALOG if _oracle(c, i, {"i1", "i2"})}, c
+
+
+def test_is_empty_and_requirements():
+    assert Constraints().is_empty() and Constraints(unsupported=["in French"]).is_empty()
+    assert not Constraints(genres_none=["horror"]).is_empty()
+    assert not Constraints(genres_none=["horror"]).has_requirements()
+    assert Constraints(year_min=2010).has_requirements()
+    assert Constraints(year_min=0).has_requirements()   # a bound of 0 is still a bound
+    assert not ItemFilter(exclude_ids={"i1"}).is_empty()
+
+
+def test_nodes_name_what_was_asked_for_with_decades_the_range_covers():
+    c = Constraints(genres_all=["Sci-Fi"], genres_any=["comedy"], people_any=["Tom Hanks"],
+                    genres_none=["horror"], people_none=["Will Ferrell"], year_min=1980, year_max=1999)
+    assert c.nodes() == ["genre:sci fi", "genre:comedy", "person:tom hanks", "decade:1980", "decade:1990"]
+    assert c.nodes(decades=False) == ["genre:sci fi", "genre:comedy", "person:tom hanks"]
+    assert c.excluded_nodes() == ["genre:horror", "person:will ferrell"]
+    assert Constraints(year_min=1990, year_max=1999).nodes() == ["decade:1990"]
+    assert Constraints(year_min=1985, year_max=1995).nodes() == []   # no whole decade
+    assert Constraints(year_min=2010).nodes() == []
+
+
+def test_without_drops_one_constraint_by_node_label_clause_or_years():
+    c = Constraints(genres_all=["sci-fi"], genres_any=["comedy", "drama"], genres_none=["horror"],
+                    people_any=["Tom Hanks"], people_none=["Will Ferrell"], year_min=1990, year_max=1999)
+    assert c.without("genre:sci fi").genres_all == []
+    assert c.without("comedy").genres_any == ["drama"]
+    assert c.without("person:will ferrell").people_none == []
+    assert c.without("Tom Hanks").people_any == []
+    assert (c.without("years").year_min, c.without("decade:1990").year_max) == (None, None)
+    assert c.without("genre:tom hanks") == c           # kinds are respected
+    assert c.without("person:nobody") == c
+    horror = next(cl for cl in c.clauses() if cl.op == "none" and cl.attribute == "genres")
+    assert c.without(horror).genres_none == []
+    assert c.without(Clause("year", "range")).year_min is None
+    assert c.genres_all == ["sci-fi"], "without returns a copy"
