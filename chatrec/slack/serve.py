@@ -10,18 +10,20 @@ import threading
 import time
 from typing import Self
 
+from chatrec.slack.admission import TOO_LARGE, read_capped, refuse_headers
 from chatrec.slack.app import SlackBot
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/health"
-MAX_BODY_BYTES = 1 << 20  # Slack's requests are a few KB; refuse anything absurd unread
 
 
 def http_app(bot: SlackBot, path: str = EVENTS_PATH):
     """A starlette app: ``POST {path}`` for events, interactivity and slash commands (Bolt checks
-    every request's signature and timestamp: 401 otherwise), ``GET /health`` for probes."""
+    every request's signature and timestamp: 401 otherwise), ``GET /health`` for probes.
+    Requests that cannot be Slack's are refused from their headers, unread; a body is read
+    only up to ``MAX_BODY_BYTES`` (413 beyond)."""
     from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
@@ -30,12 +32,12 @@ def http_app(bot: SlackBot, path: str = EVENTS_PATH):
     from starlette.routing import Route
 
     async def events(request: Request):
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return PlainTextResponse("request too large", status_code=413)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return PlainTextResponse("request too large", status_code=413)
+        refusal = refuse_headers(request.headers)
+        body = None if refusal is not None else await read_capped(request.stream())
+        if body is None:
+            refusal = refusal or TOO_LARGE
+            return PlainTextResponse(refusal.text, status_code=refusal.status,
+                                     headers={"connection": "close"})
         # dispatch only acks (the work is lazy) but may touch the network once (auth.test):
         # keep it off the event loop.
         response = await run_in_threadpool(bot.app.dispatch, to_bolt_request(request, body))
