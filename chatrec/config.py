@@ -69,12 +69,22 @@ class Settings(BaseSettings):
     embed_threads: int = Field(default=1, ge=1, description="torch threads for embedding (1 is steadier on 2 cores)")
     embed_batch_size: int = Field(default=64, ge=1)
 
+    # sessions and profiles
+    store_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/db for a shared store; unset: SQLite under home.")
+
     log_level: str = "WARNING"
 
     @field_validator("home", "data_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("store_url", mode="after")
+    @classmethod
+    def _blank_means_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        return value if value is not None and value.get_secret_value().strip() else None
 
     @field_validator("llm", mode="after")
     @classmethod

@@ -70,9 +70,10 @@ class InputError(ChatrecError):
 
 
 class StoreError(ChatrecError):
-    """The session/profile store (SQLite under ``CHATREC_HOME``) cannot be used: the file is
-    damaged, not a chatrec database, written by a newer chatrec, or locked for too long. The
-    message names the file; move it aside (chatrec then starts a new, empty store) or point
-    ``CHATREC_HOME`` elsewhere."""
+    """The session/profile store (SQLite under ``CHATREC_HOME``, or the PostgreSQL database of
+    ``CHATREC_STORE_URL``) cannot be used: the file is damaged or not a chatrec database, the
+    server is unreachable, the schema is from a newer chatrec, or a lock was held too long. The
+    message names the store and a next step that deletes nothing: keep a damaged file (it holds
+    users' conversations) and point ``CHATREC_HOME`` elsewhere meanwhile."""
 
     exit_code = 9

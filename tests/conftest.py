@@ -122,3 +122,30 @@ def make_agent(small_resources, tmp_path):
 @pytest.fixture
 def agent(make_agent):
     return make_agent()
+
+
+# ---------------------------------------------------------------- PostgreSQL (real server)
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL cluster on loopback for the whole test session (initdb into a temp
+    folder, its own port, stopped by pid). Skipped where PostgreSQL is not installed, unless
+    ``CHATREC_REQUIRE_POSTGRES=1`` (CI installs it and sets that, so a missing server fails)."""
+    from chatrec.testing.postgres import PostgresServer, PostgresUnavailable
+
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CHATREC_REQUIRE_POSTGRES") == "1":
+            raise
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """A fresh, empty database on the session's PostgreSQL server."""
+    import re
+
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
+    return postgres_server.create_database(name)

@@ -133,17 +133,17 @@ class Agent:
         """An agent for a catalog spec ("movielens", "redial", or a JSONL/CSV path).
 
         ``llm``: None reads ``CHATREC_LLM``; False disables the LLM; a LangChain chat model is used
-        as given. ``store``: None opens the SQLite store under ``CHATREC_HOME``; False keeps
-        sessions in memory only.
+        as given. ``store``: None opens the configured store (``CHATREC_STORE_URL``, else SQLite
+        under ``CHATREC_HOME``); False keeps sessions in memory only.
         """
         from chatrec.config import get_settings
 
         settings = settings or get_settings()
         resources = Resources.load(catalog, settings, build_missing=build_missing, progress=progress)
         if store is None:
-            from chatrec.store import Store
+            from chatrec.store import open_store
 
-            store = Store(settings.store_path)
+            store = open_store(settings)
         elif store is False:
             store = None
         agent_llm = None

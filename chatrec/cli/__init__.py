@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "chatrec.cli.slack",
     "chatrec.cli.eval",
     "chatrec.cli.augment",
+    "chatrec.cli.users",
 )
 
 

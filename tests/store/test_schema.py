@@ -49,11 +49,15 @@ def test_a_version_1_file_is_migrated_with_its_data(tmp_path):
         # New writes use the new columns.
         store.save_session("new", {"schema_version": 2}, user_id="web:alice")
         assert {s["session_id"] for s in store.list_sessions("web:alice")} == {"old-1", "new"}
-        versions = [row[0] for row in store._conn().execute(
-            "SELECT version FROM schema_version ORDER BY version")]
+        conn = sqlite3.connect(path)
+        versions = [row[0] for row in conn.execute("SELECT version FROM schema_version ORDER BY version")]
         assert versions == list(range(1, SCHEMA_VERSION + 1))
-        indexes = {row[1] for row in store._conn().execute("PRAGMA index_list(sessions)")}
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(sessions)")}
         assert "sessions_by_user" in indexes
+        conn.close()
+        # Rows from before row versions start at version 1 and take versioned writes.
+        assert store.read_session("old-2").version == 1
+        assert store.save_session("old-2", {"turns": [1]}, expected_version=1) == 2
     with Store(path) as again:          # a second open migrates nothing and loses nothing
         assert again.load_session("old-1") == {"schema_version": 1, "liked_items": ["1"]}
 
@@ -76,9 +80,11 @@ def test_a_file_that_is_not_a_database_gives_a_store_error(tmp_path):
     with pytest.raises(StoreError) as caught:
         Store(path)
     message = str(caught.value)
-    assert str(path) in message and "Move the file aside" in message
+    # The advice keeps the file: it may still hold users' conversations.
+    assert str(path) in message and "keep a copy" in message and "CHATREC_HOME" in message
+    assert "delete" not in message.lower() and "move" not in message.lower()
     assert isinstance(caught.value, ChatrecError)
-    assert isinstance(caught.value.__cause__, sqlite3.DatabaseError)
+    assert isinstance(getattr(caught.value.__cause__, "orig", None), sqlite3.DatabaseError)
 
 
 def _damage(path):
@@ -94,7 +100,9 @@ def _filled(path, n=300):
     with Store(path) as store:
         for i in range(n):
             store.save_session(f"s{i}", {"i": i, "pad": "x" * 200}, user_id="web:alice")
-        store._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
     return [f"s{i}" for i in range(n)]
 
 
@@ -117,17 +125,15 @@ def test_damage_found_later_is_a_store_error_too(tmp_path):
         store.list_sessions("web:alice")
 
 
-def test_a_row_that_is_not_json_gives_a_store_error(store, store_path):
-    conn = sqlite3.connect(store_path)
-    conn.execute("INSERT INTO sessions (session_id, state, updated_at) VALUES ('bad', '{oops', 0)")
-    conn.commit()
-    conn.close()
+def test_a_row_that_is_not_json_gives_a_store_error(store):
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO sessions (session_id, state, updated_at) VALUES ('bad', '{oops', 0)")
     with pytest.raises(StoreError, match="session 'bad'"):
         store.load_session("bad")
 
 
-def test_a_closed_store_says_so(store_path):
-    store = Store(store_path)
+def test_a_closed_store_says_so(location):
+    store = Store(location)
     store.close()
     with pytest.raises(StoreError, match="closed"):
         store.load_session("x")

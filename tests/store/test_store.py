@@ -1,9 +1,11 @@
-"""Sessions and profiles: round trips, forget/export, restarts across processes, concurrency."""
+"""Sessions and profiles: round trips, forget/export, restarts across processes, concurrency —
+each in SQLite and in PostgreSQL (``location`` / ``store`` fixtures)."""
 
 from __future__ import annotations
 
 import gc
 import json
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,8 +24,10 @@ def test_a_new_path_gets_the_current_schema_in_wal_mode(tmp_path):
     path = tmp_path / "deeper" / "store.sqlite3"
     with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
-        assert store._conn().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert path.is_file()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
 
 
 def test_an_empty_file_is_a_new_store(tmp_path):
@@ -99,7 +103,7 @@ def test_forget_deletes_the_profile_and_only_that_users_sessions(store):
 
     deleted = store.forget("web:alice")
     assert deleted == {"user_id": "web:alice", "profile_deleted": True,
-                       "sessions_deleted": ["s1", "s2"]}
+                       "sessions_deleted": ["s1", "s2"], "feedback_deleted": 0}
     assert store.load_profile("web:alice") is None
     assert store.load_session("s1") is None and store.load_session("s2") is None
     after = store.export("web:alice")
@@ -107,7 +111,7 @@ def test_forget_deletes_the_profile_and_only_that_users_sessions(store):
     assert store.load_profile("web:bob") == {"liked_items": ["2"]}
     assert store.load_session("s3") == {"x": 2} and store.load_session("s4") == {"x": 3}
     assert store.forget("web:alice") == {"user_id": "web:alice", "profile_deleted": False,
-                                         "sessions_deleted": []}
+                                         "sessions_deleted": [], "feedback_deleted": 0}
 
 
 def test_only_dicts_of_json_values_are_stored(store):
@@ -118,11 +122,11 @@ def test_only_dicts_of_json_values_are_stored(store):
     assert store.load_session("s") is None
 
 
-def test_a_reopened_store_continues(store_path):
-    with Store(store_path) as store:
+def test_a_reopened_store_continues(location):
+    with Store(location) as store:
         store.save_session("web:a", STATE, user_id="web:alice")
         store.save_profile("web:alice", {"liked_items": ["1"]})
-    with Store(store_path) as reopened:
+    with Store(location) as reopened:
         assert reopened.load_session("web:a") == STATE
         assert reopened.load_profile("web:alice") == {"liked_items": ["1"]}
 
@@ -134,15 +138,15 @@ def _run(code: str, path) -> str:
     return result.stdout
 
 
-def test_another_process_sees_what_this_one_wrote_and_vice_versa(store_path):
-    with Store(store_path) as store:
+def test_another_process_sees_what_this_one_wrote_and_vice_versa(location):
+    with Store(location) as store:
         store.save_session("from-parent", STATE, user_id="web:alice")
         out = _run("import sys, json\nfrom chatrec.store import Store\n"
                    "s = Store(sys.argv[1])\n"
                    "print(json.dumps(s.load_session('from-parent')))\n"
                    "s.save_session('from-child', {'n': 7}, user_id='web:alice')\n"
                    "s.update_profile('web:alice', lambda p: {'n': (p or {}).get('n', 0) + 1})\n",
-                   store_path)
+                   location)
         assert json.loads(out) == STATE
         # This process's open connection sees the child's committed writes.
         assert store.load_session("from-child") == {"n": 7}
@@ -175,7 +179,7 @@ def test_twenty_threads_fifty_writes_each_lose_nothing(store):
             assert store.load_session(f"t{t}-{i}") == {"thread": t, "i": i}
     assert sum(len(store.list_sessions(f"user{u}")) for u in range(4)) == threads_n * writes_n
     gc.collect()
-    assert len(store._connections) <= 2, "finished threads must not keep connections open"
+    assert store.engine.pool.checkedout() == 0, "finished threads must not keep connections checked out"
 
 
 _BUMP = ("def bump(who):\n"
@@ -187,7 +191,7 @@ _BUMP = ("def bump(who):\n"
          "    return update\n")
 
 
-def _race_two_processes(store_path, rounds: int) -> dict:
+def _race_two_processes(location, rounds: int) -> dict:
     """The parent and a child process each add 1 to one profile ``rounds`` times."""
     exec(_BUMP, namespace := {})
     # Each side pauses a moment between writes, as real processes do: SQLite's busy handler
@@ -197,9 +201,9 @@ def _race_two_processes(store_path, rounds: int) -> dict:
             "sys.stdin.readline()\n"
             f"for _ in range({rounds}):\n    s.update_profile('shared', bump('child'))\n"
             "    time.sleep(0.001)\n")
-    with Store(store_path) as store:
+    with Store(location) as store:
         store.load_profile("shared")                           # connection open before the start
-        child = subprocess.Popen([sys.executable, "-c", code, str(store_path)], stdin=subprocess.PIPE,
+        child = subprocess.Popen([sys.executable, "-c", code, str(location)], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert child.stdout.readline().strip() == "ready"
         child.stdin.write("go\n")                              # both start writing now
@@ -212,14 +216,24 @@ def _race_two_processes(store_path, rounds: int) -> dict:
         return store.load_profile("shared")
 
 
-def test_two_processes_updating_one_profile_lose_nothing(tmp_path):
-    rounds = 500
+@pytest.fixture
+def fresh_location(location, request, tmp_path):
+    """More fresh stores of the same backend as ``location``."""
+    def make(name: str):
+        if isinstance(location, str):
+            return request.getfixturevalue("postgres_server").create_database(f"race_{name}")
+        return tmp_path / f"{name}.sqlite3"
+    return make
+
+
+def test_two_processes_updating_one_profile_lose_nothing(fresh_location):
+    rounds = 300
     # Whether the OS interleaves the two writers is up to the scheduler (a busy CI machine may run
     # one to completion first), so try a few fresh stores: every try must lose nothing, and at
     # least one must really interleave, or the test proves nothing about concurrent updates.
     interleaved = False
     for attempt in range(4):
-        profile = _race_two_processes(tmp_path / f"race{attempt}.sqlite3", rounds)
+        profile = _race_two_processes(fresh_location(f"race{attempt}"), rounds)
         assert profile["count"] == 2 * rounds
         if profile["switches"] >= 2:
             interleaved = True
