@@ -325,6 +325,7 @@ class Agent:
         session_id = str(session_id)
         if item_id not in self.catalog:
             raise UnknownItemError(f"no item with id {item_id!r} in catalog {self.catalog.name!r}")
+        item_id = self.catalog[item_id].id  # an id merged into another item names that item
         if kind not in ("liked", "disliked", "seen"):
             raise ValueError(f"feedback must be liked, disliked or seen, not {kind!r}")
         with self._session_lock(session_id):

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 LOADER_VERSION = 1
 BUILTIN = {"movielens": (load_movielens, MOVIELENS_INPUTS), "redial": (load_redial, REDIAL_INPUTS)}
 _CODE_FILES = ("custom.py", "enrich.py", "genres.py", "models.py", "movielens.py", "normalize.py",
-               "raw.py", "redial.py", "redial_map.py", "loader.py")
+               "raw.py", "redial.py", "redial_map.py", "redial_merge.py", "loader.py")
 
 
 def load_catalog(spec: str = "movielens", settings: Settings | None = None, progress: bool = False,
@@ -126,7 +126,8 @@ def _read_cache(path: Path) -> Catalog | None:
             return None
         frame = payload["interactions"]
         return Catalog(payload["name"], payload["items"],
-                       Interactions(frame) if frame is not None else None, payload["sources"])
+                       Interactions(frame) if frame is not None else None, payload["sources"],
+                       payload.get("id_aliases"))
     except FileNotFoundError:
         return None
     except Exception as exc:  # a damaged cache is only a cache: rebuild it
@@ -145,7 +146,7 @@ def _write_cache(path: Path, catalog: Catalog) -> None:
     payload = {
         "version": LOADER_VERSION, "name": catalog.name, "items": list(catalog),
         "interactions": frame,
-        "sources": catalog.sources,
+        "sources": catalog.sources, "id_aliases": catalog.id_aliases,
     }
     try:
         with atomic_write(path) as handle:

@@ -142,10 +142,13 @@ class Catalog:
         items: the items; ids must be unique.
         interactions: ratings/usage, if the source has them.
         sources: file name → sha256 of the inputs it was built from (for provenance in reports).
+        id_aliases: other ids of an item → its id. A source that lists one film under several
+            ids (ReDial does) has them merged into one item; the other ids still resolve to it
+            (``catalog[alias]``, ``alias in catalog``, ``canonical_id``) but are never listed.
     """
 
     def __init__(self, name: str, items: Iterable[Item], interactions: Interactions | None = None,
-                 sources: dict[str, str] | None = None):
+                 sources: dict[str, str] | None = None, id_aliases: dict[str, str] | None = None):
         self.name = name
         self.items: dict[str, Item] = {}
         for item in items:
@@ -154,6 +157,13 @@ class Catalog:
             self.items[item.id] = item
         self.interactions = interactions
         self.sources = dict(sources or {})
+        self.id_aliases: dict[str, str] = {}
+        for alias, target in (id_aliases or {}).items():
+            if alias in self.items:
+                raise ValueError(f"id {alias!r} is both an item and an alias in catalog {name!r}")
+            if target not in self.items:
+                raise ValueError(f"alias {alias!r} points to unknown item {target!r} in catalog {name!r}")
+            self.id_aliases[alias] = target
 
     # ---- mapping protocol ----
     def __len__(self) -> int:
@@ -163,13 +173,40 @@ class Catalog:
         return iter(self.items.values())
 
     def __contains__(self, item_id: object) -> bool:
-        return item_id in self.items
+        return item_id in self.items or item_id in self.id_aliases
 
     def __getitem__(self, item_id: str) -> Item:
-        return self.items[item_id]
+        found = self.items.get(item_id)
+        if found is None:
+            return self.items[self.id_aliases.get(item_id, item_id)]
+        return found
 
     def get(self, item_id: str) -> Item | None:
-        return self.items.get(item_id)
+        found = self.items.get(item_id)
+        if found is None and item_id in self.id_aliases:
+            return self.items[self.id_aliases[item_id]]
+        return found
+
+    def canonical_id(self, item_id: str) -> str | None:
+        """The id of the item ``item_id`` names (itself, or the item an alias id was merged
+        into); None when the catalog has no such id."""
+        if item_id in self.items:
+            return item_id
+        return self.id_aliases.get(item_id)
+
+    def ids_of(self, item_id: str) -> list[str]:
+        """Every id of the item ``item_id`` names: its own first, then its alias ids."""
+        canonical = self.canonical_id(item_id)
+        if canonical is None:
+            return []
+        return [canonical, *self._alias_ids.get(canonical, [])]
+
+    @cached_property
+    def _alias_ids(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for alias, target in sorted(self.id_aliases.items()):
+            out[target].append(alias)
+        return dict(out)
 
     @property
     def ids(self) -> list[str]:
@@ -220,10 +257,11 @@ class Catalog:
 
     def subset(self, ids: Iterable[str], name: str | None = None) -> Catalog:
         """A smaller catalog with the given items (and their interactions), e.g. for tests."""
-        keep = [i for i in ids if i in self.items]
+        keep = list(dict.fromkeys(c for c in (self.canonical_id(i) for i in ids) if c is not None))
         keep_set = set(keep)
         inter = None
         if self.interactions is not None:
             frame = self.interactions.frame
             inter = Interactions(frame[frame["item_id"].isin(keep_set)])
-        return Catalog(name or self.name, (self.items[i] for i in keep), inter, self.sources)
+        aliases = {a: t for a, t in self.id_aliases.items() if t in keep_set}
+        return Catalog(name or self.name, (self.items[i] for i in keep), inter, self.sources, aliases)

@@ -9,9 +9,12 @@ before it), else from the MovieLens movie the ReDial id links to. Everything els
 MovieLens through the year-checked IMDb link (``redial_map``): genome keywords, user tags,
 popularity (number of MovieLens ratings, *not* ReDial's ``nbMentions``, which counts test-split
 mentions) and the ratings themselves, re-keyed to ReDial ids so collaborative models work on this
-catalog. When several ReDial ids share one MovieLens movie (192 IMDb ids appear twice), each of
-them gets that movie's ratings. The 67 ReDial movies whose IMDb link fails the year check keep
-their title and year but no facts: those facts describe the film the IMDb id points to.
+catalog. The 67 ReDial movies whose IMDb link fails the year check keep their title and year but
+no facts: those facts describe the film the IMDb id points to.
+
+ReDial lists about 120 films under two or three ids: they are merged into one item
+(``redial_merge``), the other ids kept as aliases that still resolve (``catalog["151656"]`` is
+Police Academy (1984), listed under 81006 too), so one film is one item everywhere.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import pandas as pd
 from chatrec.catalog.enrich import clean_names, dedupe_keywords, merge_unique, rating_stats, tags_by_item
 from chatrec.catalog.genres import canonical_genres
 from chatrec.catalog.models import Catalog, Interactions, Item
-from chatrec.catalog.normalize import parse_title
+from chatrec.catalog.normalize import parse_title, title_key
 from chatrec.catalog.raw import (
     imdb_key,
     imdb_label,
@@ -36,6 +39,7 @@ from chatrec.catalog.raw import (
     read_tags,
 )
 from chatrec.catalog.redial_map import MISMATCH, accepted_links, build_redial_map, redial_year
+from chatrec.catalog.redial_merge import merge_duplicates
 
 logger = logging.getLogger(__name__)
 
@@ -104,9 +108,26 @@ def load_redial(root: Path, sources: dict[str, str] | None = None) -> Catalog:
             external_ids=external,
             kind="movie",
         ))
-    logger.info("redial: %d items, %d linked to MovieLens, %d facts rejected by the year check, "
-                "%d ratings", len(items), len(ml_of), len(rejected & info.keys()), len(ratings))
-    return Catalog("redial", items, Interactions(ratings), sources)
+    dated = {rid for rid in info if redial_year(names.get(rid)) is not None}
+    ml_titles = {mid: title_key(parse_title(title).title) for mid, title in
+                 zip(movies["movieId"], movies["title"], strict=True)}
+    preferred = {it.id for it in items if it.id in ml_of and title_key(it.title) == ml_titles.get(ml_of[it.id][0])}
+    merged = merge_duplicates(items, preferred, dated)
+    ratings = _rekey_aliases(ratings, merged.id_aliases)
+    logger.info("redial: %d items (%d ids merged into them as aliases), %d linked to MovieLens, "
+                "%d facts rejected by the year check, %d ratings", len(merged.items),
+                len(merged.id_aliases), len(ml_of), len(rejected & info.keys()), len(ratings))
+    return Catalog("redial", merged.items, Interactions(ratings), sources, merged.id_aliases)
+
+
+def _rekey_aliases(ratings: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFrame:
+    """Ratings of merged-away ids moved to the item they were merged into (one rating per user
+    and film: the ids of one film carried the same MovieLens ratings)."""
+    if not aliases:
+        return ratings
+    out = ratings.copy()
+    out["item_id"] = out["item_id"].map(lambda i: aliases.get(i, i))
+    return out.drop_duplicates(["user_id", "item_id"], keep="first", ignore_index=True)
 
 
 def _rekey_ratings(ratings: pd.DataFrame, ml_of: dict[str, tuple[str, str]]) -> pd.DataFrame:

@@ -55,6 +55,9 @@ def _data_file(relative: str) -> str:
     return str(ensure_data(get_settings(), needed=[relative], progress=True) / relative)
 
 
+IARD_DIALOGUES = "redial/iard/umap2020_IARD_Cai.json"
+
+
 def _done(out: Path) -> None:
     console.print(f"report: [bold]{out / 'report.md'}[/]   results: {out / 'results.json'}")
 
@@ -251,6 +254,48 @@ def redial(
         f"({metrics['input']['training']['mode']})",
         SUMMARY_HEADER,
         summary_rows(metrics, False),
+        console,
+    )
+    _done(out)
+
+
+@eval_app.command("replay-checks")
+def replay_checks(
+    dialogues: list[Path] | None = typer.Option(
+        None, "--dialogues", help="ReDial dialogue files (default: the dev dialogues)."
+    ),
+    iard: bool = typer.Option(
+        True, "--iard/--no-iard", help="Also replay the IARD dialogues not in --dialogues."
+    ),
+    k: int = typer.Option(50, "--k", help="Ranking size asked of rank()."),
+    out: Path | None = OUT,
+    limit: int | None = LIMIT,
+    fresh: bool = FRESH,
+    quiet: bool = QUIET,
+) -> None:
+    """Replay ReDial dialogues through the public API (Agent.from_config(catalog="redial")) and
+    count empty and short rankings, films twice, films named earlier in the top 10, and gold
+    films excluded by constraints."""
+    from chatrec.evaluation.redial_diagnostics import ReplayChecksConfig, run_replay_checks
+    from chatrec.evaluation.redial_eval import DEV_DIALOGUES
+    from chatrec.evaluation.report import print_table
+
+    files = [str(p) for p in dialogues] if dialogues else [_data_file(DEV_DIALOGUES)]
+    for path in files:
+        if not Path(path).is_file():
+            raise ConfigError(f"no such file: {path}")
+    config = ReplayChecksConfig(
+        dialogues=files, iard=_data_file(IARD_DIALOGUES) if iard else None, k=k
+    )
+    out = _out(out, "replay-checks")
+    metrics = run_replay_checks(config, get_settings(), out, limit=limit, show_progress=not quiet,
+                                fresh=fresh)
+    d = metrics["diagnostics"]
+    print_table(
+        f"ReDial replay checks: {metrics['units']} dialogues, {d['rankings']} rankings",
+        ["empty", "short", "film twice", "named in top 10", "gold excluded"],
+        [[d["empty"], d["short"], d["with_a_film_twice"], d["with_a_named_film_in_top10"],
+          f"{d['new_gold_excluded_by_constraints']}/{d['new_gold']} ({100 * d['new_gold_excluded_share']:.1f}%)"]],
         console,
     )
     _done(out)

@@ -168,9 +168,10 @@ def _with_typo(text: str, rng: random.Random) -> str:
 
 
 def redial_to_catalog_ids(catalog: Catalog, data_dir: Path) -> dict[str, str]:
-    """ReDial movie id → catalog item id (identity for the ReDial catalog)."""
+    """ReDial movie id → catalog item id (for the ReDial catalog: the id itself, or the item a
+    duplicate id was merged into)."""
     if catalog.name == "redial":
-        return {i: i for i in catalog.ids}
+        return {i: i for i in catalog.ids} | dict(catalog.id_aliases)
     mapping: dict[str, str] = {}
     path = data_dir / "redial" / "redial_to_movielens.csv"
     with path.open(newline="", encoding="utf-8") as handle:

@@ -34,6 +34,7 @@ from chatrec.evaluation.redial_data import (
     render,
     scored_turns,
 )
+from chatrec.evaluation.redial_diagnostics import canonical_turn, ranking_checks, summarise_checks
 from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
 
 logger = logging.getLogger(__name__)
@@ -213,6 +214,7 @@ def replay(
     fold: int | None,
     catalog,
     before_rank=None,
+    k: int = 50,
 ) -> dict:
     """Feed one unit to the agent, scoring each of its turns before the recommender speaks.
     ``before_rank(turn)`` is called just before each scored ``rank`` (tuning records queries)."""
@@ -229,9 +231,10 @@ def replay(
                 if not unit.rendered
                 else finder.find(" ".join(m.text for m in unit.messages[:index]))
             )
+            turn = canonical_turn(turn, catalog, ids)
             if before_rank is not None:
                 before_rank(turn)
-            recs = agent.rank(session, k=50)
+            recs = agent.rank(session, k=k)
             ranked = [r.item.id for r in recs]
             sources = {r.item.id: r.sources for r in recs}
             rankings = {
@@ -240,6 +243,7 @@ def replay(
             }
             scored = _score(turn, rankings, sources, catalog, len(ids))
             _diagnose(agent.session(session), scored, catalog)
+            scored["checks"] = ranking_checks(ranked, k, catalog, ids)
             turns.append(scored)
         if message is None:
             break
@@ -386,5 +390,6 @@ def summarise(records: list[dict], catalog) -> dict:
                 }
             out["agent_vs_item_cosine"] = ratios
     out.update(totals)
+    out["diagnostics"] = summarise_checks(records, catalog)
     out["systems"] = results
     return out

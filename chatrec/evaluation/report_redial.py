@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+from chatrec.evaluation.redial_diagnostics import checks_md
 from chatrec.evaluation.report import ci, md_table, num, provenance_md, pyplot, save_plot, warnings_md
 
 TARGETS = {"recall@10": 0.25, "recall@50": 0.45}
@@ -83,6 +84,7 @@ def write_redial_report(run, metrics: dict, records: list[dict], config) -> None
             for k, v in TARGETS.items()
         ]
         parts += ["Targets (agent, primary): " + "; ".join(checks) + ".", ""]
+    parts += checks_md(metrics.get("diagnostics"))
     parts += [
         "Published anchors (official test split, not this file):",
         "",
