@@ -1,7 +1,10 @@
 """The public Gradio API: JSON endpoints over ``ChatService`` (documented in docs/api.md).
 
 Each function is registered with ``gr.api`` under its own name; its type hints are the
-endpoint's signature. The page's own events are private: these are the only public endpoints.
+endpoint's signature (the ``gr.Request`` parameter is Gradio's, not the caller's). The page's own
+events are private: these are the only public endpoints. Every call acts as its caller
+(``ui.identity``): a session is reachable only by the identity that started it, and a ``user_id``
+other than a MovieLens persona is honoured only from a caller holding the service token.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import gradio as gr
 
 from chatrec.agent.models import Reply
+from ui.identity import SERVICE_TOKEN_HEADER, Caller
 from ui.loader import AgentNotReady
-from ui.service import FEEDBACK_KINDS, ChatService, Notice, RateLimited, rate_limit_text
-from ui.sessions import clean_user_id, is_session_id, new_session_id, session_or_new
+from ui.service import FEEDBACK_KINDS, ChatService, Notice, NotYours, RateLimited, rate_limit_text
+from ui.sessions import clean_persona, clean_user_id, is_session_id, new_session_id, session_or_new
 
 # What a card shows of an item's cast.
 TOP_CAST = 3
@@ -60,20 +64,45 @@ def session_dict(service: ChatService, sid: str) -> dict:
     }
 
 
+UNKNOWN_SESSION = "session_id must come from /new_session (or a previous /chat reply)"
+
+
 def _session(session_id: str) -> str:
     if not is_session_id(session_id):
-        raise gr.Error("session_id must come from /new_session (or a previous /chat reply)")
+        raise gr.Error(UNKNOWN_SESSION)
     return session_id
 
 
 def _call(fn):
-    """Agent-not-ready and rate limits as Gradio errors (the client raises them with the text)."""
+    """Agent-not-ready, rate limits and other callers' sessions as Gradio errors (the client
+    raises them with the text). Someone else's session reads as an unknown one."""
     try:
         return fn()
     except AgentNotReady as exc:
         raise gr.Error(str(exc)) from exc
     except RateLimited as exc:
         raise gr.Error(rate_limit_text(exc.retry_after)) from exc
+    except NotYours as exc:
+        raise gr.Error(UNKNOWN_SESSION) from exc
+
+
+def acting_user(caller: Caller, user_id: str) -> str | None:
+    """The agent user a /chat call acts as: the caller's own identity; a MovieLens persona
+    ("ml:42"); or, for a caller holding the service token only, the ``user_id`` it names."""
+    claimed = (user_id or "").strip()
+    if not claimed or claimed == caller.user_id:
+        return caller.user_id
+    persona = clean_persona(claimed)
+    if persona is not None:
+        return persona
+    if not caller.trusted:
+        raise gr.Error(f"user_id {claimed[:40]!r} is not yours to act as: leave it empty (you act as "
+                       f"yourself), pass a MovieLens persona (\"ml:42\"), or call with the service "
+                       f"token ({SERVICE_TOKEN_HEADER}) from a trusted back end")
+    user = clean_user_id(claimed)
+    if user is None:
+        raise gr.Error('user_id must look like "<kind>:<id>" (letters, digits, ._@:-), at most 96 characters')
+    return user
 
 
 def register_api(service: ChatService, concurrency_id: str | None = None) -> None:
@@ -84,59 +113,68 @@ def register_api(service: ChatService, concurrency_id: str | None = None) -> Non
         """A fresh session id: pass it to every other endpoint to continue that conversation."""
         return new_session_id()
 
-    def chat(session_id: str, message: str, user_id: str = "") -> dict:
+    def chat(session_id: str, message: str, user_id: str = "", request: gr.Request | None = None) -> dict:
         """Send one message; returns the reply as JSON. An empty or unknown session_id starts a
-        new session (its id is in the reply). user_id: "" (anonymous), "ml:<MovieLens user id>"
-        or any "<kind>:<id>" of yours ("web:alice")."""
+        new session (its id is in the reply). user_id: "" (you: your login, your browser, or
+        nobody in particular), "ml:<MovieLens user id>" (a read-only persona), or, with the
+        service token only, any "<kind>:<id>" of your own users ("web:alice")."""
+        caller = service.caller(request)
         sid = session_or_new(session_id)
+        _call(lambda: service.check(caller, sid))
         final = None
-        for version in service.chat(sid, message, clean_user_id(user_id)):
+        for version in service.chat(sid, message, acting_user(caller, user_id), caller):
             if isinstance(version, Notice):
                 raise gr.Error(version.text)
             final = version
         return reply_dict(final)
 
-    def feedback(session_id: str, item_id: str, kind: str) -> dict:
+    def feedback(session_id: str, item_id: str, kind: str, request: gr.Request | None = None) -> dict:
         """Record "liked", "disliked" or "seen" on an item (the same kind again takes it back);
         returns the session's preferences."""
         sid = _session(session_id)
         if kind not in FEEDBACK_KINDS:
             raise gr.Error(f"kind must be one of {', '.join(FEEDBACK_KINDS)}")
+        caller = service.caller(request)
 
         def run():
             if item_id not in service.agent().catalog:
                 raise gr.Error(f"no item {item_id!r} in the catalog")
-            service.feedback(sid, item_id, kind)
+            service.feedback(sid, item_id, kind, caller)
             return session_dict(service, sid)
 
         return _call(run)
 
-    def remove_preference(session_id: str, value: str) -> dict:
+    def remove_preference(session_id: str, value: str, request: gr.Request | None = None) -> dict:
         """Forget one liked/disliked/seen item id or attribute node ("genre:comedy"); returns
         the session's preferences."""
         sid = _session(session_id)
+        caller = service.caller(request)
 
         def run():
-            service.remove(sid, value)
+            service.remove(sid, value, caller)
             return session_dict(service, sid)
 
         return _call(run)
 
-    def reset(session_id: str) -> dict:
+    def reset(session_id: str, request: gr.Request | None = None) -> dict:
         """Start the conversation over (a known user's profile is kept)."""
         sid = _session(session_id)
-        return _call(lambda: (service.reset(sid), session_dict(service, sid))[1])
+        caller = service.caller(request)
+        return _call(lambda: (service.reset(sid, caller), session_dict(service, sid))[1])
 
-    def session(session_id: str) -> dict:
+    def session(session_id: str, request: gr.Request | None = None) -> dict:
         """The session's preferences, constraints and latest recommendations."""
         sid = _session(session_id)
-        return _call(lambda: session_dict(service, sid))
+        caller = service.caller(request)
+        return _call(lambda: session_dict(service, service.check(caller, sid)))
 
-    def why(session_id: str, item_id: str) -> dict:
+    def why(session_id: str, item_id: str, request: gr.Request | None = None) -> dict:
         """The knowledge-graph paths behind a shown recommendation, as facts and an SVG picture."""
         sid = _session(session_id)
+        caller = service.caller(request)
 
         def run():
+            service.check(caller, sid)
             paths, caption = service.why(sid, item_id)
             if not caption:
                 raise gr.Error(f"item {item_id!r} is not among this session's latest recommendations")

@@ -11,15 +11,19 @@ it. Public API endpoints: see ``ui.api`` and docs/api.md.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
-import tempfile
+import weakref
 from pathlib import Path
 
 import gradio as gr
 
 from ui.api import register_api
-from ui.service import FEEDBACK_KINDS, ChatService, Notice, RateLimited, rate_limit_text
+from ui.gate import gate_middleware
+from ui.identity import Caller
+from ui.ratelimit import RateLimiter
+from ui.service import FEEDBACK_KINDS, NOT_YOURS, ChatService, Notice, NotYours, RateLimited, rate_limit_text
 from ui.views import (
     assistant_markdown,
     cards_html,
@@ -88,16 +92,29 @@ def theme() -> gr.themes.Base:
                           font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
 
 
+# The web gate (visitor cookies, login throttle, no uploads) of each page ``build_app`` made.
+_GATES: weakref.WeakKeyDictionary[gr.Blocks, object] = weakref.WeakKeyDictionary()
+# Failed sign-ins per client address: 5 at once, then one every 10 seconds.
+LOGIN_BURST, LOGIN_PER_MINUTE = 5, 6.0
+
+
 def launch(demo: gr.Blocks, **kwargs):
-    """``demo.launch`` with chatrec's theme and CSS (Gradio 6 takes them at launch)."""
+    """``demo.launch`` with chatrec's theme and CSS (Gradio 6 takes them at launch) and, for a
+    page of ``build_app``, its web gate in front of Gradio (``ui.gate``)."""
     kwargs.setdefault("theme", theme())
     kwargs.setdefault("css", CSS_PATH.read_text(encoding="utf-8"))
     kwargs.setdefault("footer_links", ["api"])
+    kwargs.setdefault("max_file_size", "1mb")
+    gate = _GATES.get(demo)
+    if gate is not None:
+        app_kwargs = dict(kwargs.pop("app_kwargs", None) or {})
+        app_kwargs["middleware"] = [*app_kwargs.get("middleware", []), gate]
+        kwargs["app_kwargs"] = app_kwargs
     return demo.launch(**kwargs)
 
 
 def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatrec",
-              films: bool = True) -> gr.Blocks:
+              films: bool = True, login_limiter: RateLimiter | None = None) -> gr.Blocks:
     """The page over ``service``.
 
     Args:
@@ -106,11 +123,14 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         title: the browser tab's title.
         films: film wording and example prompts (the built-in catalogs); False for a catalog
             of other things.
+        login_limiter: failed sign-ins per client address with ``--auth`` (default: 5 at once,
+            then 6 a minute).
     """
     examples = FILM_EXAMPLES if films else GENERIC_EXAMPLES
     placeholder = FILM_PLACEHOLDER if films else GENERIC_PLACEHOLDER
     tagline = FILM_TAGLINE if films else GENERIC_TAGLINE
-    export_dir = Path(tempfile.mkdtemp(prefix="chatrec-export-"))
+    if login_limiter is None:
+        login_limiter = RateLimiter(rate=LOGIN_PER_MINUTE / 60.0, burst=LOGIN_BURST)
 
     with gr.Blocks(title=title, fill_width=True, analytics_enabled=False) as demo:
         sid = gr.State("")
@@ -140,7 +160,7 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                         forget_btn = gr.Button("Forget me", size="sm", variant="stop", elem_id="forget",
                                                visible=False)
                     data_json = gr.JSON(visible=False, elem_id="data-json", label="What chatrec stores")
-                    data_file = gr.File(visible=False, elem_id="data-file", label="Download")
+                    data_file = gr.HTML(visible=False, elem_id="data-file")
                 with gr.Accordion("Trace of the last turn", open=False, elem_id="trace-acc"):
                     trace = gr.HTML(trace_html(None, ""), elem_id="trace")
             with gr.Column(scale=5, min_width=360, elem_id="side"):
@@ -154,9 +174,9 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
 
         page_outputs = [chatbot, cards, profile, history, who, trace, why_item]
 
-        def page(sid_value: str, user_choice: str, username: str | None, why: str = "",
+        def page(sid_value: str, user_choice: str, caller: Caller, why: str = "",
                  last_trace=None) -> dict:
-            user_id = service.effective_user(user_choice, username)
+            user_id = service.effective_user(user_choice, caller)
             label, entries, total = service.user_history(user_choice or None)
             who_text, sections = service.profile(sid_value, user_id)
             return {
@@ -177,11 +197,12 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                 data = json.loads(stored or "{}")
             except (TypeError, ValueError):
                 data = {}
-            sid_value = service.restore(data.get("sid"))
+            caller = service.caller(request)
+            sid_value = service.restore(data.get("sid"), caller)
             choice = service.stored_user(sid_value) if service.ready else None
             if choice is None or not choice.startswith("ml:"):
                 choice = data.get("user") if str(data.get("user", "")).startswith("ml:") else ""
-            out = page(sid_value, choice, _username(request))
+            out = page(sid_value, choice, caller)
             out.update({sid: sid_value, user: choice, bridge: _bridge(sid_value, choice),
                         header: _header(service, tagline)})
             return out
@@ -194,11 +215,19 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         def on_tick(sid_value: str, choice: str, request: gr.Request):
             if not service.ready:
                 return {header: _header(service, tagline)}
-            out = page(sid_value, choice, _username(request)) if sid_value else {}
+            out = {}
+            if sid_value:
+                # The tab's session could not be checked while the agent was loading.
+                caller = service.caller(request)
+                checked = service.restore(sid_value, caller)
+                if checked != sid_value:
+                    choice = ""
+                out = page(checked, choice, caller)
+                out.update({sid: checked, user: choice, bridge: _bridge(checked, choice)})
             out.update({header: _header(service, tagline), timer: gr.Timer(active=False)})
             return out
 
-        timer.tick(on_tick, [sid, user], [header, timer, forget_btn, *page_outputs],
+        timer.tick(on_tick, [sid, user], [header, timer, sid, user, bridge, forget_btn, *page_outputs],
                    api_visibility="private", show_progress="hidden")
 
         # ---------------------------------------------------------------- chat
@@ -207,11 +236,12 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
             if not text.strip() or not sid_value:
                 yield {msg: text}
                 return
-            user_id = service.effective_user(choice, _username(request))
+            caller = service.caller(request)
+            user_id = service.effective_user(choice, caller)
             messages = list(messages or []) + [{"role": "user", "content": user_markdown(text)}]
             yield {msg: "", chatbot: messages}
             last = None
-            for version in service.chat(sid_value, text, user_id):
+            for version in service.chat(sid_value, text, user_id, caller):
                 if isinstance(version, Notice):
                     yield {chatbot: messages + [{"role": "assistant", "content": esc(version.text)}]}
                     return
@@ -223,8 +253,7 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                     partial[cards] = cards_html(service.reply_cards(version))
                 yield partial
             if last is not None:
-                yield _only(page(sid_value, choice, _username(request), last_trace=last.trace),
-                            chat_outputs)
+                yield _only(page(sid_value, choice, caller, last_trace=last.trace), chat_outputs)
 
         chat_outputs = [msg, forget_btn, *[o for o in page_outputs if o is not who]]
         for trigger in (msg.submit, send.click):
@@ -244,19 +273,22 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         def on_click(sid_value: str, choice: str, why: str, evt: gr.EventData, request: gr.Request):
             action = getattr(evt, "_data", {}) or {}
             kind, item, value = action.get("action"), action.get("item", ""), action.get("value", "")
+            caller = service.caller(request)
             try:
                 if kind == "why":
                     why = "" if why == item else item
                 elif kind in FEEDBACK_KINDS and item:
-                    service.feedback(sid_value, item, kind)
+                    service.feedback(sid_value, item, kind, caller)
                 elif kind == "remove" and value:
-                    service.remove(sid_value, value)
+                    service.remove(sid_value, value, caller)
             except RateLimited as exc:
                 gr.Warning(rate_limit_text(exc.retry_after))
+            except NotYours:
+                gr.Warning(NOT_YOURS)
             except Exception as exc:  # noqa: BLE001 - one failed click must not break the page
                 logger.exception("action %s on %s failed", kind, item or value)
                 gr.Warning(f"That did not work: {exc}")
-            return _only(page(sid_value, choice, _username(request), why), click_outputs)
+            return _only(page(sid_value, choice, caller, why), click_outputs)
 
         click_outputs = [forget_btn, *[o for o in page_outputs if o not in (who, trace)]]
         for source in (cards, profile):
@@ -266,10 +298,10 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         # ---------------------------------------------------------------- identity and data
         def on_who(choice: str, sid_value: str, current: str, request: gr.Request):
             choice = choice or ""
-            username = _username(request)
-            new_sid = service.switch_user(sid_value, service.effective_user(current, username),
-                                          service.effective_user(choice, username))
-            out = _only(page(new_sid, choice, username), who_outputs)
+            caller = service.caller(request)
+            new_sid = service.switch_user(sid_value, service.effective_user(current, caller),
+                                          service.effective_user(choice, caller))
+            out = _only(page(new_sid, choice, caller), who_outputs)
             out.update({sid: new_sid, user: choice, bridge: _bridge(new_sid, choice),
                         data_json: gr.JSON(visible=False), data_file: gr.File(visible=False)})
             return out
@@ -279,27 +311,30 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         who.input(on_who, [who, sid, user], who_outputs, api_visibility="private")
 
         def on_reset(sid_value: str, choice: str, request: gr.Request):
-            service.reset(sid_value)
-            return _only(page(sid_value, choice, _username(request)), reset_outputs)
+            caller = service.caller(request)
+            try:
+                service.reset(sid_value, caller)
+            except NotYours:
+                gr.Warning(NOT_YOURS)
+            return _only(page(sid_value, choice, caller), reset_outputs)
 
         reset_outputs = [forget_btn, *[o for o in page_outputs if o is not who]]
         reset_btn.click(on_reset, [sid, user], reset_outputs, api_visibility="private")
         chatbot.clear(on_reset, [sid, user], reset_outputs, api_visibility="private")
 
-        def on_data(sid_value: str, choice: str, request: gr.Request):
-            data = service.export(sid_value, service.effective_user(choice, _username(request)))
-            path = export_dir / f"chatrec-{sid_value[-8:]}.json"
-            path.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-            return gr.JSON(value=data, visible=True), gr.File(value=str(path), visible=True)
+        def on_data(sid_value: str, request: gr.Request):
+            # Served from memory as a data: link: no export file is ever written on the server.
+            data = service.export(sid_value, service.caller(request))
+            return gr.JSON(value=data, visible=True), gr.HTML(value=_download_link(data), visible=True)
 
-        data_btn.click(on_data, [sid, user], [data_json, data_file], api_visibility="private")
+        data_btn.click(on_data, [sid], [data_json, data_file], api_visibility="private")
 
         def on_forget(sid_value: str, choice: str, request: gr.Request):
-            user_id = service.effective_user(choice, _username(request))
-            deleted = service.forget(sid_value, user_id)
-            gr.Info(f"Deleted what chatrec stored about {user_id or 'this session'} "
+            caller = service.caller(request)
+            deleted = service.forget(sid_value, caller)
+            gr.Info(f"Deleted what chatrec stored about {service.who_label(caller.user_id).lower()} "
                     f"({sum(len(v) for v in deleted.values() if isinstance(v, list))} records).")
-            out = _only(page(sid_value, choice, _username(request)), forget_outputs)
+            out = _only(page(sid_value, choice, caller), forget_outputs)
             out.update({data_json: gr.JSON(visible=False), data_file: gr.File(visible=False)})
             return out
 
@@ -309,6 +344,7 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         register_api(service, concurrency_id=AGENT_QUEUE)
 
     demo.queue(default_concurrency_limit=concurrency, max_size=512)
+    _GATES[demo] = gate_middleware(service.identities.keys, login_limiter)
     return demo
 
 
@@ -337,5 +373,7 @@ def _bridge(sid_value: str, choice: str) -> str:
     return json.dumps({"sid": sid_value, "user": choice or ""})
 
 
-def _username(request: gr.Request | None) -> str | None:
-    return getattr(request, "username", None) if request is not None else None
+def _download_link(data: dict) -> str:
+    payload = base64.b64encode(json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8")).decode()
+    return (f'<a class="download" download="chatrec-my-data.json" '
+            f'href="data:application/json;charset=utf-8;base64,{payload}">Download as JSON</a>')

@@ -1,8 +1,8 @@
-"""A per-session token bucket, so one browser tab (or API client) cannot flood the server.
+"""Token buckets, so one caller (an identity, a client address) cannot flood the server.
 
-Each session may send ``burst`` messages at once, then one more every ``1 / rate`` seconds. The
+Each key may spend ``burst`` tokens at once, then one more every ``1 / rate`` seconds. The
 buckets live in memory (a limit is about the next few seconds, not worth persisting) and the
-oldest are dropped once there are too many.
+least recently used are dropped once there are too many.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 
 class RateLimiter:
-    """Token buckets keyed by session id.
+    """Token buckets keyed by any string (an identity, "address:<ip>").
 
     Args:
         rate: tokens added per second (0 or less disables the limit).
@@ -44,17 +44,38 @@ class RateLimiter:
         wait before it would be."""
         if not self.enabled:
             return 0.0
-        now = self.clock()
         with self._lock:
-            tokens, at = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            tokens, now = self._tokens(key)
             if tokens >= cost:
-                self._buckets[key] = (tokens - cost, now)
-                wait = 0.0
-            else:
-                self._buckets[key] = (tokens, now)
-                wait = (cost - tokens) / self.rate
-            self._buckets.move_to_end(key)
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
-        return wait
+                self._put(key, tokens - cost, now)
+                return 0.0
+            self._put(key, tokens, now)
+            return (cost - tokens) / self.rate
+
+    def wait(self, key: str, cost: float = 1.0) -> float:
+        """Like ``retry_after`` without taking anything: 0.0 when ``cost`` tokens are there."""
+        if not self.enabled:
+            return 0.0
+        with self._lock:
+            tokens, _ = self._tokens(key)
+        return 0.0 if tokens >= cost else (cost - tokens) / self.rate
+
+    def charge(self, key: str, cost: float = 1.0) -> None:
+        """Take ``cost`` tokens whatever is left (an attempt that already happened: a failed
+        login); the bucket does not go below empty."""
+        if not self.enabled:
+            return
+        with self._lock:
+            tokens, now = self._tokens(key)
+            self._put(key, max(0.0, tokens - cost), now)
+
+    def _tokens(self, key: str) -> tuple[float, float]:
+        now = self.clock()
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - at) * self.rate), now
+
+    def _put(self, key: str, tokens: float, now: float) -> None:
+        self._buckets[key] = (tokens, now)
+        self._buckets.move_to_end(key)
+        while len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)

@@ -2,20 +2,23 @@
 
 ``ChatService`` turns a browser tab's actions (a message, 👍/👎/✓, remove a preference, reset,
 pick a user) into agent calls, and the agent's session state into view models for ``views``.
-It owns the two things that are about the web surface only: the per-session rate limit and the
-"Who am I" identity of a tab.
+It owns what is about the web surface only: who may touch which session (``ui.identity``: a
+session belongs to the caller who started it), the rate limits (per identity and per client
+address) and the "Who am I" persona of a tab.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from chatrec.agent.models import Reply
+from ui.identity import Caller, Identities
 from ui.loader import AgentLoader, AgentNotReady
 from ui.ratelimit import RateLimiter
-from ui.sessions import clean_user_id, new_session_id, session_or_new
+from ui.sessions import clean_persona, new_session_id, session_or_new
 from ui.views import CardView, Chip, ProfileSection
 from ui.why import WhyPictures, paths_from_evidence
 
@@ -24,10 +27,13 @@ logger = logging.getLogger(__name__)
 FEEDBACK_KINDS = ("liked", "disliked", "seen")
 ACTION_COST = 0.2          # a click costs a fifth of a message against the rate limit
 HISTORY_ENTRIES = 8
+# One client address may spend this many identities' worth: a household or office behind one
+# address is not limited as one person, and minting identities (or sessions) buys nothing more.
+ADDRESS_FACTOR = 3
 
 
 class RateLimited(Exception):
-    """Too many actions from one session; ``retry_after`` seconds until the next is allowed."""
+    """Too many actions from one caller; ``retry_after`` seconds until the next is allowed."""
 
     def __init__(self, retry_after: float):
         super().__init__(f"rate limited for {retry_after:.1f}s")
@@ -41,9 +47,16 @@ class Notice:
     text: str
 
 
+NOT_YOURS = "That conversation is not one of yours. Reload the page to start your own."
+
+
 def rate_limit_text(retry_after: float) -> str:
     return (f"You're sending messages faster than I can keep up — give me {max(1, round(retry_after))} "
             "second(s) and try again.")
+
+
+class NotYours(Exception):
+    """A session id that belongs to someone else (said as "unknown": its existence is not told)."""
 
 
 class ChatService:
@@ -51,14 +64,26 @@ class ChatService:
 
     Args:
         loader: hands out the agent (loading in the background at start-up).
-        limiter: per-session rate limit (None: unlimited).
+        limiter: rate limit per identity (None: unlimited); each client address gets
+            ``ADDRESS_FACTOR`` times its burst and rate, whatever identities it shows.
         wait_s: how long an action waits for a still-loading agent before saying so.
+        identities: resolves who sent a request (default: from ``CHATREC_HOME``'s web secret
+            and ``CHATREC_SERVICE_TOKEN``).
     """
 
-    def __init__(self, loader: AgentLoader, limiter: RateLimiter | None = None, wait_s: float = 20.0):
+    def __init__(self, loader: AgentLoader, limiter: RateLimiter | None = None, wait_s: float = 20.0,
+                 identities: Identities | None = None):
         self.loader = loader
         self.limiter = limiter
+        self.address_limiter = (RateLimiter(limiter.rate * ADDRESS_FACTOR, limiter.burst * ADDRESS_FACTOR,
+                                            limiter.max_keys, limiter.clock) if limiter else None)
+        self._rate_lock = threading.Lock()
         self.wait_s = wait_s
+        if identities is None:
+            from chatrec.config import get_settings
+
+            identities = Identities.from_settings(get_settings().home)
+        self.identities = identities
         self._pictures: WhyPictures | None = None
         self._choices: list[tuple[str, str]] | None = None
 
@@ -71,11 +96,20 @@ class ChatService:
         """The agent; raises ``AgentNotReady`` (with a message for the user) while loading."""
         return self.loader.get(self.wait_s)
 
-    def _check_rate(self, sid: str, cost: float) -> None:
-        if self.limiter is not None:
-            wait = self.limiter.retry_after(sid, cost)
+    def caller(self, request) -> Caller:
+        """Who sent a ``gr.Request``."""
+        return self.identities.caller(request)
+
+    def _check_rate(self, caller: Caller, cost: float) -> None:
+        if self.limiter is None or self.address_limiter is None or caller.trusted:
+            return
+        buckets = ((self.limiter, caller.rate_key), (self.address_limiter, f"address:{caller.address}"))
+        with self._rate_lock:
+            wait = max(limiter.wait(key, cost) for limiter, key in buckets)
             if wait > 0:
                 raise RateLimited(wait)
+            for limiter, key in buckets:
+                limiter.retry_after(key, cost)
 
     def llm_label(self) -> tuple[str, bool]:
         """("LLM: openai:gpt-4o-mini", True) or ("No LLM · rule-based", False)."""
@@ -115,13 +149,10 @@ class ChatService:
             self._choices = users
         return choices + self._choices
 
-    def effective_user(self, choice: str | None, username: str | None = None) -> str | None:
-        """The agent's user id for a tab: the picked MovieLens user, else the signed-in web user
-        (``--auth``), else None (anonymous)."""
-        user = clean_user_id(choice)
-        if user is None and username:
-            user = clean_user_id(f"web:{username}")
-        return user
+    def effective_user(self, choice: str | None, caller: Caller) -> str | None:
+        """The agent's user id for a tab: the picked MovieLens persona, else the caller's own
+        identity (None: no identity, this session only)."""
+        return clean_persona(choice) or caller.user_id
 
     def who_label(self, user_id: str | None) -> str:
         if user_id is None:
@@ -131,6 +162,8 @@ class ChatService:
             return f"MovieLens user {rest}"
         if kind == "web":
             return f"Signed in as {rest}"
+        if kind == "visitor":
+            return "You, in this browser"
         return user_id
 
     def user_history(self, user_id: str | None, n: int = HISTORY_ENTRIES):
@@ -148,9 +181,28 @@ class ChatService:
         return self.who_label(user_id), entries, len(history)
 
     # ------------------------------------------------------------------ sessions
-    def restore(self, stored_session: str | None) -> str:
-        """The tab's session id: the stored one when well-formed, else a new one."""
-        return session_or_new(stored_session)
+    def may_use(self, caller: Caller, sid: str) -> bool:
+        """Whether ``caller`` may read or continue session ``sid``: a session belongs to the
+        identity that started it. One started without an identity (an API client keeping no
+        cookie) or as a MovieLens persona belongs to whoever holds its unguessable id."""
+        if caller.trusted or not self.ready:
+            return True
+        owner = self.agent().session(sid).user_id
+        return owner is None or owner == caller.user_id or clean_persona(owner) is not None
+
+    def check(self, caller: Caller, sid: str) -> str:
+        """``sid`` when ``caller`` may use it; raises ``NotYours`` otherwise."""
+        if not self.may_use(caller, sid):
+            raise NotYours(sid)
+        return sid
+
+    def restore(self, stored_session: str | None, caller: Caller | None = None) -> str:
+        """The tab's session id: the stored one when well-formed and the caller's, else a new one."""
+        sid = session_or_new(stored_session)
+        if caller is not None and not self.may_use(caller, sid):
+            logger.warning("a tab presented a session that is not its caller's: a new one instead")
+            return new_session_id()
+        return sid
 
     def switch_user(self, sid: str, current: str | None, new: str | None) -> str:
         """Picking another identity starts a new conversation (a fresh session id), unless the
@@ -176,13 +228,18 @@ class ChatService:
         return list(self.agent().session(sid).turns)
 
     # ------------------------------------------------------------------ actions
-    def chat(self, sid: str, text: str, user_id: str | None) -> Iterator[Reply | Notice]:
+    def chat(self, sid: str, text: str, user_id: str | None, caller: Caller) -> Iterator[Reply | Notice]:
         """Successive versions of the reply to ``text`` (the agent's stream), or one Notice when
         the message is rate limited or the agent is not ready. The agent holds the session until
-        the stream ends: read the session (``cards``, ``profile``, ``turns``) only after it."""
+        the stream ends: read the session (``cards``, ``profile``, ``turns``) only after it.
+        Someone else's session is refused with a Notice too."""
         try:
-            self._check_rate(sid, 1.0)
+            self._check_rate(caller, 1.0)
             agent = self.agent()
+            self.check(caller, sid)
+        except NotYours:
+            yield Notice(NOT_YOURS)
+            return
         except RateLimited as exc:
             yield Notice(rate_limit_text(exc.retry_after))
             return
@@ -191,40 +248,51 @@ class ChatService:
             return
         yield from agent.respond_stream(sid, text, user_id)
 
-    def feedback(self, sid: str, item_id: str, kind: str) -> str:
+    def feedback(self, sid: str, item_id: str, kind: str, caller: Caller) -> str:
         """Record 👍/👎/✓; pressing the same button again takes it back. Returns what happened:
         the kind recorded, or "removed"."""
         if kind not in FEEDBACK_KINDS:
             raise ValueError(f"feedback must be one of {FEEDBACK_KINDS}, not {kind!r}")
-        self._check_rate(sid, ACTION_COST)
+        self._check_rate(caller, ACTION_COST)
         agent = self.agent()
+        self.check(caller, sid)
         if self.mark(agent.session(sid), item_id) == kind:
             agent.remove_preference(sid, item_id)
             return "removed"
         agent.feedback(sid, item_id, kind)
         return kind
 
-    def remove(self, sid: str, value: str) -> bool:
-        self._check_rate(sid, ACTION_COST)
-        return self.agent().remove_preference(sid, value)
-
-    def reset(self, sid: str) -> None:
-        self.agent().reset(sid)
-
-    def forget(self, sid: str, user_id: str | None) -> dict:
-        """Delete what is stored about ``user_id`` (profile and sessions) and start over."""
+    def remove(self, sid: str, value: str, caller: Caller) -> bool:
+        self._check_rate(caller, ACTION_COST)
         agent = self.agent()
-        deleted = agent.forget(user_id) if user_id else {}
+        self.check(caller, sid)
+        return agent.remove_preference(sid, value)
+
+    def reset(self, sid: str, caller: Caller) -> None:
+        agent = self.agent()
+        self.check(caller, sid)
+        agent.reset(sid)
+
+    def forget(self, sid: str, caller: Caller) -> dict:
+        """Delete what is stored about the caller (their profile and sessions; without an
+        identity, this session) and start this tab over. A MovieLens persona's own data is
+        never touched: it is not the caller's."""
+        agent = self.agent()
+        self.check(caller, sid)
+        deleted = agent.forget(caller.user_id) if caller.user_id else {}
         agent.reset(sid)
         return deleted
 
-    def export(self, sid: str, user_id: str | None) -> dict:
-        """Everything chatrec keeps about this tab's user (profile and sessions) or, for an
-        anonymous user, this session."""
+    def export(self, sid: str, caller: Caller) -> dict:
+        """Everything chatrec keeps about the caller (profile and sessions) plus this tab's
+        session; without an identity, this session alone. Nobody else's data, ever."""
         agent = self.agent()
-        if user_id:
-            return agent.profile(user_id)
-        return {"user_id": None, "sessions": [agent.session(sid).model_dump(mode="json")]}
+        self.check(caller, sid)
+        exported = agent.profile(caller.user_id) if caller.user_id else {"user_id": None, "sessions": []}
+        if not any(s.get("session_id") == sid for s in exported.get("sessions", [])):
+            current = agent.session(sid).model_dump(mode="json")
+            exported["sessions"] = [*exported.get("sessions", []), current]
+        return exported
 
     # ------------------------------------------------------------------ view models
     @staticmethod

@@ -13,6 +13,7 @@ import secrets
 SESSION_PREFIX = "web-"
 _SESSION_RE = re.compile(r"^web-[A-Za-z0-9_-]{16,64}$")
 # "ml:42", "web:alice", "slack:T1:U1"; no spaces, no markup, bounded length.
+_PERSONA_RE = re.compile(r"^ml:[0-9]{1,12}$")
 _USER_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.@-]{0,30}:[A-Za-z0-9_.@:-]{1,64}$")
 
 
@@ -28,6 +29,11 @@ def is_session_id(value: object) -> bool:
 def session_or_new(value: object) -> str:
     """``value`` when it is a well-formed session id, else a new one."""
     return value if is_session_id(value) else new_session_id()
+
+
+def clean_persona(value: object) -> str | None:
+    """A MovieLens persona picked in "Who am I" ("ml:42"), or None for anything else."""
+    return value if isinstance(value, str) and _PERSONA_RE.match(value) else None
 
 
 def clean_user_id(value: object) -> str | None:

@@ -23,13 +23,21 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
 
-def _parse_auth(auth: str | None) -> tuple[str, str] | None:
+def _parse_auth(auth: list[str] | None) -> list[tuple[str, str]] | None:
+    """``user:password`` accounts (each person their own: a login is an identity, and whoever
+    shares one shares its data)."""
     if not auth:
         return None
-    user, sep, password = auth.partition(":")
-    if not sep or not user or not password:
-        raise typer.BadParameter("use --auth user:password", param_hint="--auth")
-    return user, password
+    accounts = []
+    for account in auth:
+        user, sep, password = account.partition(":")
+        if not sep or not user or not password:
+            raise typer.BadParameter("use --auth user:password (repeat it for each account)",
+                                     param_hint="--auth")
+        accounts.append((user, password))
+    if len({user for user, _ in accounts}) != len(accounts):
+        raise typer.BadParameter("each --auth account needs its own user name", param_hint="--auth")
+    return accounts
 
 
 def _warm_up(agent) -> None:
@@ -42,8 +50,9 @@ def _warm_up(agent) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0: all)."),
     port: int = typer.Option(7860, "--port", help="Port to listen on."),
-    auth: str = typer.Option(None, "--auth", envvar="CHATREC_AUTH",
-                             help="Require a login, as user:password (or set CHATREC_AUTH)."),
+    auth: list[str] = typer.Option(None, "--auth", envvar="CHATREC_AUTH",
+                                   help="Require a login: user:password, repeated for each person "
+                                        "(or CHATREC_AUTH, accounts separated by spaces)."),
     catalog: str = catalog_option("-c"),
     rate_limit: float = typer.Option(30.0, "--rate-limit",
                                      help="Messages per minute per session after a burst (0: no limit)."),

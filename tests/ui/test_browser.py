@@ -3,38 +3,11 @@ scenarios, with screenshots of the key states."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from browser_support import card_titles, login, open_page, pick_movielens_user, send
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-MSG = "#msg textarea"
-
-
-def open_page(page, url):
-    page.goto(url)
-    page.wait_for_function("sessionStorage.getItem('chatrec.sid') !== null")
-    return page.evaluate("sessionStorage.getItem('chatrec.sid')")
-
-
-def send(page, text, replies_before=None):
-    """Type a message, send it, wait for the agent's reply to appear in the chat."""
-    bots = page.locator("#chat .bot-row, #chat [data-testid='bot']")
-    before = bots.count() if replies_before is None else replies_before
-    page.fill(MSG, text)
-    page.click("#send")
-    page.wait_for_function(
-        "([sel, n]) => document.querySelectorAll(sel).length > n",
-        arg=["#chat .bot-row, #chat [data-testid='bot']", before])
-    page.wait_for_function("() => !document.querySelector('#chat .pending, #chat .generating')")
-    page.wait_for_timeout(300)
-
-
-def card_titles(page):
-    return page.locator("#cards article.card h3.title").all_inner_texts()
-
 
 def test_request_shows_cards_with_evidence_and_why(page, ui_url, ui_agent, screenshots):
     sid = open_page(page, ui_url)
@@ -101,19 +74,15 @@ def test_dislike_drops_the_card_and_the_next_reply_respects_it(page, ui_url, ui_
 
     page.click("#reset")                               # "Start over"
     page.wait_for_selector("#cards .cards.empty")
-    expect(page.locator("#profile")).to_contain_text("Nothing yet")
+    # The conversation is gone; what this visitor liked is remembered ("Forget me" deletes it).
+    expect(page.locator("#profile .ptitle")).to_have_text(["Remembered from earlier sessions"])
     assert not ui_agent.session(sid).turns and not ui_agent.session(sid).liked_items
 
 
 def test_movielens_user_gets_personalized_results(page, ui_url, ui_agent, screenshots):
     sid = open_page(page, ui_url)
     user = "414"
-    picker = page.locator("#who input")
-    picker.click()
-    picker.fill("")
-    picker.press_sequentially(f"user {user} ", delay=20)   # typing filters the 600 users
-    page.get_by_role("option", name=re.compile(rf"^MovieLens user {user} ·")).click()
-    page.wait_for_selector("#history ol li")
+    pick_movielens_user(page, user)
     favourites = page.locator("#history ol li").all_inner_texts()
     assert len(favourites) >= 5 and all(f.startswith("★ 5.0") for f in favourites[:3])
     expect(page.locator("#profile")).to_contain_text(f"MovieLens user {user}")
@@ -197,13 +166,6 @@ def auth_url(ui_service):
            auth=("alice", "secret"))
     yield f"http://127.0.0.1:{port}/"
     demo.close()
-
-
-def login(page, url, user, password):
-    page.goto(url)
-    page.locator("input[type=text]").fill(user)
-    page.locator("input[type=password]").fill(password)
-    page.get_by_role("button", name="Login").click()
 
 
 def test_login_then_chat_as_the_signed_in_user(page, auth_url, ui_agent):

@@ -12,6 +12,7 @@ from chatrec.agent.llm_bridge import AgentLLM
 from chatrec.bench.serve import free_port
 from chatrec.llm import LLM
 from chatrec.testing.llm_servers import Respond, ScriptedLLMServer
+from ui.identity import Caller
 from ui.loader import AgentLoader
 from ui.service import ChatService
 from ui.sessions import new_session_id
@@ -49,7 +50,7 @@ def llm_service(small_resources, tmp_path_factory):
 def test_reply_streams_in_versions_and_trace_lists_llm_calls(llm_service):
     label, on = llm_service.llm_label()
     assert on and label.startswith("LLM: ")
-    versions = list(llm_service.chat(new_session_id(), "something like Toy Story", None))
+    versions = list(llm_service.chat(new_session_id(), "something like Toy Story", None, Caller(None, "127.0.0.1")))
     assert len(versions) >= 2 and versions[0].recommendations
     final = versions[-1]
     assert final.trace.guard["text_source"] == "llm" and "worth a look" in final.text
