@@ -37,7 +37,8 @@ class CatalogFormatError(ChatrecError):
 
 
 class VectorIndexError(ChatrecError):
-    """The vector index is missing or unreadable. Run ``chatrec build --rebuild``."""
+    """The vector index is missing or unreadable. Run ``chatrec build``: it builds a fresh index
+    beside the old one and swaps it in; nothing users said or liked is in the index."""
 
     exit_code = 5
 
@@ -47,7 +48,7 @@ class IndexMissingError(VectorIndexError):
 
 
 class IndexCorruptError(VectorIndexError):
-    """The index on disk is damaged. Run ``chatrec build --rebuild`` to recreate it."""
+    """The index on disk is damaged (the message says how). Run ``chatrec build`` to replace it."""
 
 
 class UnknownItemError(ChatrecError):

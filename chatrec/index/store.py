@@ -53,7 +53,13 @@ logger = logging.getLogger(__name__)
 #: Bump when the folder layout or the document recipe changes incompatibly.
 FORMAT = 1
 COLLECTION = "items"
-_REBUILD_HINT = "run `chatrec build --rebuild` to recreate it"
+# The safe next step: a plain build replaces only a damaged index, built beside it and swapped in;
+# sessions, profiles and LLM summaries live elsewhere and are never touched by it.
+_REBUILD_HINT = ("run `chatrec build`: it builds a fresh index beside this one and swaps it in "
+                 "(conversations, profiles and LLM summaries are kept)")
+# How many neighbours the load-time probe asks for: an index missing its HNSW segment answers
+# fewer (only what is still in Chroma's log), however many items it counts.
+PROBE_RESULTS = 10
 _WRITE_BATCH = 2000
 
 
@@ -155,7 +161,7 @@ class ItemIndex:
         Raises:
             IndexMissingError: no index was built for this catalog (run ``chatrec build``).
             IndexCorruptError: the index is damaged, incomplete or made with another model
-                (run ``chatrec build --rebuild``).
+                (run ``chatrec build``).
         """
         settings = settings or get_settings()
         embedder = embedder or default_embedder(settings)
@@ -605,8 +611,14 @@ class _Place:
             if count != manifest.get("count"):
                 raise ValueError(f"{count} items stored, {manifest.get('count')} recorded")
             if count:  # loads the HNSW segment: damage there shows now, not mid-conversation
-                collection.query(query_embeddings=[np.zeros(embedder.dim, np.float32) + 0.05],
-                                 n_results=1, include=[])
+                wanted = min(count, PROBE_RESULTS)
+                found = collection.query(query_embeddings=[np.zeros(embedder.dim, np.float32) + 0.05],
+                                         n_results=wanted, include=[])
+                answered = len(found["ids"][0])
+                if answered < wanted:
+                    raise IndexCorruptError(
+                        f"the index at {self.folder} counts {count} items but a search reaches only "
+                        f"{answered} of {wanted} (a vector segment is missing or unreadable); {_REBUILD_HINT}")
         except VectorIndexError:
             raise
         except Exception as exc:

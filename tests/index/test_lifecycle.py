@@ -100,7 +100,7 @@ def test_damaged_index_gives_a_clear_error_and_rebuild_recovers(damage, scratch_
     folder = index.location
     index.close()
     damage(folder)
-    with pytest.raises(IndexCorruptError, match=r"chatrec build --rebuild"):
+    with pytest.raises(IndexCorruptError, match=r"run `chatrec build`: it builds a fresh index beside"):
         ItemIndex.open(thousand_movies, scratch_settings, embedder=embedder)
     rebuilt = build(rebuild=True)
     assert rebuilt.count() == len(thousand_movies)
