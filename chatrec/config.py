@@ -66,6 +66,9 @@ class Settings(BaseSettings):
 
     # retrieval
     chroma_url: str | None = Field(default=None, description="Use a Chroma server instead of disk.")
+    chroma_token: SecretStr | None = Field(
+        default=None,
+        description="Sent as 'Authorization: Bearer <token>' to the Chroma server (its authenticating proxy).")
     embed_threads: int = Field(default=1, ge=1, description="torch threads for embedding (1 is steadier on 2 cores)")
     embed_batch_size: int = Field(default=64, ge=1)
 

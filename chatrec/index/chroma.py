@@ -33,8 +33,10 @@ def persistent_client(path: Path) -> Any:
     return chromadb.PersistentClient(path=str(path), settings=chroma_settings())
 
 
-def http_client(url: str) -> Any:
-    """A client for a Chroma server at ``url`` (``http://host:port``; https when the scheme is)."""
+def http_client(url: str, token: str | None = None) -> Any:
+    """A client for a Chroma server at ``url`` (``http://host:port``; https when the scheme is).
+    ``token`` goes out as ``Authorization: Bearer`` on every request, for the authenticating
+    proxy a server reached over a network must sit behind (docs/security.md)."""
     import chromadb
 
     parsed = urlparse(url if "://" in url else f"http://{url}")
@@ -42,8 +44,9 @@ def http_client(url: str) -> Any:
         raise ConfigError(f"CHATREC_CHROMA_URL={url!r} is not a URL like http://localhost:8000")
     ssl = parsed.scheme == "https"
     port = parsed.port or (443 if ssl else 8000)
+    headers = {"Authorization": f"Bearer {token}"} if token else None
     try:
-        return chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl,
+        return chromadb.HttpClient(host=parsed.hostname, port=port, ssl=ssl, headers=headers,
                                    settings=chroma_settings())
     except Exception as exc:
         raise VectorIndexError(f"cannot reach the Chroma server at {url} ({exc}); start it or "

@@ -581,7 +581,10 @@ class _Place:
     def client(self, folder: Path) -> Any:
         from chatrec.index.chroma import http_client, persistent_client
 
-        return http_client(self.server) if self.server else persistent_client(folder / "chroma")
+        if self.server:
+            token = self.settings.chroma_token
+            return http_client(self.server, token.get_secret_value() if token else None)
+        return persistent_client(folder / "chroma")
 
     def open_collection(self, embedder: Embedder, manifest: dict[str, Any]
                         ) -> tuple[Any, Any, int]:
