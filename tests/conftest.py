@@ -149,3 +149,16 @@ def postgres_url(postgres_server, request):
 
     name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
     return postgres_server.create_database(name)
+
+
+@pytest.fixture(scope="session")
+def chroma_server_url(tmp_path_factory):
+    """A real ``chroma run`` server on loopback for the whole test session."""
+    from chatrec.testing.chroma_server import ChromaServer, ChromaUnavailable
+
+    try:
+        server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
+    except ChromaUnavailable as exc:
+        pytest.skip(str(exc))
+    yield server.url
+    server.stop()

@@ -20,7 +20,6 @@ from pydantic import BaseModel
 from chatrec.agent import patterns as P
 from chatrec.agent.models import Constraints
 from chatrec.agent.table import ItemTable
-from chatrec.index.vectors import row_scores
 from kg.models import DIRECTED_BY, HAS_KEYWORD, MADE_BY, PERSON, STARS, WRITTEN_BY, node_kind
 
 logger = logging.getLogger(__name__)
@@ -76,41 +75,34 @@ class VectorSource:
 
 
 class ContentSource:
-    """Embedding similarity to the liked items (in memory: one matrix product)."""
+    """Embedding similarity to the liked items: the index's nearest neighbours of their mean
+    vector (an exact scan of the memory-mapped matrix on a small index, HNSW on a large one)."""
 
     name = "content"
 
     def __init__(self, index, table: ItemTable):
         self.table = table
-        self.matrix: np.ndarray | None = None
+        self.index = index
         if index is not None:
             try:
-                ids, matrix = index.vectors()
+                index.vectors()
             except Exception:  # noqa: BLE001 - an index without vectors just disables this source
                 logger.warning("item vectors unavailable; content similarity off", exc_info=True)
-            else:
-                aligned = np.zeros((len(table), matrix.shape[1]), dtype=np.float32)
-                rows = [table.pos.get(i) for i in ids]
-                for src, row in enumerate(rows):
-                    if row is not None:
-                        aligned[row] = matrix[src]
-                self.matrix = aligned
+                self.index = None
 
     def __call__(self, query: RetrievalQuery) -> dict[str, float]:
-        if self.matrix is None or not query.seeds:
+        if self.index is None or not query.seeds:
             return {}
-        rows = [(self.table.pos[i], w) for i, w in query.seeds.items() if i in self.table.pos]
-        if not rows:
+        profile: np.ndarray | None = None
+        for item_id, weight in query.seeds.items():
+            vector = self.index.vector(item_id) if item_id in self.table.pos else None
+            if vector is not None:
+                profile = weight * vector if profile is None else profile + weight * vector
+        norm = float(np.linalg.norm(profile)) if profile is not None else 0.0
+        if profile is None or norm == 0:
             return {}
-        profile = np.zeros(self.matrix.shape[1], dtype=np.float32)
-        for row, weight in rows:
-            profile += weight * self.matrix[row]
-        norm = float(np.linalg.norm(profile))
-        if norm == 0:
-            return {}
-        sims = row_scores(self.matrix, profile / norm)
-        top = np.argpartition(-sims, min(300, len(sims) - 1))[:300]
-        return {self.table.ids[r]: float(sims[r]) for r in top if sims[r] > 0}
+        return {item_id: score for item_id, score in self.index.nearest(profile / norm, 300)
+                if score > 0 and item_id in self.table.pos}
 
 
 class CollaborativeSource:

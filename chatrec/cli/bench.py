@@ -377,3 +377,12 @@ def llm(ctx: typer.Context) -> None:
     from chatrec.bench.llm import main as bench_llm
 
     raise typer.Exit(bench_llm(list(ctx.args)))
+
+
+@bench_app.command("scale", **PASS_THROUGH)
+def scale(ctx: typer.Context) -> None:
+    """A synthetic catalog of --items N indexed into a Chroma server (--chroma-url): indexing
+    rate, query p95 with and without filters, one worker's memory and agent turn p95 (--out DIR)."""
+    from chatrec.bench.scale import main as bench_scale
+
+    raise typer.Exit(bench_scale(list(ctx.args)))

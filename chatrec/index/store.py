@@ -29,7 +29,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,13 @@ _REBUILD_HINT = ("run `chatrec build`: it builds a fresh index beside this one a
 # fewer (only what is still in Chroma's log), however many items it counts.
 PROBE_RESULTS = 10
 _WRITE_BATCH = 2000
+#: Up to this many items, filtered queries and similarity scan the whole vector matrix exactly
+#: (about 1 ms per 10,000 rows); above, unfiltered similarity goes to Chroma's HNSW.
+EXACT_ROWS = 200_000
+#: On a larger index, a filter allowing at most this many rows is still scored exactly.
+SCAN_ROWS = 40_000
+#: The most results asked of HNSW when over-fetching for a broad filter.
+MAX_FETCH = 2_000
 
 
 @dataclass
@@ -111,6 +118,8 @@ class ItemIndex:
         self._masks: ConstraintMasks | None = None
         #: "memory" (filters as masks over the vector matrix) or "chroma" (metadata ``where``).
         self.filter_engine = "memory"
+        #: Query planning by size (see ``EXACT_ROWS``, ``SCAN_ROWS``, ``MAX_FETCH``).
+        self.exact_rows, self.scan_rows, self.max_fetch = EXACT_ROWS, SCAN_ROWS, MAX_FETCH
         self._write_lock = threading.RLock()
         #: LLM item summaries embedded with the documents (``chatrec augment``).
         self.augmentations = Augmentations.load(settings, catalog_name)
@@ -151,6 +160,28 @@ class ItemIndex:
                 index.sync(catalog, progress=progress, cache=cache)
                 return index
         _Builder(catalog, settings, embedder, cache, progress).run()
+        return cls.open(catalog, settings, embedder)
+
+    @classmethod
+    def build_from_vectors(cls, catalog: Catalog, vectors_of: Callable[[int, int], np.ndarray],
+                           settings: Settings | None = None, embedder: Embedder | None = None,
+                           batch: int = 5000, hnsw: dict[str, Any] | None = None,
+                           progress: bool = False) -> ItemIndex:
+        """Build the index of ``catalog`` from vectors given by ``vectors_of(start, count)`` (row
+        i ↔ the catalog's i-th item) instead of embedding documents — for benchmarks that
+        measure storage and search, not the model. ``hnsw``: Chroma HNSW settings (e.g.
+        ``{"ef_construction": 40, "max_neighbors": 12}`` for a faster build of a large index)."""
+        settings = settings or get_settings()
+        embedder = embedder or default_embedder(settings)
+        items = list(catalog)
+
+        def chunks() -> Iterator[tuple[list[str], list[dict[str, Any]], np.ndarray]]:
+            for start in range(0, len(items), batch):
+                part = items[start:start + batch]
+                metas = [document_metadata(item) for item in part]
+                yield [item.id for item in part], metas, vectors_of(start, len(part))
+
+        _Builder(catalog, settings, embedder, None, progress).write(chunks(), len(items), hnsw=hnsw)
         return cls.open(catalog, settings, embedder)
 
     @classmethod
@@ -214,7 +245,7 @@ class ItemIndex:
         flt = flt if flt is not None and not flt.is_empty() else None
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if flt is not None and self.filter_engine == "memory":
-            candidates = self._scan(vector, k, flt)
+            candidates = self._filtered(vector, k, flt)
         else:
             candidates = self._search(vector, k, flt)
         hits: list[tuple[str, float]] = []
@@ -245,22 +276,56 @@ class ItemIndex:
         return [(item_id, 1.0 - float(distance))
                 for item_id, distance in zip(found["ids"][0], found["distances"][0], strict=True)]
 
-    def _scan(self, vector: np.ndarray, k: int, flt: Constraints) -> list[tuple[str, float]]:
-        """Exact scoring of the rows that pass ``flt`` (as a mask) in the vector matrix."""
+    def _filtered(self, vector: np.ndarray, k: int, flt: Constraints) -> list[tuple[str, float]]:
+        """A filtered query planned on the mask of ``flt`` (cheap: numpy over per-row facts).
+
+        Exact scoring of the allowed rows when the index is small or the filter selective;
+        on a large index with a broad filter, scoring that many rows costs more than Chroma's
+        HNSW over-fetched by the filter's selectivity and post-filtered by the mask (falling back
+        to the exact scan if too few pass).
+        """
         ids, matrix = self.vectors()
         if self._masks is None:
             self._masks = ConstraintMasks(ids, self._items)
-        allowed = np.flatnonzero(self._masks.mask(flt))
+        mask = self._masks.mask(flt)
+        allowed = np.flatnonzero(mask)
         if allowed.size == 0:
             return []
-        scores = row_scores(matrix, vector)
-        allowed_scores = scores[allowed]
+        if self._count > self.exact_rows and allowed.size > self.scan_rows:
+            excluded = len(flt.exclude_ids) if isinstance(flt, ItemFilter) else 0
+            fetch = min(self._count, self.max_fetch,
+                        int(np.ceil((k + excluded) * self._count / allowed.size * 2)))
+            row_of = self._row_of
+            kept = [(item_id, score) for item_id, score in self._search(vector, fetch, None)
+                    if item_id in row_of and mask[row_of[item_id]]]
+            if len(kept) >= k + excluded:
+                return kept
+        return self._scan(vector, k, ids, matrix, allowed)
+
+    @staticmethod
+    def _scan(vector: np.ndarray, k: int, ids: list[str], matrix: np.ndarray, allowed: np.ndarray
+              ) -> list[tuple[str, float]]:
+        """Exact scoring of the ``allowed`` rows of the (possibly memory-mapped) matrix."""
+        # A few allowed rows: score only those (reads only their pages of a memory-mapped file).
+        scores = row_scores(matrix[allowed], vector) if allowed.size * 4 < len(ids) \
+            else row_scores(matrix, vector)[allowed]
         if allowed.size > k:
-            top = np.argpartition(-allowed_scores, k - 1)[:k]
+            top = np.argpartition(-scores, k - 1)[:k]
         else:
             top = np.arange(allowed.size)
-        top = top[np.argsort(-allowed_scores[top], kind="stable")]
-        return [(ids[allowed[i]], float(allowed_scores[i])) for i in top]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(ids[allowed[i]], float(scores[i])) for i in top]
+
+    def nearest(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` items most similar to ``vector``, unfiltered: an exact scan of the matrix
+        on an index of up to ``EXACT_ROWS`` items, Chroma's HNSW above (no full scan per call)."""
+        if k <= 0 or self._count == 0:
+            return []
+        vector = np.asarray(vector, dtype=np.float32).reshape(-1)
+        if self._count > self.exact_rows:
+            return self._search(vector, k, None)
+        ids, matrix = self.vectors()
+        return self._scan(vector, k, ids, matrix, np.arange(len(ids)))
 
     def vectors(self) -> tuple[list[str], np.ndarray]:
         """All item ids and their unit vectors (row i ↔ id i), read-only, for similarity in
@@ -287,7 +352,9 @@ class ItemIndex:
     def _load_vectors(self) -> tuple[list[str], np.ndarray]:
         try:
             ids = json.loads((self.location / "ids.json").read_text(encoding="utf-8"))
-            matrix = np.load(self.location / "vectors.npy", allow_pickle=False)
+            # Memory-mapped: a worker pays RAM only for the pages its queries read, and workers
+            # on one machine share them through the page cache.
+            matrix = np.load(self.location / "vectors.npy", mmap_mode="r", allow_pickle=False)
             if matrix.shape != (len(ids), self.embedder.dim):
                 raise ValueError(f"shape {matrix.shape} for {len(ids)} ids")
         except (OSError, ValueError) as exc:
@@ -714,45 +781,61 @@ class _Builder:
         self.timings["embedding"] = time.perf_counter() - mark
         mark = time.perf_counter()
         ids = [item.id for item in items]
+        self.write([(ids, metas, vectors)], len(ids), augmentations.digest())
+        self.timings["indexing"] = time.perf_counter() - mark
+        logger.info("built index of %s: %d items, %d embedded, timings %s", self.catalog.name,
+                    len(ids), embedded, {k: round(v, 2) for k, v in self.timings.items()})
+        return self.timings
+
+    def write(self, chunks: Iterable[tuple[list[str], list[dict[str, Any]], np.ndarray]], total: int,
+              augmentation: str = "", hnsw: dict[str, Any] | None = None) -> None:
+        """Write (ids, metadatas, vectors) chunks into a staged collection and side files, then
+        swap them in. The vector file is filled chunk by chunk (never the whole matrix in RAM)."""
         staging = self.place.staging()
         staged = self.place.staging_collection()
         client = None
         try:
             client = self.place.client(staging)
-            collection = self._create(client, staged)
-            with _progress_bar(len(ids), "indexing", self.progress) as advance:
+            collection = self._create(client, staged, hnsw)
+            all_ids: list[str] = []
+            matrix = np.lib.format.open_memmap(staging / "vectors.npy", mode="w+", dtype=np.float32,
+                                               shape=(total, self.embedder.dim))
+            with _progress_bar(total, "indexing", self.progress) as advance:
                 step = min(_WRITE_BATCH, _max_batch(client))
-                for start in range(0, len(ids), step):
-                    end = start + step
-                    collection.add(ids=ids[start:end], embeddings=vectors[start:end],
-                                   metadatas=metas[start:end])
-                    advance(len(ids[start:end]))
+                for ids, metas, vectors in chunks:
+                    for start in range(0, len(ids), step):
+                        end = start + step
+                        collection.add(ids=ids[start:end], embeddings=vectors[start:end],
+                                       metadatas=metas[start:end])
+                        advance(len(ids[start:end]))
+                    matrix[len(all_ids):len(all_ids) + len(ids)] = vectors
+                    all_ids.extend(ids)
+            matrix.flush()
+            del matrix
             count = int(collection.count())
-            if count != len(ids):
-                raise VectorIndexError(f"staged index holds {count} of {len(ids)} items")
-            _write_vectors(staging, ids, vectors)
+            if count != total or len(all_ids) != total:
+                raise VectorIndexError(f"staged index holds {count} of {total} items")
+            with atomic_write(staging / "ids.json", "w", encoding="utf-8") as handle:
+                json.dump(all_ids, handle)
+            _readable(staging / "vectors.npy", staging / "ids.json")
             manifest = {
                 "format": FORMAT, "catalog": self.catalog.name,
                 "fingerprint": self.catalog.fingerprint(), "model": self.embedder.name,
                 "dim": self.embedder.dim, "count": count, "built_at": time.time(),
                 "server": self.settings.chroma_url or "",
-                "augmentation": augmentations.digest(),
+                "augmentation": augmentation,
             }
             _write_json(staging / "manifest.json", manifest)
             self.place.commit(staging, client, staged)
         except BaseException:
             self.place.abandon(staging, client, staged)
             raise
-        self.timings["indexing"] = time.perf_counter() - mark
-        logger.info("built index of %s: %d items, %d embedded, timings %s", self.catalog.name,
-                    len(ids), embedded, {k: round(v, 2) for k, v in self.timings.items()})
-        return self.timings
 
-    def _create(self, client: Any, name: str) -> Any:
+    def _create(self, client: Any, name: str, hnsw: dict[str, Any] | None = None) -> Any:
         adapter = self.embedder.as_chroma() if hasattr(self.embedder, "as_chroma") \
             else _adapter(self.embedder)
         return client.create_collection(name, embedding_function=adapter,
-                                        configuration={"hnsw": {"space": "cosine"}},
+                                        configuration={"hnsw": {"space": "cosine", **(hnsw or {})}},
                                         metadata={"catalog": self.catalog.name})
 
 
