@@ -9,13 +9,20 @@ Titles are found three ways: ``**bold**`` (how chatrec writes them), "quoted", a
 run followed by a year, "Heat (1995)" (how an LLM often writes them); for the last, the longest run
 of preceding words that names a catalog item of that year is taken, so "As Good as It Gets (1997)"
 is one title, not "It Gets".
+
+Text an LLM wrote is checked in the closed world (``closed_world=True``, see ``closed_world``):
+there, what the guard cannot read as a verified claim rejects the sentence, instead of passing
+unnoticed. chatrec's own templates are checked in the open world: every claim the guard recognises
+must be true, and their fixed wording is not parsed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from chatrec.agent.closed_world import TITLE, ClosedWorld, Unit
 from chatrec.agent.models import Constraints
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import label_key
@@ -43,11 +50,16 @@ _YEAR = re.compile(r"(?<![\d(])((?:18|19|20)\d\d)(?!\d)(?!\))(?!'?s\b)")
 _DECADE = re.compile(r"\b((?:18|19|20)\d0)'?s\b")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s+[A-Z0-9*\"“'])")
 _ABBREVIATION = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|Jr|Sr|vs|Vol|No|Mt|Ft|Lt|Col|Gen|Prof|Rev)|\b[A-Z])\.$")
+# Possessive: a word's letters cannot be shared out between words again, which on a run that
+# does not reach the end ("AAAA…A~") tried every split of it.
+_CAPITALISED_RUN = re.compile(r"((?:[A-Z0-9][\w'’:&!?.,-]*+\s*+)+)$")
 _NUMBERED = re.compile(r"^\s*(\d+)[.)]\s")
 _LEADING_WORDS = re.compile(r"^(?:(?:And|But|Also|Like|As|In|With|From|Try|Or|If|Then|See|Watch|Since|"
                             r"Because|Both|Check out|Maybe|Perhaps|Consider|I|You|We)\s+)+")
 PERSON_RELATIONS = (DIRECTED_BY, STARS, WRITTEN_BY, MADE_BY)
 MAX_TITLE_WORDS = 14
+MAX_TITLE_CHARS = 200      # how far back from a "(1995)" a title may start
+MAX_CLOSED_WORLD_CHARS = 4000   # longer LLM text is rejected unread: verifying it would cost too much
 
 
 @dataclass
@@ -79,7 +91,10 @@ def sentence_ranges(line: str, protected: list[tuple[int, int]]) -> list[tuple[i
     ranges, start = [], 0
     for m in _SENTENCE_END.finditer(line):
         cut = m.end()
-        if any(s < cut < e for s, e in protected) or _ABBREVIATION.search(line[start:m.start() + 1]):
+        # The abbreviation is looked for in the few characters before the period only: searching
+        # the whole sentence so far made long lines quadratic.
+        window = max(start, m.start() - 8)
+        if any(s < cut < e for s, e in protected) or _ABBREVIATION.search(line, window, m.start() + 1):
             continue
         ranges.append((start, cut))
         start = cut
@@ -100,14 +115,30 @@ class Guard:
         self.catalog = catalog
         self.kg = kg
         self.linker = linker
+        self.closed_world = ClosedWorld(catalog, kg, linker)
 
     def check(self, text: str, recommended: list[str], discussed: set[str],
-              constraints: Constraints | None = None, carry: list[str] | None = None) -> GuardResult:
+              constraints: Constraints | None = None, carry: list[str] | None = None, *,
+              closed_world: bool = False) -> GuardResult:
         """Check ``text``. ``carry``: the items the text before it talked about, for a sentence
-        checked on its own ("It stars ..." after "**Heat** (1995) is ...")."""
+        checked on its own ("It stars ..." after "**Heat** (1995) is ...").
+
+        ``closed_world``: for text an LLM wrote. Every sentence must consist of verified claims
+        about the recommended and discussed items and plain words; ``constraints`` then excuse
+        nothing (a genre the user asked for must still be the item's)."""
         allowed = set(recommended) | set(discussed)
         result = GuardResult(passed=True, last_referenced=list(carry or []))
+        if closed_world:
+            self._check_closed(text, recommended, allowed, result)
+            return result
         c = constraints or Constraints()
+        for line, line_item, _ in self._lines(text, recommended, result):
+            self._check_line(line, line_item, allowed, c, result)
+        return result
+
+    def _lines(self, text: str, recommended: list[str], result: GuardResult) -> Iterator[tuple[str, str | None, int]]:
+        """Each non-empty line, the recommendation a numbered line presents ("2. …": the second;
+        a numbered line with none behind it fails) and where the number ends (0: none)."""
         line_item: str | None = None
         for line in text.splitlines():
             numbered = _NUMBERED.match(line)
@@ -119,8 +150,28 @@ class Guard:
             elif not line.strip():
                 line_item = None
             if line.strip():
-                self._check_line(line, line_item, allowed, c, result)
-        return result
+                yield line, line_item, numbered.end() if numbered else 0
+
+    def _check_closed(self, text: str, recommended: list[str], allowed: set[str], result: GuardResult) -> None:
+        if len(text) > MAX_CLOSED_WORLD_CHARS:
+            self._fail(result, f"a text of {len(text)} characters is too long to verify")
+            return
+        for line, line_item, marker in self._lines(text, recommended, result):
+            if marker:
+                if line_item is None:
+                    continue
+                line = " " * marker + line[marker:]   # the number is a list marker, not a claim
+                result.last_referenced = [line_item]
+            titles = self._checked_titles(line, allowed, result)
+            for start, end in sentence_ranges(line, [(t.start, t.end) for t in titles]):
+                units = [Unit(TITLE, t.start - start, t.end - start, line[t.start:t.end], items=(t.item_id,))
+                         for t in titles if start <= t.start < end and t.allowed and t.item_id is not None]
+                verdict = self.closed_world.check(line[start:end], units, allowed, recommended,
+                                                  carry=result.last_referenced)
+                result.checked_claims += verdict.claims
+                for violation in verdict.violations:
+                    self._fail(result, violation)
+                result.last_referenced = verdict.subject or result.last_referenced
 
     # ------------------------------------------------------------------ titles
     @staticmethod
@@ -157,7 +208,8 @@ class Guard:
             if taken(m.start(), m.end()):
                 continue
             year = int(m.group(1))
-            before = line[: m.start()].rstrip()
+            offset = max(0, m.start() - MAX_TITLE_CHARS)
+            before = line[offset: m.start()].rstrip()
             words = list(re.finditer(r"\S+", before))[-MAX_TITLE_WORDS:]
             best: _Title | None = None
             for w in words:  # longest candidate first
@@ -166,21 +218,22 @@ class Guard:
                     continue
                 item_id, ok = self._resolve(candidate, year, allowed)
                 if item_id is not None:
-                    best = _Title(w.start(), m.end(), item_id, ok, candidate)
+                    # The span starts at the title, after leading words ("Like", "Try") it skipped.
+                    start = offset + w.start() + max(0, before.find(candidate, w.start()) - w.start())
+                    best = _Title(start, m.end(), item_id, ok, candidate)
                     break
             if best is None:
                 # A capitalised run before a year that names nothing in the catalog: invented.
-                run = re.search(r"((?:[A-Z0-9][\w'’:&!?.,-]*\s*)+)$", before)
+                run = _CAPITALISED_RUN.search(before)
                 if run and run.group(1).strip():
                     text = _LEADING_WORDS.sub("", run.group(1).strip())
-                    titles.append(_Title(run.start(1), m.end(), None, False, text))
+                    titles.append(_Title(offset + run.start(1), m.end(), None, False, text))
                 continue
             titles.append(best)
         return titles
 
-    # ------------------------------------------------------------------ one line
-    def _check_line(self, line: str, line_item: str | None, allowed: set[str], c: Constraints,
-                    result: GuardResult) -> None:
+    def _checked_titles(self, line: str, allowed: set[str], result: GuardResult) -> list[_Title]:
+        """The line's titles; an unknown one, or one neither recommended nor discussed, fails."""
         titles = self._titles(line, allowed)
         for t in titles:
             result.checked_claims += 1
@@ -188,6 +241,12 @@ class Guard:
                 self._fail(result, f"unknown title: {t.text!r}")
             elif not t.allowed:
                 self._fail(result, f"title not recommended or discussed: {t.text!r}")
+        return titles
+
+    # ------------------------------------------------------------------ one line
+    def _check_line(self, line: str, line_item: str | None, allowed: set[str], c: Constraints,
+                    result: GuardResult) -> None:
+        titles = self._checked_titles(line, allowed, result)
         try:
             mentions = list(self.linker.link(line))
         except Exception:  # noqa: BLE001 - a linker failure cannot approve a text
@@ -197,7 +256,8 @@ class Guard:
         asked_genres = {label_key(g) for g in (*c.genres_all, *c.genres_any, *c.genres_none)}
         for start, end in sentence_ranges(line, [(t.start, t.end) for t in titles]):
             inside = [t for t in titles if start <= t.start < end]
-            referenced = ([line_item] if line_item else []) + [t.item_id for t in inside if t.allowed]
+            referenced = ([line_item] if line_item else []) + [t.item_id for t in inside
+                                                               if t.allowed and t.item_id is not None]
             if not referenced and not inside:
                 # A sentence naming no item talks about the one before it ("It stars ...").
                 referenced = list(result.last_referenced)
@@ -250,7 +310,7 @@ class Guard:
 
     def _check_years(self, sentence: str, offset: int, referenced: list[str],
                      spans: list[tuple[int, int]], c: Constraints, result: GuardResult) -> None:
-        years = {self.catalog[i].year for i in referenced if i in self.catalog and self.catalog[i].year}
+        years = {y for i in referenced if i in self.catalog and (y := self.catalog[i].year) is not None}
         bounds = {y for y in (c.year_min, c.year_max) if y is not None}
         for m in _YEAR.finditer(sentence):
             if any(s <= offset + m.start() < e for s, e in spans):

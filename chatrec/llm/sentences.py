@@ -17,7 +17,7 @@ import re
 # Words after which a period does not end a sentence.
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "e.g", "i.e", "no", "vol",
-    "feat", "ft", "mt", "ca", "approx", "dept", "inc", "ltd", "co", "u.s", "u.k",
+    "feat", "ft", "mt", "ca", "approx", "dept", "inc", "ltd", "co", "u.s", "u.k", "dir",
 }
 # A candidate cut: sentence punctuation (with closing quotes or brackets) followed by space or
 # the end; or a block break (a blank line, or a line starting a list item).

@@ -76,3 +76,26 @@ def test_a_title_with_asterisks_is_read_whole(ml_catalog, test_settings):
     text = f"1. **{item.title}** ({item.year}) — A war film, like **{liked.title}** ({liked.year}), which you liked."
     result = guard.check(text, [item.id], {liked.id})
     assert result.passed, result.violations
+
+
+def test_a_capitalised_run_before_a_year_is_read_in_bounded_time(guard, small_resources):
+    # "AAAA…A~ (1995)": the invented-title pattern could split the run into words in 2^n ways
+    # before failing at "~" (30 letters: minutes, holding the GIL). Run in a forked child,
+    # bounded two orders of magnitude above what a linear read needs.
+    import multiprocessing
+
+    inception = _id(small_resources, "Inception")
+    text = "Watch " + "A" * 40 + "~ (1995) tonight."
+
+    def read(results) -> None:
+        results.put([guard.check(text, [inception], set(), closed_world=c).passed for c in (False, True)])
+
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=read, args=(results,), daemon=True)
+    child.start()
+    child.join(20)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the guard was still reading after 20 s")
+    assert results.get(timeout=5)[1] is False   # and the closed world rejects the garbage
