@@ -57,19 +57,6 @@ class UnknownItemError(ChatrecError):
     exit_code = 6
 
 
-class LLMError(ChatrecError):
-    """The configured LLM failed (timeout, server error, unusable output). chatrec falls back to
-    its LLM-free path; check ``CHATREC_LLM`` / ``CHATREC_LLM_BASE_URL`` if this persists."""
-
-    exit_code = 7
-
-
-class InputError(ChatrecError):
-    """A message or request cannot be processed as given (empty, too long, ...)."""
-
-    exit_code = 8
-
-
 class StoreError(ChatrecError):
     """The session/profile store (SQLite under ``CHATREC_HOME``, or the PostgreSQL database of
     ``CHATREC_STORE_URL``) cannot be used: the file is damaged or not a chatrec database, the

@@ -7,6 +7,7 @@ when it is absent, tests that need it are skipped with the reason.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -101,22 +102,32 @@ def small_resources(small_catalog, test_settings):
     return Resources.load(small_catalog, test_settings, build_missing=True)
 
 
-@pytest.fixture
-def make_agent(small_resources, tmp_path):
-    """A factory for agents over the small resources with a fresh SQLite store per test."""
+@contextmanager
+def agent_factory(resources, default_store: Path):
+    """``make(store_path=None, **agent_kwargs)`` → an Agent over ``resources`` with a SQLite store
+    (``default_store`` unless given); the stores are closed on exit."""
     from chatrec.agent import Agent
     from chatrec.store import Store
 
     stores = []
 
     def make(store_path=None, **kwargs):
-        store = Store(store_path or tmp_path / "store.sqlite3")
+        store = Store(store_path or default_store)
         stores.append(store)
-        return Agent(small_resources, store=store, **kwargs)
+        return Agent(resources, store=store, **kwargs)
 
-    yield make
-    for store in stores:
-        store.close()
+    try:
+        yield make
+    finally:
+        for store in stores:
+            store.close()
+
+
+@pytest.fixture
+def make_agent(small_resources, tmp_path):
+    """A factory for agents over the small resources with a fresh SQLite store per test."""
+    with agent_factory(small_resources, tmp_path / "store.sqlite3") as make:
+        yield make
 
 
 @pytest.fixture
@@ -162,3 +173,49 @@ def chroma_server_url(tmp_path_factory):
         pytest.skip(str(exc))
     yield server.url
     server.stop()
+
+
+# ---------------------------------------------------------------- the data-free tier
+# A hand-written catalog of 48 films with people, genres, keywords and the ratings of 12 users
+# (tests/fixtures/films). It needs no CHATREC_DATA_DIR: the agent runs end to end on it in seconds,
+# over a real Chroma index on disk whose embedder is a deterministic word hashing.
+FILMS = REPO / "tests" / "fixtures" / "films" / "films.jsonl"
+
+
+@pytest.fixture(scope="session")
+def films_settings(tmp_path_factory):
+    from chatrec.config import Settings
+
+    return Settings(home=tmp_path_factory.mktemp("films-home"))
+
+
+@pytest.fixture(scope="session")
+def films_resources(films_settings):
+    """Catalog, KG, linker, Chroma index (hashing embedder) and collaborative models of the films."""
+    from chatrec.catalog import load_catalog
+    from chatrec.collab import load_or_fit
+    from chatrec.index import ItemIndex
+    from chatrec.resources import Resources
+    from chatrec.testing.small_index import HashEmbedder
+    from kg.graph import KnowledgeGraph
+    from kg.linker import EntityLinker
+
+    catalog = load_catalog(str(FILMS), films_settings)
+    kg = KnowledgeGraph.load_or_build(catalog, films_settings)
+    index = ItemIndex.build(catalog, films_settings, embedder=HashEmbedder(), progress=False, cache=None)
+    yield Resources(settings=films_settings, catalog=catalog, kg=kg,
+                    linker=EntityLinker(kg, catalog, settings=films_settings), index=index,
+                    collab=load_or_fit(catalog, films_settings))
+    index.close()
+
+
+@pytest.fixture
+def make_films_agent(films_resources, tmp_path):
+    """A factory for agents over the films with a fresh SQLite store per test."""
+    with agent_factory(films_resources, tmp_path / "films-store.sqlite3") as make:
+        yield make
+
+
+@pytest.fixture
+def films_agent(make_films_agent):
+    return make_films_agent()

@@ -46,7 +46,8 @@ def reply_dict(reply: Reply) -> dict:
         "answer_item": item_dict(reply.answer_item) if reply.answer_item else None,
         "facts": [fact_dict(f) for f in reply.facts],
         "trace": {"timings_ms": dict(trace.timings_ms), "decision": trace.decision,
-                  "guard": trace.guard, "llm_calls": [c.model_dump(mode="json") for c in trace.llm_calls]},
+                  "guard": trace.guard.model_dump(mode="json") if trace.guard else {},
+                  "llm_calls": [c.model_dump(mode="json") for c in trace.llm_calls]},
     }
 
 

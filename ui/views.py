@@ -231,14 +231,14 @@ def trace_html(trace, llm_label: str) -> str:
              f'<div class="tline"><b>decision</b> {esc(trace.decision or "—")} · <b>total</b> '
              f"{total:.1f} ms · <b>LLM</b> {esc(llm_label)}</div>",
              f'<table class="timings"><tbody>{"".join(rows)}</tbody></table>']
-    guard = trace.guard or {}
-    if guard:
-        verdict = "passed" if guard.get("passed") else "rejected"
-        if guard.get("fallback"):
+    guard = trace.guard
+    if guard is not None:
+        verdict = "passed" if guard.passed else "rejected"
+        if guard.fallback:
             verdict += " → template fallback"
-        parts.append(f'<div class="tline"><b>guard</b> {esc(verdict)} · {esc(guard.get("claims", 0))} '
+        parts.append(f'<div class="tline"><b>guard</b> {esc(verdict)} · {esc(guard.claims)} '
                      f"claims checked</div>")
-        for violation in guard.get("violations") or []:
+        for violation in guard.violations:
             parts.append(f'<div class="tline warn">{esc(violation)}</div>')
     if trace.act is not None:
         act = trace.act

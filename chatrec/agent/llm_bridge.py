@@ -26,8 +26,11 @@ from chatrec.catalog.normalize import label_key
 from kg.models import GENRE, ITEM, KEYWORD, PERSON, node_value
 
 if TYPE_CHECKING:  # pragma: no cover
-    from chatrec.agent.agent import Agent
-    from chatrec.agent.state import SessionState, UserProfile
+    from chatrec.agent.query import UserContext
+    from chatrec.agent.retrieve import Candidate
+    from chatrec.agent.state import SessionState
+    from chatrec.catalog.models import Catalog
+    from chatrec.protocols import Graph, Linker
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ class AgentLLM:
                  or not act.constraints.is_empty())
         return not found and len(message.split()) >= 3
 
-    def understand(self, act: DialogueAct, message: str, state: SessionState, agent: Agent,
+    def understand(self, act: DialogueAct, message: str, state: SessionState, linker: Linker, kg: Graph,
                    trace: Trace) -> DialogueAct:
         if "understand" not in self.tasks or not self.rules_are_weak(act, message):
             return act
@@ -95,17 +98,20 @@ class AgentLLM:
             trace.notes.append("LLM understanding unavailable: rule reading used")
             return act
         said = " ".join([*(t.text for t in state.turns[-6:]), message])
-        return merge_reading(act, reading, agent, trace, said=said, message=message,
+        return merge_reading(act, reading, linker, kg, trace, said=said, message=message,
                              current=state.constraints)
 
     # ------------------------------------------------------------------ rerank
-    def rerank(self, chosen: list, candidates: list, state: SessionState, profile: UserProfile | None,
-               agent: Agent, trace: Trace) -> list:
+    def rerank(self, chosen: list[Candidate], candidates: list[Candidate], context: UserContext, catalog: Catalog,
+               trace: Trace, taste: str | None = None) -> list[Candidate]:
+        """``chosen`` reordered by the LLM from the top fused ``candidates``; ``taste``: a summary
+        of the user's ratings written by ``chatrec augment``."""
         if "rerank" not in self.tasks or len(candidates) <= 1:
             return chosen
         pool = candidates[:RERANK_CANDIDATES]
-        lines = [(c.item_id, _candidate_line(agent.catalog[c.item_id])) for c in pool]
-        picks = self.reranker.rerank(profile_summary(state, profile, agent), state.turns, lines, len(chosen))
+        lines = [(c.item_id, _candidate_line(catalog[c.item_id])) for c in pool]
+        summary = profile_summary(context, catalog, taste)
+        picks = self.reranker.rerank(summary, context.state.turns, lines, len(chosen))
         if not picks:
             trace.notes.append("LLM rerank unavailable: fused order used")
             return chosen
@@ -146,21 +152,19 @@ def _candidate_line(item) -> str:
     return " — ".join(parts)
 
 
-def profile_summary(state: SessionState, profile: UserProfile | None, agent: Agent) -> str:
+def profile_summary(context: UserContext, catalog: Catalog, taste: str | None = None) -> str:
     """A short summary of what we know (no LLM call: it has to be cheap). A taste summary that
     ``chatrec augment`` wrote for a user with a rating history comes first (the prompt cuts the
     profile at its end); it only informs the reranker, whose output is checked ids."""
     parts = []
-    history_user = agent.history_user(state.user_id)
-    augmentations = getattr(agent.resources.index, "augmentations", None)
-    taste = augmentations.users.get(history_user) if history_user and augmentations else None
+    state = context.state
     if taste:
         parts.append("Taste (from their ratings): " + taste.rstrip("."))
-    liked = agent._user_liked(state, profile)[:6]
-    liked += [i for i in agent._history(history_user).favourites[:6] if i not in liked]
+    liked = context.liked[:6]
+    liked += [i for i in context.history.favourites[:6] if i not in liked]
     if liked:
-        parts.append("Liked: " + "; ".join(agent.catalog[i].display for i in liked[:8]))
-    disliked = [agent.catalog[i].display for i in state.disliked_items[-5:] if i in agent.catalog]
+        parts.append("Liked: " + "; ".join(catalog[i].display for i in liked[:8]))
+    disliked = [catalog[i].display for i in state.disliked_items[-5:] if i in catalog]
     if disliked:
         parts.append("Disliked: " + "; ".join(disliked))
     from chatrec.agent.templates import constraint_summary
@@ -171,10 +175,10 @@ def profile_summary(state: SessionState, profile: UserProfile | None, agent: Age
     return ". ".join(parts)
 
 
-def _resolve(agent: Agent, name: str, kind: str) -> str | None:
+def _resolve(linker: Linker, name: str, kind: str) -> str | None:
     """The node a name from the LLM refers to, or None. Items must resolve by title."""
     try:
-        nodes = agent.linker.resolve(name, kind)
+        nodes = linker.resolve(name, kind)
     except Exception:  # noqa: BLE001
         logger.exception("resolving %r failed", name)
         return None
@@ -195,7 +199,7 @@ _TIME_WORDS = re.compile(r"\d|\b(?:decade|century|recent|new|newer|old|older|cla
                          r"noughties|aughts)\b", re.IGNORECASE)
 
 
-def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace, *, said: str | None = None,
+def merge_reading(act: DialogueAct, reading, linker: Linker, kg: Graph, trace: Trace, *, said: str | None = None,
                   message: str | None = None, current: Constraints | None = None) -> DialogueAct:
     """Add what the LLM understood to the rule reading, after resolving every name.
 
@@ -214,7 +218,7 @@ def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace, *, said
             if said is not None and not _said(name, said):
                 unsaid.append(name)
                 continue
-            node = _resolve(agent, name, ITEM)
+            node = _resolve(linker, name, ITEM)
             if node is None:
                 dropped.append(name)
             else:
@@ -227,7 +231,7 @@ def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace, *, said
             if said is not None and kind == PERSON and not _said(name, said):
                 unsaid.append(name)
                 continue
-            node = _resolve(agent, name, kind)
+            node = _resolve(linker, name, kind)
             if node is None:
                 dropped.append(name)
             else:
@@ -247,9 +251,9 @@ def merge_reading(act: DialogueAct, reading, agent: Agent, trace: Trace, *, said
     disliked_people = nodes(reading.disliked_people, PERSON)
     add(merged.disliked_attributes, disliked_people)
     c = merged.constraints
-    add(c.people_none, [agent.kg.label(n) for n in disliked_people])
-    genres = [agent.kg.label(n) for n in nodes(reading.genres, GENRE)]
-    excluded = [agent.kg.label(n) for n in nodes(reading.excluded_genres, GENRE)]
+    add(c.people_none, [kg.label(n) for n in disliked_people])
+    genres = [kg.label(n) for n in nodes(reading.genres, GENRE)]
+    excluded = [kg.label(n) for n in nodes(reading.excluded_genres, GENRE)]
     if excluded and message is not None and not _NEGATION.search(message):
         unsaid.extend(f"no {g}" for g in excluded)
         excluded = []

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from chatrec.catalog.constraints import Constraints
 from chatrec.catalog.models import Item
+from chatrec.tracing import GuardVerdict, LLMCall
 from kg.models import Fact
 
 Intent = Literal[
@@ -69,23 +70,19 @@ class Question(BaseModel):
     text: str
 
 
-class LLMCall(BaseModel):
-    purpose: str              # understand | rerank | phrase | summarize
-    ok: bool
-    latency_ms: float
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    error: str | None = None
-
-
 class Trace(BaseModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
     candidates: list[dict] = Field(default_factory=list)   # {item_id, title, sources, score}
     act: DialogueAct | None = None
     decision: str = ""
     llm_calls: list[LLMCall] = Field(default_factory=list)
-    guard: dict = Field(default_factory=dict)   # {"passed": bool, "violations": [...], "fallback": bool}
+    guard: GuardVerdict | None = None     # None: the turn produced no text to check
+    config: dict = Field(default_factory=dict)   # the agent's policy numbers (``AgentConfig``)
     notes: list[str] = Field(default_factory=list)
+
+
+__all__ = ["Constraints", "DialogueAct", "FeedbackKind", "GuardVerdict", "Intent", "ItemQuestion", "LLMCall",
+           "Question", "Recommendation", "Reply", "Trace"]
 
 
 class Reply(BaseModel):

@@ -51,18 +51,18 @@ def run_persona(resources: Resources, chat_model, *, timeout: float, deadline: f
                 assert_grounded(agent, reply)
             except AssertionError:
                 grounded = False
-            calls = reply.trace.llm_calls
+            calls, guard = reply.trace.llm_calls, reply.trace.guard
             rows.append({
                 "seconds": elapsed, "grounded": grounded, "recommended": bool(reply.recommendations),
                 "calls": len(calls), "prompt_tokens": sum(c.prompt_tokens for c in calls),
                 "completion_tokens": sum(c.completion_tokens for c in calls),
-                "text_llm": reply.trace.guard.get("text_source") == "llm",
-                "rejected": bool(reply.trace.guard.get("llm_rejected")),
+                "text_llm": guard is not None and guard.text_source == "llm",
+                "rejected": guard is not None and bool(guard.llm_rejected),
                 # applied, not just answered: ids outside the candidate list are discarded
                 "rerank_used": any(n.startswith("LLM rerank used") for n in reply.trace.notes),
                 # the LLM's output shaped the reply: its reading merged, its ranking or its text used
                 "output_used": (reply.trace.act is not None and reply.trace.act.source == "merged")
-                or reply.trace.guard.get("text_source") == "llm"
+                or (guard is not None and guard.text_source == "llm")
                 or any(n.startswith("LLM rerank used") for n in reply.trace.notes),
                 "notes": list(reply.trace.notes),
                 "phrase_attempted": any(c.purpose == "phrase" for c in calls),

@@ -240,10 +240,6 @@ class Catalog:
                 return exact
         return found
 
-    def title_keys(self) -> dict[str, list[str]]:
-        """Normalised title → item ids (most popular first). Used by the entity linker."""
-        return self._title_index
-
     def popular(self, n: int | None = None) -> list[Item]:
         ranked = sorted(self.items.values(), key=lambda it: (-it.popularity, it.id))
         return ranked if n is None else ranked[:n]

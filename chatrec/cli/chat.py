@@ -29,7 +29,7 @@ def render_reply(console: Console, reply, show_trace: bool = False) -> None:
             table.add_row(step, f"{ms:.1f}")
         console.print(table)
         if reply.trace.guard:
-            console.print(f"[dim]guard: {reply.trace.guard}[/dim]")
+            console.print(f"[dim]guard: {reply.trace.guard.model_dump(mode='json')}[/dim]")
 
 
 def register(app: typer.Typer) -> None:

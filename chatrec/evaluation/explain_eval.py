@@ -16,6 +16,7 @@ The baseline is one fixed template for every item: "A {genre} film from the {dec
 
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from pathlib import Path
@@ -165,10 +166,14 @@ def run_explain(sim_run: Path, settings: Settings, out) -> dict:
         agent = collect(records)
         template = template_explanations(agent, kg)
         metrics = {"agent": pepler(agent, kg, linker), "template": pepler(template, kg, linker)}
+    sim_results = Path(sim_run) / "results.json"
     result = {
         "kg_edge_share": metrics["agent"].get("kg_edge_share"),
         "systems": metrics,
         "sim_run": str(sim_run),
+        # the explanations are the sim run's: so is the agent that wrote them
+        "agent_config": (json.loads(sim_results.read_text(encoding="utf-8")).get("agent_config")
+                         if sim_results.exists() else None),
     }
     run.write_results(result, provenance(catalog, [Path(sim_run) / "results.json"]))
     from chatrec.evaluation.report_explain import write_explain_report

@@ -1,10 +1,10 @@
-"""Fast re-fusion for tuning: record the agent's retrieval queries once, then score any fusion
+"""Fast re-fusion for tuning: take the agent's retrieval queries once, then score any fusion
 weights in seconds.
 
 The agent fuses its sources linearly (``chatrec.agent.retrieve.Retriever``): a query's ranking
 under other weights only needs each source's scores for that query, which do not depend on the
-weights. ``QueryRecorder`` is an extra source (weight 0) that keeps a copy of the query of each
-scored ``rank`` call; ``Memo`` caches every source's dense scores per recorded query; a fresh
+weights. ``Agent.query(session)`` gives the query a ``rank`` call would run at that point of a
+dialogue; ``Memo`` caches every source's dense scores per recorded query; a fresh
 ``Retriever`` with other weights over the memoised sources then ranks each query in about a
 millisecond. The dialogue state behind a query does not depend on the weights, except through
 what the agent showed earlier in the dialogue (second order, ignored here; the reported run uses
@@ -13,33 +13,12 @@ the real agent with the chosen weights).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
 from chatrec.evaluation.metrics import ndcg_at, rank_of
-
-
-class QueryRecorder:
-    """An extra retrieval source that contributes nothing and keeps the query it was called with
-    after ``expect(label)``."""
-
-    name = "_recorder"
-
-    def __init__(self) -> None:
-        self.pending: object | None = None
-        self.recorded: list[tuple[object, object]] = []
-
-    def expect(self, label: object) -> None:
-        self.pending = label
-
-    def __call__(self, query) -> dict[str, float]:
-        if self.pending is not None:
-            self.recorded.append((self.pending, copy.deepcopy(query)))
-            self.pending = None
-        return {}
 
 
 class Memo:
@@ -101,13 +80,9 @@ def ndcg(rankings: list[list[str]], cases: list[Case], k: int = 10) -> float:
     return float(np.mean(values)) if values else 0.0
 
 
-def memoised(agent) -> list[Memo]:
-    """The agent's own sources, memoised (the recorder left out)."""
-    return [
-        Memo(s, agent.retriever.table)
-        for s in agent.retriever.sources
-        if s.name != QueryRecorder.name
-    ]
+def memoised(retriever) -> list[Memo]:
+    """The sources of an agent's ``Retriever``, memoised."""
+    return [Memo(s, retriever.table) for s in retriever.sources]
 
 
 Objective = Callable[[dict], float]

@@ -251,6 +251,7 @@ def run_offline(
 
     metrics = summarise(per_user, users, config.seed)
     metrics["agent_warnings"] = tally.summary()
+    metrics["agent_config"] = agent.config.model_dump(mode="json")
     metrics["tuning"] = {
         name: {k: v for k, v in t.items() if k != "grid"} for name, t in tuned.items()
     }

@@ -191,6 +191,7 @@ def run_redial(
     metrics = summarise(records, catalog)
     metrics["input"] = {"format": kind, "units": len(records), "training": training}
     metrics["agent_warnings"] = tally.summary()
+    metrics["agent_config"] = agent.config.model_dump(mode="json")
     files = [Path(config.dialogues), Path(config.train)]
     run.write_results(metrics, provenance(catalog, files))
     from chatrec.evaluation.report_redial import write_redial_report
@@ -217,7 +218,8 @@ def replay(
     k: int = 50,
 ) -> dict:
     """Feed one unit to the agent, scoring each of its turns before the recommender speaks.
-    ``before_rank(turn)`` is called just before each scored ``rank`` (tuning records queries)."""
+    ``before_rank(turn, session)`` is called just before each scored ``rank`` (tuning takes the
+    agent's query there)."""
     session = f"redial:{unit.key}"
     agent.reset(session)
     scored_at = {t.index: t for t in unit.scored}
@@ -233,7 +235,7 @@ def replay(
             )
             turn = canonical_turn(turn, catalog, ids)
             if before_rank is not None:
-                before_rank(turn)
+                before_rank(turn, session)
             recs = agent.rank(session, k=k)
             ranked = [r.item.id for r in recs]
             sources = {r.item.id: r.sources for r in recs}

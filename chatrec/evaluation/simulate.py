@@ -199,6 +199,14 @@ def converse(
     return record
 
 
+def agent_config(k: int, weights: dict | None):
+    """The policy of the agent a simulation evaluates (also when a resumed run builds none)."""
+    from chatrec.agent.config import AgentConfig
+    from chatrec.agent.retrieve import FusionWeights
+
+    return AgentConfig(k=k, weights=FusionWeights(**weights) if weights else FusionWeights())
+
+
 def build_systems(names: list[str], catalog: Catalog, resources, k: int, weights: dict | None):
     from chatrec.evaluation.systems import AgentSystem, CollaborativeSystem, PopularitySystem, VectorSystem
 
@@ -206,15 +214,8 @@ def build_systems(names: list[str], catalog: Catalog, resources, k: int, weights
     for name in names:
         if name == "agent":
             from chatrec.agent import Agent
-            from chatrec.agent.retrieve import FusionWeights
 
-            agent = Agent(
-                resources,
-                store=None,
-                llm=None,
-                k=k,
-                weights=FusionWeights(**weights) if weights else None,
-            )
+            agent = Agent(resources, store=None, llm=None, config=agent_config(k, weights))
             systems[name] = AgentSystem(agent, k)
         elif name == "popularity":
             systems[name] = PopularitySystem(catalog, k)
@@ -313,6 +314,8 @@ def run_sim(
     )
     metrics = summarise(records, config, names)
     metrics["agent_warnings"] = tally.summary()
+    if "agent" in config.systems:
+        metrics["agent_config"] = agent_config(config.k, config.weights).model_dump(mode="json")
     if sim_llm is not None:
         from chatrec.evaluation.llm_user import llm_summary
 

@@ -160,7 +160,7 @@ def redial_objective(
     from chatrec.catalog.fetch import ensure_data
     from chatrec.catalog.raw import read_id2info
     from chatrec.evaluation.comention import DialogueCoMention, DialogueStats, MentionPopularity
-    from chatrec.evaluation.fastfuse import Case, Memo, QueryRecorder, fuse, memoised, recall
+    from chatrec.evaluation.fastfuse import Case, Memo, fuse, memoised, recall
     from chatrec.evaluation.redial_data import NameFinder, read_dialogues, read_iard, scored_turns
     from chatrec.evaluation.redial_eval import DEV_DIALOGUES, Unit, replay
     from chatrec.resources import Resources
@@ -191,25 +191,17 @@ def redial_objective(
 
     def record(observed: float) -> tuple[list, list]:
         if observed not in recordings:
-            recorder = QueryRecorder()
-            agent = Agent(
-                resources,
-                store=None,
-                llm=None,
-                observed_seed_weight=observed,
-                extra_sources={"_recorder": (recorder, 0.0)},
-            )
+            agent = Agent(resources, store=None, llm=None, observed_seed_weight=observed)
+            recorded: list = []
+
+            def keep_query(turn, session: str) -> None:
+                recorded.append((turn, agent.query(session)))
+
             with LogTally():
                 for unit in units:
-                    replay(
-                        agent, None, unit, names, finder, None, catalog, before_rank=recorder.expect
-                    )
-            cases = [
-                Case(query, list(turn.gold_new))
-                for turn, query in recorder.recorded
-                if turn.gold_new
-            ]
-            recordings[observed] = (cases, memoised(agent))
+                    replay(agent, None, unit, names, finder, None, catalog, before_rank=keep_query)
+            cases = [Case(query, list(turn.gold_new)) for turn, query in recorded if turn.gold_new]
+            recordings[observed] = (cases, memoised(agent.retriever))
             logger.warning("recorded %d queries (observed_seed_weight %s)", len(cases), observed)
         return recordings[observed]
 
@@ -240,7 +232,7 @@ def offline_objective(
     from chatrec.agent import Agent
     from chatrec.catalog import load_catalog
     from chatrec.catalog.models import Interactions
-    from chatrec.evaluation.fastfuse import Case, QueryRecorder, fuse, memoised, ndcg
+    from chatrec.evaluation.fastfuse import Case, fuse, memoised, ndcg
     from chatrec.evaluation.heldout import resources_for, with_interactions
     from chatrec.evaluation.offline import OPENING, temporal_split
 
@@ -250,16 +242,14 @@ def offline_objective(
     resources = resources_for(catalog, settings, index_catalog=full, with_index=with_index)
     truth = dict(zip(validation["user_id"], validation["item_id"], strict=True))
     users = sorted(truth, key=lambda u: (len(u), u))[:limit]
-    recorder = QueryRecorder()
-    agent = Agent(resources, store=None, llm=None, extra_sources={"_recorder": (recorder, 0.0)})
+    agent = Agent(resources, store=None, llm=None)
+    cases = []
     with LogTally():
         for user in users:
             session = f"tune:{user}"
             agent.respond(session, OPENING, user_id=f"ml:{user}")
-            recorder.expect(user)
-            agent.rank(session, k=10)
-    cases = [Case(query, [truth[user]]) for user, query in recorder.recorded]
-    memos = memoised(agent)
+            cases.append(Case(agent.query(session), [truth[user]]))
+    memos = memoised(agent.retriever)
     logger.warning("offline tuning: %d validation users", len(cases))
 
     def evaluate(config: dict) -> float:

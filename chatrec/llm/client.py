@@ -13,7 +13,7 @@ What it adds to a bare chat model, and why:
 - **Structured output that works without ``json_schema`` support** (llama.cpp answers HTTP 500
   to it): forced tool calling, else JSON mode, else a prompt, then a validating parse of
   whatever came back (the first JSON object in it), one repair request, then None.
-- **Accounting.** Every logical call yields a ``chatrec.agent.models.LLMCall`` (purpose, ok,
+- **Accounting.** Every logical call yields a ``chatrec.tracing.LLMCall`` (purpose, ok,
   latency, tokens from the server's reported usage, error); a turn collects them for the trace.
 
 Nothing here raises into a turn: failures come back as ``None`` with an ``LLMCall`` saying why.
@@ -47,9 +47,6 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_exponential_jitter
 
-# chatrec.agent's __init__ is lazy (it imports only the boundary types), so this is no cycle;
-# importing here, not on first use, keeps a one-off import cost out of the first turn's deadline.
-from chatrec.agent.models import LLMCall
 from chatrec.config import Settings, get_settings
 from chatrec.llm.faults import (
     TRANSIENT,
@@ -63,6 +60,7 @@ from chatrec.llm.faults import (
 from chatrec.llm.jsonparse import extract_json_object
 from chatrec.prompts.base import Prompt, TokenEstimator
 from chatrec.prompts.schemas import inline_schema, schema_outline
+from chatrec.tracing import LLMCall
 
 logger = logging.getLogger(__name__)
 

@@ -55,10 +55,6 @@ class Prompt(BaseModel):
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
-    def with_messages(self, *extra: Message) -> Prompt:
-        """A copy with messages appended (used for the one repair retry)."""
-        return self.model_copy(update={"messages": (*self.messages, *extra)})
-
 
 class TokenEstimator:
     """Estimates prompt tokens from characters, calibrated against what the server reports.

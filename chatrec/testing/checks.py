@@ -16,7 +16,8 @@ def assert_grounded(agent, reply) -> None:
         for fact in rec.evidence:
             item_id = fact.subject.split(":", 1)[1]
             assert kg.has_fact(item_id, fact.relation, fact.object), str(fact)
-    assert reply.trace.guard.get("passed", True) or reply.trace.guard.get("fallback"), reply.trace.guard
+    guard = reply.trace.guard
+    assert guard is None or guard.passed or guard.fallback, guard
 
 
 def ids(reply) -> list[str]:

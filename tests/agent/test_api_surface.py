@@ -55,8 +55,9 @@ def test_likes_from_another_thread_may_be_named_in_explanations(make_agent):
     reply = agent.respond("thread-2", "something for the family", user_id=user)
     assert reply.recommendations
     assert_grounded(agent, reply)
-    assert not reply.trace.guard.get("fallback"), reply.trace.guard
-    assert agent.catalog[_id(agent, "Toy Story")].id in agent._discussed(agent.session("thread-2"))
+    assert not reply.trace.guard.fallback, reply.trace.guard
+    context = agent.queries.context(agent.session("thread-2"), agent.user_profile(user))
+    assert _id(agent, "Toy Story") in context.discussed()
 
 
 def test_concurrent_sessions_stay_separate_and_grounded(make_agent):

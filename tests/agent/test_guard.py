@@ -61,7 +61,7 @@ def test_every_template_reply_passes_the_guard(agent):
               "movies by Christopher Nolan", "thanks"]
     for message in script:
         reply = agent.respond("s", message)
-        assert reply.trace.guard["passed"], (message, reply.text, reply.trace.guard)
+        assert reply.trace.guard.passed, (message, reply.text, reply.trace.guard)
 
 
 def test_a_title_with_asterisks_is_read_whole(ml_catalog, test_settings):

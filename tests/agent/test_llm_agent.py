@@ -32,7 +32,7 @@ def test_cooperative_llm_output_is_used_every_turn(make_agent):
             reply = agent.respond("s", message)
             assert reply.recommendations
             assert_grounded(agent, reply)
-            assert reply.trace.guard["text_source"] == "llm", (message, reply.trace.guard, reply.trace.notes)
+            assert reply.trace.guard.text_source == "llm", (message, reply.trace.guard, reply.trace.notes)
             assert any(c.purpose == "rerank" and c.ok for c in reply.trace.llm_calls)
             assert len(reply.trace.llm_calls) <= 2
             assert all(c.prompt_tokens > 0 for c in reply.trace.llm_calls if c.ok)
@@ -60,9 +60,9 @@ def test_a_lying_llm_never_gets_an_ungrounded_claim_through(make_agent):
             reply = agent.respond("s", message)
             assert "Fake Movie 9" not in reply.text and "Tarantino" not in reply.text
             assert_grounded(agent, reply)
-            assert reply.trace.guard.get("text_source") in ("template", None)
+            assert reply.trace.guard.text_source in ("template", None)
             if reply.recommendations:
-                assert reply.trace.guard.get("llm_rejected")
+                assert reply.trace.guard.llm_rejected
         assert all(1990 <= r.item.year <= 1999 for r in reply.recommendations)
 
 
@@ -77,7 +77,7 @@ def test_every_fault_still_answers_grounded_within_the_budget(make_agent, fault)
             assert reply.recommendations, (fault, reply.text)
             assert_grounded(agent, reply)
             assert elapsed < 3.0 + 1.5, (fault, elapsed)
-            assert reply.trace.guard.get("text_source") == "template", (fault, reply.trace.guard)
+            assert reply.trace.guard.text_source == "template", (fault, reply.trace.guard)
         assert all(1990 <= r.item.year <= 1999 for r in reply.recommendations)
 
 
@@ -108,7 +108,7 @@ def test_streaming_shows_cards_first_then_verified_sentences(make_agent):
         first, final = versions[0], versions[-1]
         assert first.recommendations and ids(first) == ids(final)
         assert first.text.count("\n") >= agent.k  # the template list at once
-        assert final.trace.guard["text_source"] == "llm"
+        assert final.trace.guard.text_source == "llm"
         texts = [v.text for v in versions[1:]]
         assert all(texts[i] in texts[i + 1] or i == 0 for i in range(len(texts) - 1))
 
@@ -125,8 +125,8 @@ def test_streaming_stops_at_a_false_sentence(make_agent):
         agent = _agent(make_agent, server)
         versions = list(agent.respond_stream("s", "something like Toy Story"))
         assert not any("Spielberg" in v.text for v in versions)
-        assert versions[-1].trace.guard["text_source"] == "template"
-        assert versions[-1].trace.guard["llm_rejected"]
+        assert versions[-1].trace.guard.text_source == "template"
+        assert versions[-1].trace.guard.llm_rejected
 
 
 def test_the_reranker_sees_the_users_augmented_taste_summary(make_agent):

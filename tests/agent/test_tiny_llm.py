@@ -41,8 +41,8 @@ def test_tiny_model_never_breaks_grounding_or_constraints(make_agent, tiny_serve
             assert 1990 <= rec.item.year <= 1999 and "comedy" in rec.item.genres, rec.item.display
         assert len(reply.trace.llm_calls) <= 2
         rows.append((message, [(c.purpose, c.ok, c.prompt_tokens, c.completion_tokens, round(c.latency_ms))
-                               for c in reply.trace.llm_calls], reply.trace.guard.get("text_source"),
-                     bool(reply.trace.guard.get("llm_rejected"))))
+                               for c in reply.trace.llm_calls], reply.trace.guard.text_source,
+                     bool(reply.trace.guard.llm_rejected)))
     assert all("animation" not in r.item.genres for r in reply.recommendations)
     print("\nper turn (message, calls (purpose, ok, prompt, completion, ms), text used, verifier rejected):")
     for row in rows:

@@ -92,7 +92,7 @@ def test_the_intro_may_name_an_excluded_person(make_agent):
     agent = make_agent()
     reply = agent.respond("s", "a comedy without Adam Sandler")
     assert "Adam Sandler" in reply.text and reply.recommendations
-    assert reply.trace.guard["passed"], reply.trace.guard
+    assert reply.trace.guard.passed, reply.trace.guard
 
 
 def test_a_taste_statement_is_a_preference_a_request_is_a_filter(reader):

@@ -83,25 +83,23 @@ def test_refusion_reproduces_the_agent_ranking(ml_catalog, test_settings):
     """Recorded queries re-fused with the agent's own weights give exactly its ranking, and other
     weights give another ranking: what makes fast tuning trustworthy."""
     from chatrec.agent import Agent
-    from chatrec.evaluation.fastfuse import Case, QueryRecorder, fuse, memoised
+    from chatrec.evaluation.fastfuse import Case, fuse, memoised
     from chatrec.resources import Resources
 
     catalog = ml_catalog.subset(
         [it.id for it in ml_catalog.popular(1500)], name="movielens-fastfuse"
     )
     resources = Resources.load(catalog, test_settings, with_index=False)
-    recorder = QueryRecorder()
-    agent = Agent(resources, store=None, llm=None, extra_sources={"_recorder": (recorder, 0.0)})
-    rankings = []
+    agent = Agent(resources, store=None, llm=None)
+    rankings, cases = [], []
     for session, text in (
         ("a", "I loved The Matrix, something from the 90s please"),
         ("b", "a comedy with Tom Hanks"),
     ):
         agent.respond(session, text, user_id="ml:42")
-        recorder.expect(session)
+        cases.append(Case(agent.query(session), []))
         rankings.append([r.item.id for r in agent.rank(session, k=20)])
-    cases = [Case(query, []) for _, query in recorder.recorded]
-    memos = memoised(agent)
+    memos = memoised(agent.retriever)
     assert fuse(memos[0].table, memos, {}, {}, cases, 20) == rankings
     assert fuse(memos[0].table, memos, {"collab": 0.0, "kg": 3.0}, {}, cases, 20) != rankings
 

@@ -37,3 +37,19 @@ def test_product_never_imports_test_stand_ins_or_benchmarks():
             if name.startswith(("chatrec.bench", "chatrec.evaluation")) and allowed_cli not in path.parents:
                 offenders.append(f"{path.relative_to(REPO)} imports {name}")
     assert offenders == []
+
+
+ALL_CODE = [p for room in ("chatrec", "kg", "ui") for p in (REPO / room).rglob("*.py")]
+MAX_FACADE_LINES = 300
+
+
+def test_the_agent_facade_stays_small():
+    assert len((REPO / "chatrec" / "agent" / "agent.py").read_text(encoding="utf-8").splitlines()) \
+        <= MAX_FACADE_LINES
+
+
+def test_the_llm_room_does_not_import_the_agent():
+    offenders = [f"{path.relative_to(REPO)} imports {name}"
+                 for path in (REPO / "chatrec" / "llm").rglob("*.py")
+                 for name in imported_modules(path) if name.startswith("chatrec.agent")]
+    assert offenders == []

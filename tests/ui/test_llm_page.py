@@ -53,7 +53,7 @@ def test_reply_streams_in_versions_and_trace_lists_llm_calls(llm_service):
     versions = list(llm_service.chat(new_session_id(), "something like Toy Story", None, Caller(None, "127.0.0.1")))
     assert len(versions) >= 2 and versions[0].recommendations
     final = versions[-1]
-    assert final.trace.guard["text_source"] == "llm" and "worth a look" in final.text
+    assert final.trace.guard.text_source == "llm" and "worth a look" in final.text
     assert final.trace.llm_calls and "LLM call" in trace_html(final.trace, label)
 
 
