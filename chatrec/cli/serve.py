@@ -96,8 +96,10 @@ def serve(
     service = ChatService(loader, limiter)
     demo = build_app(service, concurrency=concurrency,
                      films=spec.strip().lower() in ("movielens", "redial"))
+    from chatrec.cli.health import HEALTH_PATH, health_route
+
     launch(demo, server_name=host, server_port=port, auth=credentials, prevent_thread_lock=True,
-           quiet=True, show_error=False,
+           quiet=True, show_error=False, app_kwargs={"routes": [health_route(loader)]},
            auth_message="chatrec: sign in to continue" if credentials else None)
     loader.start()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -107,7 +109,7 @@ def serve(
         loader.get(timeout=None)
         typer.echo(f"agent ready {time.perf_counter() - started:.1f}s after start (loaded in "
                    f"{loader.status().elapsed_s:.1f}s: {_stages(loader)}); "
-                   f"API: http://{shown_host}:{port}/?view=api")
+                   f"API: http://{shown_host}:{port}/?view=api, health: {HEALTH_PATH}")
         import kg.render  # noqa: F401  (matplotlib, for the first "Why this?", off the critical path)
     except Exception as exc:  # noqa: BLE001 - the page shows it too; keep serving the message
         typer.echo(f"error: {exc}", err=True)
