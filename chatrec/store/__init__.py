@@ -17,6 +17,7 @@ from chatrec.store.protocol import SessionStore
 from chatrec.store.records import (
     FeedbackEvent,
     ProfileChange,
+    ProfileRecord,
     SessionGone,
     SessionRecord,
     SessionWrite,
@@ -37,5 +38,5 @@ def open_store(settings: Settings) -> Store:
     return Store(settings.store_path)
 
 
-__all__ = ["SCHEMA_VERSION", "FeedbackEvent", "ProfileChange", "SessionGone", "SessionRecord", "SessionStore",
-           "SessionWrite", "Store", "VersionConflict", "WriteResult", "open_store"]
+__all__ = ["SCHEMA_VERSION", "FeedbackEvent", "ProfileChange", "ProfileRecord", "SessionGone", "SessionRecord",
+           "SessionStore", "SessionWrite", "Store", "VersionConflict", "WriteResult", "open_store"]

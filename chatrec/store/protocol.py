@@ -16,7 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
-from chatrec.store.records import FeedbackEvent, ProfileChange, SessionRecord, SessionWrite, WriteResult
+from chatrec.store.records import (
+    FeedbackEvent,
+    ProfileChange,
+    ProfileRecord,
+    SessionRecord,
+    SessionWrite,
+    WriteResult,
+)
 
 
 @runtime_checkable
@@ -28,6 +35,14 @@ class SessionStore(Protocol):
     def session_version(self, session_id: str) -> int:
         """The session's current row version (0: absent) — one cheap query, to revalidate a
         cached copy."""
+        ...
+
+    def versions(self, session_id: str, user_id: str | None = None) -> tuple[int, int]:
+        """(session version, profile version), 0 when absent, in one round trip."""
+        ...
+
+    def read_profile(self, user_id: str) -> ProfileRecord | None:
+        """The stored profile with its version, or None."""
         ...
 
     def write(self, session: SessionWrite | None = None, profile: tuple[str, ProfileChange] | None = None,

@@ -60,12 +60,22 @@ class FeedbackEvent:
 
 
 @dataclass(frozen=True)
+class ProfileRecord:
+    """A stored profile and the row version it was read at."""
+
+    user_id: str
+    profile: dict
+    version: int
+
+
+@dataclass(frozen=True)
 class WriteResult:
     """What one transaction left: the session's new version (None: no session written) and the
-    user's profile after the change (None: no profile change)."""
+    user's profile after the change with its new version (None: no profile change)."""
 
     session_version: int | None = None
     profile: dict | None = None
+    profile_version: int | None = None
 
 
 class VersionConflict(StoreError):

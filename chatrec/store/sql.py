@@ -38,6 +38,7 @@ from chatrec.store.engine import Backend, connect, damaged, translated_errors
 from chatrec.store.records import (
     FeedbackEvent,
     ProfileChange,
+    ProfileRecord,
     SessionGone,
     SessionRecord,
     SessionWrite,
@@ -119,6 +120,17 @@ class Store:
             version = conn.execute(sa.select(t.version).where(t.session_id == str(session_id))).scalar()
         return 0 if version is None else int(version)
 
+    def versions(self, session_id: str, user_id: str | None = None) -> tuple[int, int]:
+        """(session version, profile version), 0 for what is absent, in one round trip: what a
+        worker checks before trusting its cached copies at the start of a turn."""
+        s, p = S.sessions.c, S.profiles.c
+        session = sa.select(s.version).where(s.session_id == str(session_id)).scalar_subquery()
+        profile = (sa.select(p.version).where(p.user_id == str(user_id)).scalar_subquery()
+                   if user_id is not None else sa.literal(None))
+        with self._read("read versions") as conn:
+            row = conn.execute(sa.select(session, profile)).one()
+        return int(row[0] or 0), int(row[1] or 0)
+
     def save_session(self, session_id: str, state: dict, user_id: str | None = None, *,
                      expected_version: int | None = None) -> int:
         """Create or replace a session's state (its creation time is kept); returns the new
@@ -156,9 +168,9 @@ class Store:
             owner = user_id if user_id is not None else (current.user_id if current else None)
             version = self._put_session(conn, SessionWrite(session_id, state, owner,
                                                            current.version if current else 0))
-            updated = self._change_profile(conn, *profile) if profile is not None else None
+            changed = self._change_profile(conn, *profile) if profile is not None else None
             self._log_feedback(conn, feedback)
-        return SessionRecord(session_id, owner, state, version), updated
+        return SessionRecord(session_id, owner, state, version), (changed[0] if changed else None)
 
     def delete_session(self, session_id: str) -> bool:
         """Delete a session and its feedback log; True when there was one."""
@@ -191,17 +203,24 @@ class Store:
         """
         with self._write("save a turn") as conn:
             version = self._put_session(conn, session) if session is not None else None
-            updated = self._change_profile(conn, *profile) if profile is not None else None
+            changed = self._change_profile(conn, *profile) if profile is not None else None
             self._log_feedback(conn, feedback)
-        return WriteResult(version, updated)
+        return WriteResult(version, *(changed or (None, None)))
 
     # ------------------------------------------------------------------ profiles
-    def load_profile(self, user_id: str) -> dict | None:
-        """A user's stored profile, or None."""
+    def read_profile(self, user_id: str) -> ProfileRecord | None:
+        """A user's stored profile with its row version, or None."""
         t = S.profiles.c
         with self._read("read a profile") as conn:
-            text = conn.execute(sa.select(t.profile).where(t.user_id == str(user_id))).scalar()
-        return None if text is None else self._decode(text, f"profile of {user_id!r}")
+            row = conn.execute(sa.select(t.profile, t.version).where(t.user_id == str(user_id))).first()
+        if row is None:
+            return None
+        return ProfileRecord(str(user_id), self._decode(row.profile, f"profile of {user_id!r}"), int(row.version))
+
+    def load_profile(self, user_id: str) -> dict | None:
+        """A user's stored profile, or None."""
+        record = self.read_profile(user_id)
+        return None if record is None else record.profile
 
     def save_profile(self, user_id: str, profile: dict) -> None:
         """Create or replace a user's profile (a JSON-serialisable dict)."""
@@ -379,15 +398,16 @@ class Store:
         version = conn.execute(sa.select(t.version).where(t.session_id == session_id)).scalar()
         return 0 if version is None else int(version)
 
-    def _change_profile(self, conn: sa.Connection, user_id: str, change: ProfileChange) -> dict:
+    def _change_profile(self, conn: sa.Connection, user_id: str, change: ProfileChange) -> tuple[dict, int]:
+        """Apply ``change`` to the profile under its row lock; (new profile, new version)."""
         uid = str(user_id)
         what = f"profile of {uid!r}"
         t = S.profiles.c
-        select = sa.select(t.profile).where(t.user_id == uid).with_for_update()
+        select = sa.select(t.profile, t.version).where(t.user_id == uid).with_for_update()
         for _ in range(2):
-            text = conn.execute(select).scalar()
+            row = conn.execute(select).first()
             now = time.time()
-            if text is None:
+            if row is None:
                 updated = change(None)
                 encoded = self._encode(updated, what)
                 inserted = conn.execute(self._insert(S.profiles).values(
@@ -395,13 +415,13 @@ class Store:
                     updated_at=now, version=1).on_conflict_do_nothing(index_elements=["user_id"])
                     .returning(t.version)).first()
                 if inserted is not None:
-                    return updated
+                    return updated, 1
                 continue    # another worker created it meanwhile: lock it and change that one
-            updated = change(self._decode(text, what))
+            updated = change(self._decode(row.profile, what))
             conn.execute(sa.update(S.profiles).where(t.user_id == uid).values(
                 profile=self._encode(updated, what), state_version=_version(updated), updated_at=now,
                 version=t.version + 1))
-            return updated
+            return updated, int(row.version) + 1
         raise StoreError(f"could not update the {what}: it was created and deleted concurrently; try again")
 
     def _log_feedback(self, conn: sa.Connection, events: Sequence[FeedbackEvent]) -> None:

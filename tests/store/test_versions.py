@@ -138,3 +138,14 @@ def test_two_processes_writing_one_session_lose_nothing(location):
     for who in "ab":     # each process's own lines stay in its order
         assert [x for x in lines if x.startswith(who)] == [f"{who}-{i}" for i in range(rounds)]
     print(f"retries after a conflict: {retries}")
+
+
+def test_versions_of_a_session_and_a_profile_in_one_call(store):
+    assert store.versions("s", "u") == (0, 0) and store.versions("s") == (0, 0)
+    store.save_session("s", {"n": 1}, "u")
+    result = store.write(profile=("u", lambda p: {"k": 1}))
+    assert (result.profile, result.profile_version) == ({"k": 1}, 1)
+    assert store.write(profile=("u", lambda p: {"k": p["k"] + 1})).profile_version == 2
+    assert store.versions("s", "u") == (1, 2)
+    record = store.read_profile("u")
+    assert (record.profile, record.version) == ({"k": 2}, 2)
