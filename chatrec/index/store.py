@@ -62,8 +62,8 @@ _REBUILD_HINT = ("run `chatrec build`: it builds a fresh index beside this one a
 PROBE_RESULTS = 10
 _WRITE_BATCH = 2000
 #: Up to this many items, filtered queries and similarity scan the whole vector matrix exactly
-#: (about 1 ms per 10,000 rows); above, unfiltered similarity goes to Chroma's HNSW.
-EXACT_ROWS = 200_000
+#: (about 1 ms per 10,000 rows on an idle core); above, unfiltered similarity goes to HNSW.
+EXACT_ROWS = 50_000
 #: On a larger index, a filter allowing at most this many rows is still scored exactly.
 SCAN_ROWS = 40_000
 #: The most results asked of HNSW when over-fetching for a broad filter.
