@@ -43,6 +43,7 @@ from chatrec.errors import UnknownItemError
 from chatrec.protocols import AgentLLMPort
 from chatrec.resources import Resources
 from chatrec.store.protocol import SessionStore
+from chatrec.store.records import FeedbackEvent
 from kg.paths import explain as find_paths
 
 logger = logging.getLogger(__name__)
@@ -157,14 +158,14 @@ class Agent:
         message = clean_text(text or "")
         if not message:
             return
-        with self.sessions.lock(session_id):
-            state = self.sessions.load(session_id)
-            try:
-                mentions = [m for m in self.linker.link(message) if m.kind == "item"]
-            except Exception:  # noqa: BLE001 - an unlinkable message is still recorded
-                logger.exception("linking failed")
-                mentions = []
-            ids = list(dict.fromkeys(m.node.split(":", 1)[1] for m in mentions))
+        try:
+            mentions = [m for m in self.linker.link(message) if m.kind == "item"]
+        except Exception:  # noqa: BLE001 - an unlinkable message is still recorded
+            logger.exception("linking failed")
+            mentions = []
+        ids = list(dict.fromkeys(m.node.split(":", 1)[1] for m in mentions))
+
+        def record(state: SessionState) -> SessionState:
             if role in ("user", "seeker"):
                 apply_act(state, self.understander.read(message, state))
                 state.add_turn("user", message, ids)
@@ -174,7 +175,9 @@ class Agent:
                     state.last_shown = [ShownItem(item_id=i) for i in ids]
                     state.focus_item = ids[0]
                 state.add_turn("recommender", message, ids)
-            self.sessions.save(state)
+            return state
+
+        self.sessions.update(session_id, record)
 
     def query(self, session_id: str, user_id: str | None = None) -> RetrievalQuery:
         """The retrieval query ``rank`` runs for the session now (evaluation and tuning use it)."""
@@ -203,16 +206,17 @@ class Agent:
         item_id = self.catalog[item_id].id  # an id merged into another item names that item
         if kind not in ("liked", "disliked", "seen"):
             raise ValueError(f"feedback must be liked, disliked or seen, not {kind!r}")
-        with self.sessions.lock(session_id):
-            state = self.sessions.load(session_id, user_id)
-            act = DialogueAct(intent="feedback", **{f"{kind}_items": [item_id]})
+        act = DialogueAct(intent="feedback", **{f"{kind}_items": [item_id]})
+
+        def record(state: SessionState) -> SessionState:
             apply_act(state, act)
             state.focus_item = item_id
             state.add_turn("user", f"[feedback] {kind}: {self.catalog[item_id].display}", [item_id])
-            self.sessions.save(state)
-            profile = self.sessions.profile(state.user_id)
-            if profile is not None and apply_to_profile(profile, act):
-                self.sessions.save_profile(profile)
+            return state
+
+        # The session, the profile and the feedback log change in one transaction.
+        self.sessions.update(session_id, record, user_id, profile_edit=lambda p: apply_to_profile(p, act),
+                             feedback=[FeedbackEvent(session_id, item_id, kind)])
 
     def session(self, session_id: str) -> SessionState:
         """The current state of a session (a copy: edit through the methods)."""
@@ -224,19 +228,23 @@ class Agent:
 
         ``value`` is an item id, a KG node ("genre:horror", "person:tom hanks"), a constraint
         label as the profile shows it, or "years" / "decade:<yyyy>" to drop the year range."""
-        with self.sessions.lock(str(session_id)):
-            state = self.sessions.load(str(session_id))
+        changed = False
+
+        def remove(state: SessionState) -> SessionState:
+            nonlocal changed
             changed = state.remove(value)
             relaxed = state.constraints.without(value)
             if relaxed != state.constraints:
                 state.constraints = relaxed
                 changed = True
-            self.sessions.save(state)
             profile = self.sessions.profile(state.user_id)
-            if profile is not None and profile.remove(value):
-                self.sessions.save_profile(profile)
+            if profile is not None and value in profile.liked_items + profile.disliked_items + profile.seen_items \
+                    + profile.liked_attributes + profile.disliked_attributes:
                 changed = True
-            return changed
+            return state
+
+        self.sessions.update(str(session_id), remove, profile_edit=lambda p: p.remove(value))
+        return changed
 
     def user_profile(self, user_id: str) -> UserProfile:
         """The stored likes/dislikes of a user (a copy; empty for a user never seen)."""
@@ -265,6 +273,4 @@ class Agent:
     def reset(self, session_id: str) -> None:
         """Start the session over (the user's profile is kept)."""
         session_id = str(session_id)
-        with self.sessions.lock(session_id):
-            old = self.sessions.load(session_id)
-            self.sessions.save(SessionState(session_id=session_id, user_id=old.user_id))
+        self.sessions.update(session_id, lambda old: SessionState(session_id=session_id, user_id=old.user_id))

@@ -6,11 +6,19 @@ per session (held while a turn reads and writes the state), and turns unreadable
 a fresh start rather than a failed turn. The store is optional: without one, sessions live in
 memory only.
 
-The store is reached through its room's ``chatrec.store.SessionStore`` protocol, in five places:
-:meth:`SessionRepository._read_session` (``read_session``, which also returns the row version),
-:meth:`SessionRepository.save` (``write``), :meth:`SessionRepository._read_profile`,
-:meth:`SessionRepository.save_profile` (``update_profile``), and ``export``/``forget``. ``save`` and
-``save_profile`` are the only writes, so a versioned read-modify-write goes there.
+With a store, several processes (``chatrec serve`` workers, ``chatrec slack``) share sessions
+and profiles, so nothing cached here is trusted blindly:
+
+* ``load`` and ``profile`` revalidate a cached copy against the row version in the store (one
+  indexed lookup) and read the row again when another worker wrote it;
+* ``save`` writes the session on the condition that it is still at the version it was loaded at,
+  together with the profile change and feedback events of the same action, in one transaction.
+  When another worker got there first it raises ``VersionConflict`` and the caller redoes its work
+  on the new state (``update`` does that for short actions, ``TurnRunner`` for a turn);
+* a profile change is a function (add a like, remove a dislike) applied to the profile as stored
+  at that moment, never a whole profile written back over someone else's likes.
+* A save for a user forgotten after the state was loaded raises ``SessionGone``: a turn in flight
+  during ``forget`` does not write the user back.
 """
 
 from __future__ import annotations
@@ -19,17 +27,41 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
 from chatrec.agent.config import CachePolicy
 from chatrec.agent.lru import LRU
 from chatrec.agent.state import SessionState, UserProfile, migrate_profile, migrate_session
 from chatrec.errors import ChatrecError
 from chatrec.store.protocol import SessionStore
-from chatrec.store.records import SessionWrite
+from chatrec.store.records import FeedbackEvent, SessionGone, SessionWrite, VersionConflict
+
+#: A change of a user's profile, in place (its return value is ignored). It may run more than
+#: once (on the stored profile, after a retry): make it idempotent, like adding to a set.
+ProfileEdit = Callable[[UserProfile], object]
+
+#: Attempts of a short read-modify-write before giving up (each conflict means another worker
+#: wrote the same session in between; more than a few in a row means something is wrong).
+UPDATE_ATTEMPTS = 8
 
 logger = logging.getLogger(__name__)
+
+@dataclass
+class _Cached:
+    """A cached session: the state, the row version it matches, when this turn loaded it."""
+
+    state: SessionState
+    version: int
+    loaded_at: float
+
+
+@dataclass
+class _CachedProfile:
+    profile: UserProfile
+    version: int
+
 
 class _SessionLock:
     __slots__ = ("lock", "users")
@@ -50,8 +82,8 @@ class SessionRepository:
     def __init__(self, store: SessionStore | None, caches: CachePolicy | None = None):
         caches = caches or CachePolicy()
         self.store = store
-        self._sessions: LRU[str, SessionState] = LRU(caches.sessions)
-        self._profiles: LRU[str, UserProfile] = LRU(caches.profiles)
+        self._sessions: LRU[str, _Cached] = LRU(caches.sessions)
+        self._profiles: LRU[str, _CachedProfile] = LRU(caches.profiles)
         self._locks: OrderedDict[str, _SessionLock] = OrderedDict()
         self._max_locks = max(1, caches.locks)
         self._locks_guard = threading.Lock()
@@ -86,41 +118,109 @@ class SessionRepository:
     # ------------------------------------------------------------------ sessions
     def load(self, session_id: str, user_id: str | None = None) -> SessionState:
         """The session's state (fresh when unknown or unreadable), attached to ``user_id`` when
-        one is given. Call under :meth:`lock`."""
-        state = self._sessions.get(session_id)
-        if state is None:
-            state = self._read_session(session_id)
-        if state is None:
-            state = SessionState(session_id=session_id, user_id=user_id)
-        if user_id is not None and state.user_id != user_id:
-            state.user_id = user_id
-        self._cache(state)
-        return state
+        one is given — the cached copy when the store still holds that version, else the stored
+        one. Call under :meth:`lock`, and end with :meth:`save` or :meth:`drop`."""
+        entry = self._sessions.get(session_id)
+        if self.store is not None:
+            try:
+                stored = self.store.session_version(session_id)
+            except ChatrecError:
+                logger.exception("could not check session %s in the store", session_id)
+                stored = entry.version if entry is not None else -1
+            if entry is None or entry.version != stored:
+                entry = self._read_session(session_id)
+        if entry is None:
+            entry = _Cached(SessionState(session_id=session_id, user_id=user_id), 0, 0.0)
+        entry.loaded_at = time.time()
+        if user_id is not None and entry.state.user_id != user_id:
+            entry.state.user_id = user_id
+        self._sessions.put(session_id, entry)
+        return entry.state
 
-    def _read_session(self, session_id: str) -> SessionState | None:
-        if self.store is None:
-            return None
+    def _read_session(self, session_id: str) -> _Cached | None:
+        assert self.store is not None
         try:
             record = self.store.read_session(session_id)
         except ChatrecError:
             logger.exception("could not load session %s; starting fresh", session_id)
             return None
-        if record is None or not record.state:
+        if record is None:
             return None
+        state = None
+        if record.state:
+            try:
+                state = SessionState.model_validate(migrate_session(dict(record.state)))
+            except Exception:  # noqa: BLE001 - an unreadable old state must not block the user
+                logger.exception("stored session %s unreadable; starting fresh", session_id)
+        # Overwriting an unreadable row is expected: keep its version so the write is allowed.
+        return _Cached(state or SessionState(session_id=session_id, user_id=record.user_id), record.version, 0.0)
+
+    def save(self, state: SessionState, profile_edit: ProfileEdit | None = None,
+             feedback: Sequence[FeedbackEvent] = ()) -> None:
+        """Write ``state`` (if the stored session is still at the version :meth:`load` saw), the
+        user's ``profile_edit`` and ``feedback`` in one transaction.
+
+        Raises:
+            VersionConflict: another worker wrote the session since it was loaded; nothing was
+                written and the cached copy is dropped: load again and redo the change.
+            SessionGone: the session or its user was deleted (forget) since it was loaded.
+        """
+        session_id = state.session_id
+        entry = self._sessions.get(session_id)
+        loaded_at = entry.loaded_at if entry is not None else time.time()
+        if self.store is None:
+            self._sessions.put(session_id, _Cached(state, 0, loaded_at))
+            profile = self.profile(state.user_id)
+            if profile_edit is not None and profile is not None:
+                profile_edit(profile)
+            return
+        user_id = state.user_id
+        profile_change = None
+        if profile_edit is not None and user_id is not None:
+            profile_change = (user_id, self._document_change(user_id, profile_edit))
+        # Feedback without a user is the session's user's (a button pressed by whoever owns it).
+        feedback = [event if event.user_id is not None else replace(event, user_id=user_id) for event in feedback]
         try:
-            return SessionState.model_validate(migrate_session(dict(record.state)))
-        except Exception:  # noqa: BLE001 - an unreadable old state must not block the user
-            logger.exception("stored session %s unreadable; starting fresh", session_id)
-            return None
+            result = self.store.write(
+                SessionWrite(session_id, state.model_dump(mode="json"), user_id,
+                             expected_version=entry.version if entry is not None else None,
+                             started_at=loaded_at),
+                profile=profile_change, feedback=feedback)
+        except VersionConflict:
+            self.drop(session_id)
+            if user_id is not None:
+                self._profiles.pop(user_id)
+            raise
+        assert result.session_version is not None
+        self._sessions.put(session_id, _Cached(state, result.session_version, loaded_at))
+        if result.profile is not None and result.profile_version is not None and user_id is not None:
+            profile = self._validated_profile(result.profile, user_id)
+            if profile is not None:
+                self._profiles.put(user_id, _CachedProfile(profile, result.profile_version))
 
-    def _cache(self, state: SessionState) -> None:
-        self._sessions.put(state.session_id, state)
-
-    def save(self, state: SessionState) -> None:
-        """Keep ``state`` and write it to the store."""
-        self._cache(state)
-        if self.store is not None:
-            self.store.write(SessionWrite(state.session_id, state.model_dump(mode="json"), state.user_id))
+    def update(self, session_id: str, change: Callable[[SessionState], SessionState | None],
+               user_id: str | None = None, profile_edit: ProfileEdit | None = None,
+               feedback: Sequence[FeedbackEvent] = ()) -> SessionState | None:
+        """A short read-modify-write of a session, under its lock: ``change(state)`` edits the
+        state in place (or returns a replacement); returning None saves nothing. Redone on a
+        fresh load when another worker wrote the session in between. Returns what was saved
+        (None: nothing, or the session was deleted meanwhile)."""
+        with self.lock(session_id):
+            for _ in range(UPDATE_ATTEMPTS):
+                state = self.load(session_id, user_id)
+                changed = change(state)
+                if changed is None:
+                    return None
+                try:
+                    self.save(changed, profile_edit, feedback)
+                    return changed
+                except SessionGone:
+                    logger.info("session %s was deleted while it was being changed: not written back",
+                                session_id)
+                    return None
+                except VersionConflict:
+                    continue
+        raise VersionConflict(session_id, -1, -1)
 
     def drop(self, session_id: str) -> None:
         """Forget the cached state (a failed turn: the stored state is the last good one)."""
@@ -128,44 +228,81 @@ class SessionRepository:
 
     # ------------------------------------------------------------------ profiles
     def profile(self, user_id: str | None) -> UserProfile | None:
-        """The user's profile (empty for a new user); None for an anonymous session."""
+        """The user's profile (empty for a new user); None for an anonymous session. With a
+        store, a copy revalidated against the stored version: edit it only through ``save``'s
+        ``profile_edit`` (the copy itself is never written back)."""
         if user_id is None:
             return None
-        profile = self._profiles.get(user_id)
-        if profile is None:
-            profile = self._read_profile(user_id) or UserProfile(user_id=user_id)
-            # Two sessions of one user loading at once must share one profile object.
-            profile = self._profiles.setdefault(user_id, profile)
-        return profile
+        entry = self._profiles.get(user_id)
+        if self.store is None:
+            if entry is None:
+                entry = self._profiles.setdefault(user_id, _CachedProfile(UserProfile(user_id=user_id), 0))
+            return entry.profile
+        try:
+            stored = self.store.profile_version(user_id)
+        except ChatrecError:
+            logger.exception("could not check the profile of %s in the store", user_id)
+            stored = entry.version if entry is not None else -1
+        if entry is None or entry.version != stored:
+            entry = self._read_profile(user_id)
+            self._profiles.put(user_id, entry)
+        return entry.profile.model_copy(deep=True)
 
-    def _read_profile(self, user_id: str) -> UserProfile | None:
-        data = self.store.load_profile(user_id) if self.store is not None else None
+    def _read_profile(self, user_id: str) -> _CachedProfile:
+        assert self.store is not None
+        try:
+            record = self.store.read_profile(user_id)
+        except ChatrecError:
+            logger.exception("could not load the profile of %s; starting fresh", user_id)
+            record = None
+        if record is None:
+            return _CachedProfile(UserProfile(user_id=user_id), 0)
+        return _CachedProfile(self._validated_profile(record.profile, user_id) or UserProfile(user_id=user_id),
+                              record.version)
+
+    @staticmethod
+    def _validated_profile(data: dict | None, user_id: str) -> UserProfile | None:
         if not data:
             return None
         try:
-            return UserProfile.model_validate(migrate_profile(data))
+            return UserProfile.model_validate(migrate_profile(dict(data)))
         except Exception:  # noqa: BLE001
             logger.exception("stored profile of %s unreadable; starting fresh", user_id)
             return None
 
-    def save_profile(self, profile: UserProfile) -> None:
-        profile.updated_at = time.time()
-        self._profiles.put(profile.user_id, profile)
-        if self.store is not None:
-            document = profile.model_dump(mode="json")
-            self.store.update_profile(profile.user_id, lambda _stored: document)
+    def _document_change(self, user_id: str, edit: ProfileEdit) -> Callable[[dict | None], dict]:
+        """``edit`` as the store's change of a JSON document (applied under the row lock)."""
+        def change(stored: dict | None) -> dict:
+            profile = self._validated_profile(stored, user_id) or UserProfile(user_id=user_id)
+            edit(profile)
+            profile.updated_at = time.time()
+            return profile.model_dump(mode="json")
+        return change
+
+    def update_profile(self, user_id: str, edit: ProfileEdit) -> UserProfile:
+        """Change a user's profile atomically (outside any session)."""
+        if self.store is None:
+            profile = self.profile(user_id)
+            assert profile is not None
+            edit(profile)
+            return profile
+        result = self.store.write(profile=(user_id, self._document_change(user_id, edit)))
+        profile = self._validated_profile(result.profile, user_id) or UserProfile(user_id=user_id)
+        self._profiles.put(user_id, _CachedProfile(profile, result.profile_version or 0))
+        return profile
 
     # ------------------------------------------------------------------ users
     def export(self, user_id: str) -> list[dict]:
         """The user's sessions, JSON-serialisable (from the store, else from memory)."""
         if self.store is not None:
             return self.store.export(user_id).get("sessions", [])
-        return [s.model_dump(mode="json") for s in self._sessions.values() if s.user_id == user_id]
+        return [e.state.model_dump(mode="json") for e in self._sessions.values() if e.state.user_id == user_id]
 
     def forget(self, user_id: str) -> dict:
-        """Delete everything kept about a user. Returns what the store deleted."""
+        """Delete everything kept about a user. Returns what the store deleted. A turn of that user
+        in flight (here or in another worker) finds its save refused (``SessionGone``)."""
         self._profiles.pop(user_id)
-        self._sessions.drop_where(lambda s: s.user_id == user_id)
+        self._sessions.drop_where(lambda e: e.state.user_id == user_id)
         if self.store is not None:
             return self.store.forget(user_id)
         return {"user_id": user_id}

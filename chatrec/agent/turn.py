@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from functools import partial
 
 from chatrec.agent import templates as T
 from chatrec.agent.answer import Answerer
@@ -21,13 +22,16 @@ from chatrec.agent.policy import DialoguePolicy, unknown_titles_text
 from chatrec.agent.query import QueryBuilder, UserContext
 from chatrec.agent.rate import Rater
 from chatrec.agent.recommend import Recommender, explained_attributes
-from chatrec.agent.sessions import SessionRepository
-from chatrec.agent.state import SessionState, ShownItem, Turn
+from chatrec.agent.sessions import ProfileEdit, SessionRepository
+from chatrec.agent.state import SessionState, ShownItem, Turn, UserProfile
 from chatrec.agent.timing import ms
 from chatrec.agent.understand import RuleUnderstander
 from chatrec.agent.verify import ReplyVerifier
 from chatrec.protocols import AgentLLMPort, Graph, Linker
+from chatrec.store.records import SessionGone, VersionConflict
 
+#: Tries of a turn whose save finds the session changed by another worker (redone on its state).
+TURN_ATTEMPTS = 12
 _ADDITIVE = re.compile(r"\b(?:also|too|as well|and also|plus)\b", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 _SPACES = re.compile(r"[ \t]+")
@@ -110,7 +114,7 @@ class TurnRunner:
 
         try:
             with self.steps.sessions.lock(session_id), llm_scope():
-                draft, context = self._steps(session_id, message, user_id, trace)
+                draft, context = self._steps_until_saved(session_id, message, user_id, trace)
                 phrase = verifier.wants_phrasing(draft)
                 said = context.state.turns[-1]
 
@@ -137,6 +141,21 @@ class TurnRunner:
             if budget is not None:
                 trace.llm_calls = list(budget.calls)
 
+    def _steps_until_saved(self, session_id: str, message: str, user_id: str | None,
+                           trace: Trace) -> tuple[Draft, UserContext]:
+        """The turn's steps, redone on the new state when another worker saved the session while
+        this one was thinking (its reply then accounts for what the other recorded)."""
+        for attempt in range(1, TURN_ATTEMPTS + 1):
+            try:
+                return self._steps(session_id, message, user_id, trace)
+            except SessionGone:
+                raise
+            except VersionConflict:
+                if attempt == TURN_ATTEMPTS:
+                    raise
+                trace.notes.append("another worker changed this conversation meanwhile: turn redone on its state")
+        raise AssertionError("unreachable")
+
     def _steps(self, session_id: str, message: str, user_id: str | None, trace: Trace) -> tuple[Draft, UserContext]:
         """Understand, remember, decide, act and verify; saves the state."""
         s, timings = self.steps, trace.timings_ms
@@ -153,6 +172,7 @@ class TurnRunner:
         timings["understand"] = ms(t)
 
         t = time.perf_counter()
+        profile_edit: ProfileEdit | None = None
         state.add_turn("user", message, [*act.liked_items, *act.disliked_items, *act.seen_items])
         if act.intent == "reset":
             state = SessionState(session_id=session_id, user_id=state.user_id)
@@ -162,7 +182,8 @@ class TurnRunner:
         else:
             apply_act(state, act, additive=bool(_ADDITIVE.search(message)))
             if profile is not None and apply_to_profile(profile, act):
-                s.sessions.save_profile(profile)
+                # Saved with the session, applied to the profile as stored then (not this copy).
+                profile_edit = partial(_apply_to_profile, act=act)
             timings["remember"] = ms(t)
             context = s.queries.context(state, profile)
             draft = self._act(context, act, trace)
@@ -182,7 +203,11 @@ class TurnRunner:
             state.questions_asked.append(draft.question.slot)
         state.add_turn("assistant", draft.text, [r.item.id for r in draft.recommendations])
         t = time.perf_counter()
-        s.sessions.save(state)
+        try:
+            s.sessions.save(state, profile_edit)
+        except SessionGone:
+            # Forgotten (or deleted) while this turn ran: answer, but store nothing of it.
+            trace.notes.append("this conversation was deleted while the turn ran: nothing stored")
         timings["save"] = ms(t)
         return draft, context
 
@@ -200,10 +225,15 @@ class TurnRunner:
     def _keep_phrasing(self, session_id: str, said: Turn, phrased: str) -> None:
         """Store the LLM's wording of a reply in the dialogue, if that reply is still the latest
         turn (the session may have moved on while the phrasing streamed)."""
-        sessions = self.steps.sessions
-        with sessions.lock(session_id):
-            state = sessions.load(session_id)
+        def keep(state: SessionState) -> SessionState | None:
             last = state.turns[-1] if state.turns else None
             if last is not None and last.role == "assistant" and last.at == said.at and last.text == said.text:
                 last.text = phrased
-                sessions.save(state)
+                return state
+            return None
+
+        self.steps.sessions.update(session_id, keep)
+
+
+def _apply_to_profile(profile: UserProfile, act: DialogueAct) -> bool:
+    return apply_to_profile(profile, act)

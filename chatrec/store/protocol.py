@@ -41,6 +41,10 @@ class SessionStore(Protocol):
         """(session version, profile version), 0 when absent, in one round trip."""
         ...
 
+    def profile_version(self, user_id: str) -> int:
+        """The profile's current row version (0: absent)."""
+        ...
+
     def read_profile(self, user_id: str) -> ProfileRecord | None:
         """The stored profile with its version, or None."""
         ...
@@ -51,8 +55,9 @@ class SessionStore(Protocol):
         ...
 
     def update_session(self, session_id: str, change: Callable[[SessionRecord | None], dict],
-                       user_id: str | None = None, attempts: int = 5) -> SessionRecord:
-        """Read-modify-write a session, retrying on ``VersionConflict``."""
+                       user_id: str | None = None, profile: tuple[str, ProfileChange] | None = None,
+                       feedback: Sequence[FeedbackEvent] = ()) -> tuple[SessionRecord, dict | None]:
+        """Read-modify-write a session under its row lock (plus a profile change and feedback)."""
         ...
 
     def delete_session(self, session_id: str) -> bool: ...

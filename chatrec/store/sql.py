@@ -217,6 +217,13 @@ class Store:
             return None
         return ProfileRecord(str(user_id), self._decode(row.profile, f"profile of {user_id!r}"), int(row.version))
 
+    def profile_version(self, user_id: str) -> int:
+        """The profile's row version, 0 when there is none (a cached copy's revalidation)."""
+        t = S.profiles.c
+        with self._read("read a profile version") as conn:
+            version = conn.execute(sa.select(t.version).where(t.user_id == str(user_id))).scalar()
+        return 0 if version is None else int(version)
+
     def load_profile(self, user_id: str) -> dict | None:
         """A user's stored profile, or None."""
         record = self.read_profile(user_id)

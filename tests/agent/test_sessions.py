@@ -30,11 +30,7 @@ def test_sessions_and_profiles_stay_bounded_and_the_store_keeps_everything(tmp_p
         with repo.lock(f"s{i}"):
             state = repo.load(f"s{i}", user_id=f"u{i}")
             state.add_turn("user", f"hello {i}")
-            repo.save(state)
-            profile = repo.profile(f"u{i}")
-            assert profile is not None
-            profile.like_items([str(i)])
-            repo.save_profile(profile)
+            repo.save(state, profile_edit=lambda p, i=i: p.like_items([str(i)]))
     assert len(repo._sessions) == 3 and len(repo._profiles) == 2 and len(repo._locks) <= 4
     # Evicted from memory, not lost: read back from the store.
     assert repo.load("s0").turns[0].text == "hello 0"
