@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from chatrec.catalog.models import Catalog
+from chatrec.catalog.models import Catalog, Interactions
 from chatrec.config import Settings, get_settings
 from chatrec.errors import IndexMissingError
 
@@ -30,9 +30,18 @@ class Resources:
     @classmethod
     def load(cls, catalog: str | Catalog = "movielens", settings: Settings | None = None, *,
              build_missing: bool = True, with_index: bool = True, with_collab: bool = True,
-             progress: bool = False) -> Resources:
+             progress: bool = False, interactions: Interactions | None = None) -> Resources:
         """Load the resources for a catalog spec ("movielens", "redial", a JSONL/CSV path) or an
-        already-loaded ``Catalog``. Missing data, KG or index are built when ``build_missing``."""
+        already-loaded ``Catalog``. Missing data, KG or index are built when ``build_missing``.
+
+        ``interactions``: learn from this log instead of the catalog's own (the training split of
+        an evaluation, whose held-out ratings must reach nothing the agent uses). Popularity and
+        mean ratings are recomputed from it, the knowledge graph (which carries popularity) and
+        the collaborative models are fitted on it and never cached or read from the caches of
+        the full data; only the vector index, which holds no interaction data, is shared. Any
+        learnt component added here must follow the same rule: fitted on ``catalog.interactions``
+        of the returned resources (or cached under that log's fingerprint), never read from a
+        build made on other data."""
         from chatrec.catalog import load_catalog
         from kg.graph import KnowledgeGraph
         from kg.linker import EntityLinker
@@ -44,10 +53,13 @@ class Resources:
             cat = catalog
         else:
             cat = load_catalog(catalog, settings, progress=progress)
+        held_out = interactions is not None
+        if interactions is not None:
+            cat = cat.with_interactions(interactions)
         timings["catalog"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        kg = KnowledgeGraph.load_or_build(cat, settings)
+        kg = KnowledgeGraph.build(cat) if held_out else KnowledgeGraph.load_or_build(cat, settings)
         linker = EntityLinker(kg, cat)
         timings["kg"] = time.perf_counter() - started
 
@@ -67,10 +79,11 @@ class Resources:
 
         collab = None
         if with_collab and cat.interactions is not None and len(cat.interactions):
-            from chatrec.collab import load_or_fit
+            from chatrec.collab import fit, load_or_fit
 
             started = time.perf_counter()
-            collab = load_or_fit(cat, settings)
+            # A held-out fit is never cached: its file would replace the full data's.
+            collab = fit(cat.interactions) if held_out else load_or_fit(cat, settings)
             timings["collab"] = time.perf_counter() - started
         return cls(settings=settings, catalog=cat, kg=kg, linker=linker, index=index,
                    collab=collab, timings_s=timings)

@@ -106,8 +106,12 @@ class Agent:
 
     @classmethod
     def from_config(cls, catalog: str = "movielens", settings=None, *, llm=None, store=None,
-                    build_missing: bool = True, progress: bool = False, **kwargs: Any) -> Agent:
+                    build_missing: bool = True, progress: bool = False, interactions=None,
+                    **kwargs: Any) -> Agent:
         """An agent for a catalog spec ("movielens", "redial", or a JSONL/CSV path).
+
+        ``interactions``: an ``Interactions`` log to learn from instead of the catalog's own (an
+        evaluation's training split; see ``Resources.load``).
 
         ``llm``: None reads ``CHATREC_LLM``; False disables the LLM; a LangChain chat model is used
         as given. ``store``: None opens the configured store (``CHATREC_STORE_URL``, else SQLite
@@ -116,7 +120,8 @@ class Agent:
         from chatrec.config import get_settings
 
         settings = settings or get_settings()
-        resources = Resources.load(catalog, settings, build_missing=build_missing, progress=progress)
+        resources = Resources.load(catalog, settings, build_missing=build_missing, progress=progress,
+                                   interactions=interactions)
         if store is None:
             from chatrec.store import open_store
 

@@ -251,6 +251,21 @@ class Catalog:
             digest.update(json.dumps(item.model_dump(mode="json"), sort_keys=True).encode())
         return digest.hexdigest()[:16]
 
+    def with_interactions(self, interactions: Interactions) -> Catalog:
+        """This catalog learning from other interactions (a training log): each item's popularity
+        and mean rating are recomputed from them, so a held-out rating reaches neither. The
+        name is kept: the items' documents, and so their vector index, are the same."""
+        counts = interactions.item_counts
+        means = interactions.item_means
+        items = [
+            item.model_copy(update={
+                "popularity": int(counts.get(item.id, 0)),
+                "mean_rating": round(means[item.id], 3) if item.id in means else None,
+            })
+            for item in self.items.values()
+        ]
+        return Catalog(self.name, items, interactions, self.sources)
+
     def subset(self, ids: Iterable[str], name: str | None = None) -> Catalog:
         """A smaller catalog with the given items (and their interactions), e.g. for tests."""
         keep = list(dict.fromkeys(c for c in (self.canonical_id(i) for i in ids) if c is not None))

@@ -76,7 +76,7 @@ TUNED = typer.Option(
     None,
     "--tuned",
     help="A best.json of `python -m chatrec.evaluation.tune`, or the name of a shipped "
-    "one (redial, offline, sim: chosen on validation data); --weights and source options override it.",
+    "one (redial, sim: chosen on validation data); --weights and source options override it.",
 )
 
 
@@ -88,7 +88,7 @@ def _tuned(path: Path | None) -> dict:
     if not path.is_file() and (TUNED_DIR / f"{path}.json").is_file():
         path = TUNED_DIR / f"{path}.json"
     if not path.is_file():
-        raise ConfigError(f"no such file: {path} (or use a shipped name: redial, offline, sim)")
+        raise ConfigError(f"no such file: {path} (or use a shipped name: redial, sim)")
     return load_tuned(path)
 
 
@@ -303,44 +303,43 @@ def replay_checks(
 
 @eval_app.command("offline")
 def offline(
-    seed: int = typer.Option(0, "--seed", help="Random state of the factorisation baselines."),
-    tune: bool = typer.Option(
-        True, "--tune/--no-tune", help="Tune baselines on the validation item."
+    seed: int = typer.Option(0, "--seed", help="Random state of the baselines, trial draw and bootstrap."),
+    budget: int = typer.Option(16, "--budget", help="Hyper-parameter trials per baseline (validation split)."),
+    baselines: str = typer.Option(
+        "all", "--baselines", help="Comma-separated library baselines (popularity, "
+        "item-knn-implicit, item-knn-explicit, implicit-mf, als, bpr), or all."
     ),
+    resamples: int = typer.Option(2000, "--resamples", help="Bootstrap resamples of the users."),
     out: Path | None = OUT,
     limit: int | None = LIMIT,
     fresh: bool = FRESH,
     quiet: bool = QUIET,
     weights: str | None = WEIGHTS,
     no_index: bool = NO_INDEX,
-    tuned: Path | None = TUNED,
 ) -> None:
-    """MovieLens temporal hold-out: HR@10 / NDCG@10 of the agent vs popularity, item-kNN, MF."""
+    """MovieLens temporal hold-out: NDCG@10 / HR@10 of the shipped agent vs tuned library
+    baselines (LensKit, implicit), on the validation and the test split, with paired intervals."""
+    from chatrec.evaluation.baselines import SEARCH_SPACES
     from chatrec.evaluation.offline import OfflineConfig, run_offline
     from chatrec.evaluation.report import print_table
-    from chatrec.evaluation.report_offline import SUMMARY_HEADER, summary_rows
+    from chatrec.evaluation.report_offline import SUMMARY_HEADER, ratio_lines, summary_rows
 
-    config = OfflineConfig(
-        seed=seed,
-        tune=tune,
-        weights=_weights(weights) or _tuned(tuned).get("weights"),
-        with_index=not no_index,
-    )
+    names = list(SEARCH_SPACES) if baselines == "all" else [
+        b.strip() for b in baselines.split(",") if b.strip()]
+    unknown = [n for n in names if n not in SEARCH_SPACES]
+    if unknown or not names:
+        raise ConfigError(f"--baselines: unknown {unknown} (known: {', '.join(SEARCH_SPACES)})")
+    if budget < 1 or resamples < 100:
+        raise ConfigError("--budget must be ≥ 1 and --resamples ≥ 100")
+    config = OfflineConfig(seed=seed, baselines=names, budget=budget, resamples=resamples,
+                           weights=_weights(weights), with_index=not no_index)
     out = _out(out, "offline")
-    metrics = run_offline(
-        config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh
-    )
-    print_table(
-        "Offline top-10 (MovieLens, temporal hold-out)",
-        SUMMARY_HEADER,
-        summary_rows(metrics),
-        console,
-    )
-    versus = metrics.get("agent_vs_best_classic")
-    if versus:
-        from chatrec.evaluation.report import ci
-
-        console.print(f"agent NDCG@10 ÷ {versus['baseline']}: {ci(versus, 2, key='ndcg_ratio')}")
+    results = run_offline(config, get_settings(), out, limit=limit, show_progress=not quiet,
+                          fresh=fresh)
+    print_table("Offline top-10 (MovieLens, temporal hold-out)", SUMMARY_HEADER,
+                summary_rows(results), console)
+    for line in ratio_lines(results):
+        console.print(line)
     _done(out)
 
 

@@ -1,26 +1,96 @@
 """Classic recommenders the harnesses compare the agent with, on the same data in the same run.
 
-Each is small and has the LensKit shape: construct with its hyper-parameters, ``fit`` on
-interactions, then score. All work over one fixed item order (``ItemSpace``) so that exclusions
-and rankings are plain numpy.
+The offline harness's baselines are library components, not our own code: LensKit's popularity,
+item-kNN (implicit and explicit feedback) and implicit-feedback MF (``ImplicitMFScorer``), and
+ALS and BPR from ``implicit`` through LensKit's bridge. ``LibraryBaseline`` wraps one of them
+behind one small interface (``fit`` on an interactions frame, ``rank`` for a user), and
+``SEARCH_SPACES`` says which hyper-parameters each may try, always including whether it learns
+from every rating or only from ratings ≥ 4 (``train_on``).
 
-* ``Popularity``: most rated (or, for ReDial, most recommended in the training dialogues).
-* ``ItemKNN``: item–item cosine over binarised interactions; with ``neighbours=None`` the plain
-  "item-cosine" baseline of the ReDial protocol.
-* ``ImplicitMF``: matrix factorisation from the ``implicit`` package (ALS or BPR).
+``ItemSpace`` fixes one item order so exclusions and rankings are plain numpy. ``Popularity``
+(ranking by given counts, e.g. recommendations in ReDial training dialogues) and ``ItemKNN``
+(LensKit's implicit item-kNN from a few seed items, the "item-cosine" of the ReDial protocol)
+serve the other harnesses.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 logger = logging.getLogger(__name__)
+
+#: A rating at or above this counts as "liked" (MovieLens 0.5–5 stars).
+LIKED = 4.0
+#: Where each baseline may learn from: every rating, or ratings ≥ ``LIKED`` only.
+TRAIN_ON = ("all", "liked")
+
+#: Hyper-parameters each baseline may try (the harness draws the same budget from each).
+SEARCH_SPACES: dict[str, dict[str, list[Any]]] = {
+    "popularity": {"train_on": list(TRAIN_ON)},
+    "item-knn-implicit": {"max_nbrs": [5, 10, 20, 50, 100, 200, 500], "train_on": list(TRAIN_ON)},
+    "item-knn-explicit": {
+        "max_nbrs": [10, 20, 50, 100, 200],
+        "min_nbrs": [1, 2, 5],
+        "train_on": list(TRAIN_ON),
+    },
+    "implicit-mf": {
+        "embedding_size": [16, 32, 64, 128],
+        "regularization": [0.01, 0.1, 1.0, 10.0],
+        "weight": [5.0, 20.0, 40.0],
+        "train_on": list(TRAIN_ON),
+    },
+    "als": {
+        "factors": [16, 32, 64, 128],
+        "regularization": [0.01, 0.1, 1.0, 10.0],
+        "alpha": [1.0, 5.0, 20.0, 40.0],
+        "train_on": list(TRAIN_ON),
+    },
+    "bpr": {
+        "factors": [16, 32, 64, 128],
+        "learning_rate": [0.005, 0.01, 0.05, 0.1],
+        "regularization": [0.0001, 0.001, 0.01, 0.1],
+        "iterations": [100, 300],
+        "train_on": list(TRAIN_ON),
+    },
+}
+
+#: Which library provides each baseline (written into results.json).
+LIBRARY = {
+    "popularity": "lenskit.basic.PopScorer",
+    "item-knn-implicit": "lenskit.knn.ItemKNNScorer(feedback='implicit')",
+    "item-knn-explicit": "lenskit.knn.ItemKNNScorer(feedback='explicit')",
+    "implicit-mf": "lenskit.als.ImplicitMFScorer",
+    "als": "implicit.cpu.als.AlternatingLeastSquares (via lenskit.implicit.ALS)",
+    "bpr": "implicit.cpu.bpr.BayesianPersonalizedRanking (via lenskit.implicit.BPR)",
+}
+
+
+def _single_threaded() -> None:
+    """One thread for LensKit, implicit and BLAS: the machines are shared, and implicit warns
+    (and slows down) when BLAS runs its own threads next to it."""
+    os.environ.setdefault("LK_NUM_THREADS", "1")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from lenskit.parallel import ensure_parallel_init
+
+    ensure_parallel_init()
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Library chatter off while training and scoring: implicit's progress bars (written to
+    stderr), OpenBLAS advice, LensKit's pandas deprecation warnings."""
+    with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+        warnings.simplefilter("ignore")
+        yield
 
 
 class ItemSpace:
@@ -47,46 +117,167 @@ class ItemSpace:
         exclude: Iterable[str] = (),
         fallback: np.ndarray | None = None,
     ) -> list[str]:
-        """The ``k`` best items by ``scores`` (ties and zero scores broken by ``fallback``, then
-        by item order), never an excluded one."""
-        values = np.asarray(scores, dtype=np.float64).copy()
-        if fallback is not None:
-            # A small tie-breaker: never reorders items with different scores.
-            spread = float(np.abs(values).max()) if values.size else 0.0
-            values += (1e-6 * max(spread, 1.0)) * (fallback / max(float(fallback.max()), 1e-12))
-        banned = self.rows(exclude)
-        if banned:
-            values[banned] = -np.inf
-        k = min(k, int(np.isfinite(values).sum()))
+        """The ``k`` best items by ``scores`` (NaN: not scored, ranked after every scored item),
+        ties broken by ``fallback`` then by item order; never an excluded one."""
+        values = np.asarray(scores, dtype=np.float64)
+        tiebreak = np.zeros(len(self.ids)) if fallback is None else np.asarray(fallback, float)
+        keys = np.where(np.isfinite(values), values, -np.inf)
+        allowed = np.ones(len(self.ids), dtype=bool)
+        allowed[self.rows(exclude)] = False
+        k = min(k, int(allowed.sum()))
         if k <= 0:
             return []
-        top = np.argpartition(-values, k - 1)[:k]
-        top = top[np.lexsort((top, -values[top]))]
-        return [self.ids[r] for r in top]
+        # Only the items tied with or above the k-th best need the full lexicographic sort.
+        kth = np.partition(keys[allowed], -k)[-k]
+        candidates = np.flatnonzero(allowed & (keys >= kth))
+        order = np.lexsort((candidates, -tiebreak[candidates], -keys[candidates]))
+        return [self.ids[r] for r in candidates[order[:k]]]
 
 
-def user_item_matrix(frame: pd.DataFrame, space: ItemSpace) -> tuple[sp.csr_matrix, dict[str, int]]:
-    """Binarised users × items CSR matrix of an interactions frame; unknown items are dropped."""
-    users = {u: i for i, u in enumerate(dict.fromkeys(frame["user_id"].astype(str)))}
-    cols = frame["item_id"].astype(str).map(space.index)
-    keep = cols.notna().to_numpy()
-    rows = frame["user_id"].astype(str).map(users).to_numpy()[keep]
-    data = np.ones(int(keep.sum()), dtype=np.float32)
-    matrix = sp.csr_matrix(
-        (data, (rows, cols[keep].astype(np.int64).to_numpy())),
-        shape=(len(users), len(space)),
-        dtype=np.float32,
+def train_rows(frame: pd.DataFrame, train_on: str) -> pd.DataFrame:
+    """The rows a baseline learns from: every rating, or only the liked ones."""
+    if train_on == "all":
+        return frame
+    if train_on == "liked":
+        return frame.loc[frame["rating"].to_numpy() >= LIKED]
+    raise ValueError(f"train_on must be one of {TRAIN_ON}, not {train_on!r}")
+
+
+def lenskit_dataset(frame: pd.DataFrame):
+    """A LensKit ``Dataset`` of an interactions frame (user_id, item_id, rating, timestamp)."""
+    from lenskit.data import from_interactions_df
+
+    columns = frame.loc[:, ["user_id", "item_id", "rating", "timestamp"]].rename(
+        columns={"user_id": "user_id", "item_id": "item_id"}
     )
-    matrix.data[:] = 1.0  # duplicates (a user rating one item twice) count once
-    return matrix, users
+    return from_interactions_df(
+        columns.reset_index(drop=True),
+        user_col="user_id",
+        item_col="item_id",
+        rating_col="rating",
+        timestamp_col="timestamp",
+    )
+
+
+def make_component(name: str, params: Mapping[str, Any], seed: int = 0) -> Any:
+    """The LensKit component of baseline ``name`` with ``params`` (``train_on`` excluded)."""
+    _single_threaded()
+    params = {k: v for k, v in params.items() if k != "train_on"}
+    if name == "popularity":
+        from lenskit.basic import PopScorer
+
+        return PopScorer(score="count")
+    if name in ("item-knn-implicit", "item-knn-explicit"):
+        from lenskit.knn import ItemKNNScorer
+
+        feedback = "implicit" if name.endswith("implicit") else "explicit"
+        return ItemKNNScorer(feedback=feedback, **params)
+    if name == "implicit-mf":
+        from lenskit.als import ImplicitMFScorer
+
+        return ImplicitMFScorer(**params)
+    if name == "als":
+        from lenskit.implicit import ALS
+
+        return ALS(random_state=seed, iterations=15, **params)
+    if name == "bpr":
+        from lenskit.implicit import BPR
+
+        return BPR(random_state=seed, **params)
+    raise ValueError(f"unknown baseline {name!r} (known: {', '.join(SEARCH_SPACES)})")
+
+
+class LibraryBaseline:
+    """One library recommender, trained on an interactions frame, ranking for known users.
+
+    Args:
+        name: a key of ``SEARCH_SPACES``.
+        params: its hyper-parameters, ``train_on`` included ("all" by default).
+        space: the item order of the rankings.
+        seed: random state of the factorisation models (results repeat for a seed).
+
+    Attributes:
+        component: the fitted LensKit component (``component(query, items)`` scores items).
+    """
+
+    def __init__(self, name: str, params: Mapping[str, Any], space: ItemSpace, seed: int = 0):
+        self.name = name
+        self.params = dict(params)
+        self.train_on = str(self.params.get("train_on", "all"))
+        self.space = space
+        self.seed = seed
+        self.component = make_component(name, self.params, seed)
+        self._items = None
+        self._vocabulary = None
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._histories: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._popularity = np.zeros(len(space))
+
+    def fit(self, frame: pd.DataFrame) -> LibraryBaseline:
+        """Learn from ``frame`` (filtered by ``train_on``)."""
+        from lenskit.data import ItemList
+        from lenskit.training import TrainingOptions
+
+        rows = train_rows(frame, self.train_on)
+        with _quiet():
+            data = lenskit_dataset(rows)
+            self.component.train(data, TrainingOptions(rng=self.seed))
+        # Everything below talks to the model in its own item numbers: looking 9,700 string ids
+        # up on every call cost more than the scoring itself.
+        self._vocabulary = data.items
+        item_ids = [str(i) for i in data.items.ids()]
+        self._rows = np.asarray([self.space.index.get(i, -1) for i in item_ids], dtype=np.int64)
+        self._items = ItemList(item_nums=np.arange(len(item_ids), dtype=np.int32),
+                               vocabulary=data.items)
+        numbers = data.items.numbers(rows["item_id"].astype(str).to_numpy(dtype=object))
+        ratings = rows["rating"].to_numpy(dtype=np.float32)
+        self._histories = {
+            str(u): (numbers[idx], ratings[idx])
+            for u, idx in rows.reset_index(drop=True).groupby("user_id", sort=False).indices.items()
+        }
+        self._popularity = np.zeros(len(self.space))
+        counts = rows["item_id"].astype(str).value_counts()
+        known = counts.index.map(lambda i: self.space.index.get(i, -1)).to_numpy()
+        self._popularity[known[known >= 0]] = counts.to_numpy()[known >= 0]
+        return self
+
+    def _query(self, user_id: str):
+        from lenskit.data import ItemList, RecQuery
+
+        history = self._histories.get(str(user_id))
+        if history is None:
+            return RecQuery(user_id=str(user_id))
+        numbers, ratings = history
+        items = ItemList(item_nums=numbers, vocabulary=self._vocabulary, rating=ratings)
+        return RecQuery(user_id=str(user_id), user_items=items)
+
+    def scores(self, user_id: str) -> np.ndarray:
+        """Scores of every item in ``space`` order for a training user (NaN: not scored)."""
+        assert self._items is not None, "fit() first"
+        with _quiet():
+            if self.name == "popularity":  # the same for everyone: LensKit scores items alone
+                result = self.component(self._items)
+            else:
+                result = self.component(self._query(user_id), self._items)
+        values = result.scores()
+        out = np.full(len(self.space), np.nan)
+        if values is not None:
+            known = self._rows >= 0
+            out[self._rows[known]] = np.asarray(values, dtype=np.float64)[known]
+        return out
+
+    def rank(self, user_id: str, k: int, exclude: Iterable[str] = ()) -> list[str]:
+        """The user's top ``k``, never an excluded item; items the model cannot score come last,
+        by popularity in the training rows (so every list has ``k`` items)."""
+        return self.space.top(self.scores(user_id), k, exclude, fallback=self._popularity)
 
 
 class Popularity:
-    """Most popular first.
+    """Most counted first (e.g. recommendations in ReDial training dialogues).
 
     Args:
         space: the item order.
-        counts: item id → count (ratings, or recommendations in training dialogues).
+        counts: item id → count.
     """
 
     name = "popularity"
@@ -108,149 +299,47 @@ class Popularity:
 
 
 class ItemKNN:
-    """Item–item cosine similarity over who interacted with what.
+    """Items like a few seed items: LensKit's implicit-feedback item-kNN (cosine over who
+    interacted with what, summed over the seeds).
 
     Args:
         space: the item order.
-        neighbours: keep only each item's top-N neighbours (classic item-kNN); None keeps all
-            (plain item-cosine).
-        shrink: added to the cosine's denominator (damps pairs with few co-raters).
+        neighbours: how many of the seeds may vote for an item (LensKit's ``max_nbrs``); None:
+            all of them (the plain "item-cosine").
     """
 
     name = "item-knn"
+    ALL = 100_000
 
-    def __init__(self, space: ItemSpace, neighbours: int | None = None, shrink: float = 0.0):
+    def __init__(self, space: ItemSpace, neighbours: int | None = None):
         self.space = space
         self.neighbours = neighbours
-        self.shrink = shrink
-        self.similarity: sp.csr_matrix | None = None
+        self.component = make_component(
+            "item-knn-implicit", {"max_nbrs": neighbours or self.ALL}
+        )
         self.popularity = np.zeros(len(space))
+        self._items = None
 
     def fit(self, frame: pd.DataFrame) -> ItemKNN:
-        matrix, _ = user_item_matrix(frame, self.space)
-        counts = np.asarray(matrix.sum(axis=0)).ravel()
-        self.popularity = counts.astype(np.float64)
-        co = (matrix.T @ matrix).tocsr().astype(np.float32)
-        co.setdiag(0)
-        co.eliminate_zeros()
-        norms = np.sqrt(counts).astype(np.float32)
-        co = co.tocoo()
-        values = co.data / (norms[co.row] * norms[co.col] + self.shrink)
-        sim = sp.csr_matrix((values, (co.row, co.col)), shape=co.shape, dtype=np.float32)
-        if self.neighbours is not None:
-            sim = _prune_rows(sim, self.neighbours)
-        self.similarity = sim
+        from lenskit.data import ItemList
+
+        self.component.train(lenskit_dataset(frame))
+        self.popularity = Popularity.from_frame(self.space, frame).scores
+        self._items = ItemList(item_ids=np.asarray(self.space.ids, dtype=object))
         return self
 
     def scores(self, seeds: Mapping[str, float]) -> np.ndarray:
-        """Σ weight · sim(seed → item): the items most similar to the seeds."""
-        assert self.similarity is not None, "fit() first"
-        vector = np.zeros(len(self.space), dtype=np.float32)
-        for item_id, weight in seeds.items():
-            row = self.space.index.get(str(item_id))
-            if row is not None:
-                vector[row] += weight
-        return np.asarray(self.similarity.T @ vector).ravel()
+        """Σ cosine(seed, item) over the seeds (0 for an item no seed is similar to)."""
+        from lenskit.data import ItemList, RecQuery
+
+        assert self._items is not None, "fit() first"
+        if not seeds:
+            return np.zeros(len(self.space))
+        history = ItemList(item_ids=np.asarray([str(s) for s in seeds], dtype=object))
+        result = self.component(RecQuery(user_items=history), self._items)
+        values = np.asarray(result.scores(), dtype=np.float64)
+        return np.nan_to_num(values, nan=0.0)
 
     def rank(self, seeds: Mapping[str, float], k: int, exclude: Iterable[str] = ()) -> list[str]:
         """Top ``k`` by similarity to ``seeds``; popularity fills in when similarity runs out."""
         return self.space.top(self.scores(seeds), k, exclude, fallback=self.popularity)
-
-
-def _prune_rows(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """Keep the ``keep`` largest entries of each row."""
-    matrix = matrix.tocsr()
-    rows, cols, vals = [], [], []
-    for row in range(matrix.shape[0]):
-        start, end = matrix.indptr[row], matrix.indptr[row + 1]
-        if end == start:
-            continue
-        data = matrix.data[start:end]
-        idx = matrix.indices[start:end]
-        if end - start > keep:
-            best = np.argpartition(-data, keep - 1)[:keep]
-            data, idx = data[best], idx[best]
-        rows.append(np.full(len(idx), row))
-        cols.append(idx)
-        vals.append(data)
-    if not rows:
-        return sp.csr_matrix(matrix.shape, dtype=np.float32)
-    return sp.csr_matrix(
-        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-        shape=matrix.shape,
-        dtype=np.float32,
-    )
-
-
-class ImplicitMF:
-    """Matrix factorisation from ``implicit`` (ALS or BPR) on binarised interactions.
-
-    Args:
-        space: the item order.
-        model: "als" or "bpr".
-        factors, regularization, iterations: the usual; ``alpha`` scales ALS confidence;
-            ``learning_rate`` is BPR's.
-        seed: the random state (results repeat for a seed).
-    """
-
-    def __init__(
-        self,
-        space: ItemSpace,
-        model: str = "als",
-        factors: int = 64,
-        regularization: float = 0.05,
-        iterations: int = 15,
-        alpha: float = 1.0,
-        learning_rate: float = 0.05,
-        seed: int = 0,
-    ):
-        self.space = space
-        self.kind = model
-        self.name = f"mf-{model}"
-        self.params = {
-            "factors": factors,
-            "regularization": regularization,
-            "iterations": iterations,
-        }
-        if model == "als":
-            self.params["alpha"] = alpha
-        else:
-            self.params["learning_rate"] = learning_rate
-        self.seed = seed
-        self.model = None
-        self.users: dict[str, int] = {}
-        self.matrix: sp.csr_matrix | None = None
-
-    def fit(self, frame: pd.DataFrame) -> ImplicitMF:
-        from threadpoolctl import threadpool_limits
-
-        matrix, users = user_item_matrix(frame, self.space)
-        # implicit warns (and slows down) when BLAS runs its own threads next to it.
-        with threadpool_limits(1, "blas"), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*OpenBLAS is configured.*")
-            if self.kind == "als":
-                from implicit.cpu.als import AlternatingLeastSquares
-
-                model = AlternatingLeastSquares(
-                    random_state=self.seed, num_threads=1, **self.params
-                )
-            elif self.kind == "bpr":
-                from implicit.cpu.bpr import BayesianPersonalizedRanking
-
-                model = BayesianPersonalizedRanking(
-                    random_state=self.seed, num_threads=1, **self.params
-                )
-            else:
-                raise ValueError(f"unknown matrix factorisation model {self.kind!r}")
-            model.fit(matrix, show_progress=False)
-        self.model, self.users, self.matrix = model, users, matrix
-        return self
-
-    def scores_for(self, user_id: str) -> np.ndarray:
-        row = self.users.get(str(user_id))
-        if row is None or self.model is None:
-            return np.zeros(len(self.space))
-        return np.asarray(self.model.item_factors @ self.model.user_factors[row]).ravel()
-
-    def rank(self, user_id: str, k: int, exclude: Iterable[str] = ()) -> list[str]:
-        return self.space.top(self.scores_for(user_id), k, exclude)

@@ -270,7 +270,7 @@ def run_sim(
     missing = [(u, t) for u, t in todo if f"{u}:{t}" not in done]
     if missing:
         with run.timed("setup"):
-            resources = resources_for(held, settings, index_catalog=full, with_index=with_index)
+            resources = resources_for(held, settings, with_index=with_index)
             systems = build_systems(config.systems, held, resources, config.k, config.weights)
             counter = ConsistencyCounter(held, resources.kg)
     with LogTally() as tally:

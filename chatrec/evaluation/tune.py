@@ -4,13 +4,11 @@
   and not among the reported dev dialogues; learnt sources fitted on all dev dialogues (disjoint
   from the tuning dialogues). The reported dev run then uses the chosen weights with 5-fold
   statistics.
-* Offline: each user's validation item (the one before the test item), the agent built on the
-  interactions without validation and test items.
 * Simulation: the "tune" quarter of the users, a different seed.
 
 A coordinate search: from a start configuration, each parameter is tried at each of its values
 with the others fixed; the best value is kept; two rounds. Run with
-``python -m chatrec.evaluation.tune redial|offline|sim --out DIR``; every trial is written to
+``python -m chatrec.evaluation.tune redial|sim --out DIR``; every trial is written to
 ``DIR/trials.jsonl`` (resumable) and the best configuration to ``DIR/best.json``.
 """
 
@@ -223,42 +221,6 @@ def redial_objective(
     return evaluate
 
 
-# ---------------------------------------------------------------------------- offline
-def offline_objective(
-    settings, with_index: bool = True, limit: int | None = None
-) -> Callable[[dict], float]:
-    """Validation NDCG@10 of the agent built on the interactions without validation and test
-    items, by fast re-fusion of each user's recorded query."""
-    from chatrec.agent import Agent
-    from chatrec.catalog import load_catalog
-    from chatrec.catalog.models import Interactions
-    from chatrec.evaluation.fastfuse import Case, fuse, memoised, ndcg
-    from chatrec.evaluation.heldout import resources_for, with_interactions
-    from chatrec.evaluation.offline import OPENING, temporal_split
-
-    full = load_catalog("movielens", settings)
-    train, validation, _ = temporal_split(full.interactions.frame)
-    catalog = with_interactions(full, Interactions(train))
-    resources = resources_for(catalog, settings, index_catalog=full, with_index=with_index)
-    truth = dict(zip(validation["user_id"], validation["item_id"], strict=True))
-    users = sorted(truth, key=lambda u: (len(u), u))[:limit]
-    agent = Agent(resources, store=None, llm=None)
-    cases = []
-    with LogTally():
-        for user in users:
-            session = f"tune:{user}"
-            agent.respond(session, OPENING, user_id=f"ml:{user}")
-            cases.append(Case(agent.query(session), [truth[user]]))
-    memos = memoised(agent.retriever)
-    logger.warning("offline tuning: %d validation users", len(cases))
-
-    def evaluate(config: dict) -> float:
-        weights, _, _ = split_config(config)
-        return round(ndcg(fuse(memos[0].table, memos, weights, {}, cases, 10), cases), 5)
-
-    return evaluate
-
-
 # ---------------------------------------------------------------------------- simulation
 def sim_objective(
     settings, users: int = 60, seed: int = 1000, with_index: bool = True, out: Path | None = None
@@ -284,7 +246,7 @@ def sim_objective(
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("task", choices=["redial", "offline", "sim"])
+    parser.add_argument("task", choices=["redial", "sim"])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=2)
@@ -298,8 +260,6 @@ def main(argv: list[str] | None = None) -> None:
     with_index = not args.no_index
     if args.task == "redial":
         objective, space = redial_objective(settings, with_index, args.limit), REDIAL_SPACE
-    elif args.task == "offline":
-        objective, space = offline_objective(settings, with_index, args.limit), RANK_SPACE
     else:
         objective, space = (
             sim_objective(settings, args.limit or 60, with_index=with_index, out=args.out),

@@ -117,31 +117,68 @@ def test_redial_raw_and_processed(settings, fixtures, tmp_path):
     )
 
 
-def test_offline_smoke(settings, tmp_path, movielens):
+@pytest.fixture(scope="module")
+def offline_run(settings, tmp_path_factory):
     from chatrec.evaluation.offline import OfflineConfig, run_offline
 
-    config = OfflineConfig(baselines=["popularity", "item-knn"], tune=False, with_index=False)
-    metrics = run_offline(config, settings, tmp_path, limit=15, show_progress=False)
-    assert metrics["split"]["users"] == 15
-    assert set(metrics["systems"]) == {"popularity", "item-knn", "agent"}
-    assert metrics["agent_vs_best_classic"]["baseline"] in ("popularity", "item-knn")
-    from chatrec.evaluation.offline import temporal_split
+    config = OfflineConfig(baselines=["popularity", "als"], budget=2, resamples=200,
+                           with_index=False)
+    out = tmp_path_factory.mktemp("offline")
+    return config, out, run_offline(config, settings, out, limit=12, show_progress=False)
 
-    train, validation, _ = temporal_split(movielens.interactions.frame)
-    rated = {u: set(p) for u, p in train.groupby("user_id")["item_id"]}
-    for u, i in zip(validation["user_id"], validation["item_id"]):
-        rated[u].add(i)
-    records = {
-        k: r
-        for k, r in (
-            (json.loads(line)["key"], json.loads(line)["record"])
-            for line in open(tmp_path / "checkpoints" / "units.jsonl")
-        )
-    }
-    assert len(records) == 15
-    for user, record in records.items():
-        # full ranking over what the user has not rated in training: never a training item
-        assert len(record["ranked"]) == 10 and not set(record["ranked"]) & rated[user]
+
+def test_offline_results_have_both_splits_with_intervals(offline_run):
+    _, out, metrics = offline_run
+    results = json.loads((out / "results.json").read_text())
+    assert results["split"]["evaluated_users"] == 12
+    assert set(results["baselines"]) == {"popularity", "als"}
+    for block in (results["agent"], *results["baselines"].values()):
+        assert block["settings"]
+        for split in ("validation", "test"):
+            for metric in ("ndcg@10", "hr@10"):
+                low, high = block[split][f"{metric}_ci"]
+                assert 0.0 <= low <= block[split][metric] <= high <= 1.0
+    for split in ("validation", "test"):
+        ratio = results["ratio_ndcg@10"][split]
+        assert ratio["baseline"] in ("popularity", "als")
+        if ratio["ratio"] is not None:
+            assert ratio["ci_low"] <= ratio["ratio"] <= ratio["ci_high"]
+    # the chosen settings are the best validation trial, never a test figure
+    for name, block in results["baselines"].items():
+        best = max(results["searches"][name], key=lambda t: t["ndcg@10"])
+        assert block["settings"] == best["params"]
+        assert block["validation"]["ndcg@10"] == pytest.approx(best["ndcg@10"], abs=1e-5)
+    assert results["agent"]["settings"]["built_by"].startswith("Agent.from_config")
+    report = (out / "report.md").read_text()
+    assert "÷" in report and "offline_ndcg.png" in report
+    assert metrics["target"]["rule"]
+
+
+def test_offline_agent_never_ranks_what_the_user_rated_in_training(offline_run, movielens):
+    from chatrec.evaluation.heldout import temporal_split
+
+    _, out, _ = offline_run
+    split = temporal_split(movielens.interactions.frame)
+    records = [json.loads(line) for line in open(out / "checkpoints" / "agent.jsonl")]
+    assert len(records) == 24  # 12 users × 2 splits
+    for line in records:
+        which, user = line["key"].split(":")
+        log = split.learn_from(which)
+        rated = set(log[log["user_id"] == user]["item_id"])
+        record = line["record"]
+        assert record["item"] == split.truth(which)[user] and record["item"] not in rated
+        assert len(record["ranked"]) == 10 and not set(record["ranked"]) & rated
+
+
+def test_offline_run_resumes_without_refitting(offline_run, settings):
+    from chatrec.evaluation.offline import run_offline
+
+    config, out, metrics = offline_run
+    before = (out / "checkpoints" / "trials.jsonl").read_text()
+    again = run_offline(config, settings, out, limit=12, show_progress=False)
+    assert (out / "checkpoints" / "trials.jsonl").read_text() == before
+    assert again["ratio_ndcg@10"] == metrics["ratio_ndcg@10"]
+    assert again["agent"]["test"] == metrics["agent"]["test"]
 
 
 def test_cli_sim(tmp_path):
