@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import itertools
 import json
 import logging
 import os
@@ -32,7 +33,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -89,6 +90,16 @@ class UpsertReport:
     unchanged: int = 0
     embedded: int = 0
     removed: int = 0
+
+
+class ItemStream(Protocol):
+    """A catalog read item by item (too large to hold at once): what an index build needs."""
+
+    name: str
+
+    def __iter__(self) -> Iterator[Item]: ...
+    def __len__(self) -> int: ...
+    def fingerprint(self) -> str: ...
 
 
 class ItemIndex:
@@ -163,25 +174,29 @@ class ItemIndex:
         return cls.open(catalog, settings, embedder)
 
     @classmethod
-    def build_from_vectors(cls, catalog: Catalog, vectors_of: Callable[[int, int], np.ndarray],
+    def build_from_vectors(cls, catalog: Catalog | ItemStream, vectors_of: Callable[[int, int], np.ndarray],
                            settings: Settings | None = None, embedder: Embedder | None = None,
                            batch: int = 5000, hnsw: dict[str, Any] | None = None,
-                           progress: bool = False) -> ItemIndex:
+                           progress: bool = False) -> ItemIndex | None:
         """Build the index of ``catalog`` from vectors given by ``vectors_of(start, count)`` (row
         i ↔ the catalog's i-th item) instead of embedding documents — for benchmarks that
         measure storage and search, not the model. ``hnsw``: Chroma HNSW settings (e.g.
-        ``{"ef_construction": 40, "max_neighbors": 12}`` for a faster build of a large index)."""
+        ``{"ef_construction": 40, "max_neighbors": 12}`` for a faster build of a large index).
+        ``catalog`` may be an ``ItemStream`` (items read one batch at a time; returns None)."""
         settings = settings or get_settings()
         embedder = embedder or default_embedder(settings)
-        items = list(catalog)
 
         def chunks() -> Iterator[tuple[list[str], list[dict[str, Any]], np.ndarray]]:
-            for start in range(0, len(items), batch):
-                part = items[start:start + batch]
+            items = iter(catalog)      # streamed: a catalog may be too large to list at once
+            start = 0
+            while part := list(itertools.islice(items, batch)):
                 metas = [document_metadata(item) for item in part]
                 yield [item.id for item in part], metas, vectors_of(start, len(part))
+                start += len(part)
 
-        _Builder(catalog, settings, embedder, None, progress).write(chunks(), len(items), hnsw=hnsw)
+        _Builder(catalog, settings, embedder, None, progress).write(chunks(), len(catalog), hnsw=hnsw)
+        if not isinstance(catalog, Catalog):
+            return None        # a streamed catalog: open the index later with the loaded one
         return cls.open(catalog, settings, embedder)
 
     @classmethod
@@ -759,7 +774,7 @@ class _Place:
 class _Builder:
     """One fresh build: embed (through the cache), write a staged collection, swap it in."""
 
-    def __init__(self, catalog: Catalog, settings: Settings, embedder: Embedder,
+    def __init__(self, catalog: Catalog | ItemStream, settings: Settings, embedder: Embedder,
                  cache: EmbeddingCache | None, progress: bool):
         self.catalog = catalog
         self.settings = settings
