@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from chatrec.catalog.constraints import Constraints
+from chatrec.index.store import ItemIndex
 
 pytestmark = pytest.mark.usefixtures("data_dir")
 
@@ -48,7 +49,10 @@ def test_a_broad_filter_on_a_large_index_uses_hnsw_and_still_only_returns_matche
     assert small_index.nearest(_vector(3, dim), 5) and searched == [5]
 
 
-def test_vectors_are_memory_mapped_and_nearest_is_exact_on_a_small_index(small_index):
+def test_vectors_are_memory_mapped_and_nearest_is_exact_on_a_small_index(small_index, small_movies,
+                                                                        session_settings, embedder):
+    # Opened afresh: the session's shared index may hold vectors another test loaded in memory.
+    small_index = ItemIndex.open(small_movies, session_settings, embedder=embedder)
     ids, matrix = small_index.vectors()
     assert isinstance(matrix, np.memmap) and not matrix.flags.writeable
     vector = matrix[7]
