@@ -13,6 +13,10 @@ What it adds to a bare chat model, and why:
 - **Structured output that works without ``json_schema`` support** (llama.cpp answers HTTP 500
   to it): forced tool calling, else JSON mode, else a prompt, then a validating parse of
   whatever came back (the first JSON object in it), one repair request, then None.
+- **Bounded replies.** A server that ignores ``max_tokens`` cannot make a turn read, parse or
+  split megabytes: the HTTP client stops at ``transport.MAX_REPLY_BYTES`` (``make_chat_model``
+  installs it), and a reply longer than ``max_tokens`` allows (``MAX_CHARS_PER_TOKEN``) is
+  unusable before any JSON is looked for in it; a stream is dropped the moment it passes that.
 - **Accounting.** Every logical call yields a ``chatrec.tracing.LLMCall`` (purpose, ok,
   latency, tokens from the server's reported usage, error); a turn collects them for the trace.
 
@@ -69,6 +73,10 @@ M = TypeVar("M", bound=BaseModel)
 
 MIN_ATTEMPT_S = 0.2          # no point starting a request with less time than this left
 MIN_PROMPT_TOKENS = 150      # a turn with fewer prompt tokens left makes no further calls
+# A token is about 4 characters of English; twice that is more than any server that honours
+# max_tokens sends, and far less than one that ignores it.
+MAX_CHARS_PER_TOKEN = 8
+MAX_TOKENS_DEFAULT = 2000    # the cap of a call that sets no max_tokens
 STRUCTURED_METHODS = ("tools", "json_mode", "prompt")
 
 _TURN: contextvars.ContextVar[TurnBudget | None] = contextvars.ContextVar("chatrec_llm_turn",
@@ -175,6 +183,19 @@ class _Meter:
                                   for m in lc_messages)
         self.completion_tokens += completion_tokens
         self.estimated = True
+
+
+def max_reply_chars(max_tokens: int | None) -> int:
+    """The longest reply (characters) a call asking for ``max_tokens`` accepts."""
+    return (max_tokens or MAX_TOKENS_DEFAULT) * MAX_CHARS_PER_TOKEN
+
+
+def _reply_size(message: BaseMessage) -> int:
+    """Characters of text plus the raw arguments of any tool calls."""
+    calls = (getattr(message, "additional_kwargs", None) or {}).get("tool_calls") or []
+    raw = sum(len(str((call.get("function") or {}).get("arguments") or "")) for call in calls
+              if isinstance(call, dict))
+    return len(_text(message)) + raw
 
 
 def _text(message: BaseMessage) -> str:
@@ -378,9 +399,10 @@ class LLM:
         """
         lc_messages = to_messages(messages)
         kwargs = self._gen_kwargs(max_tokens, temperature)
+        cap = max_reply_chars(max_tokens)
 
         def body(meter: _Meter, budget: TurnBudget) -> str:
-            reply = self._request(self.model, lc_messages, kwargs, budget, meter)
+            reply = self._request(self.model, lc_messages, kwargs, budget, meter, cap)
             text = _text(reply).strip()
             if not text:
                 raise UnusableOutput("empty answer")
@@ -413,9 +435,10 @@ class LLM:
         lc_messages = to_messages(messages)
         shown_schema = json_schema or inline_schema(schema)
         kwargs = self._gen_kwargs(max_tokens, temperature)
+        cap = max_reply_chars(max_tokens)
 
         def body(meter: _Meter, budget: TurnBudget) -> M:
-            return self._structured(lc_messages, schema, shown_schema, kwargs, budget, meter)
+            return self._structured(lc_messages, schema, shown_schema, kwargs, budget, meter, cap)
 
         return self._call(purpose, lc_messages, body)
 
@@ -425,7 +448,7 @@ class LLM:
         ``.call`` is set once the stream ends (finished, failed, timed out, or closed early).
         Iterating never raises."""
         return LLMStream(self, to_messages(messages), purpose,
-                         self._gen_kwargs(max_tokens, temperature))
+                         self._gen_kwargs(max_tokens, temperature), max_tokens)
 
     # ---- internals ----
     def _gen_kwargs(self, max_tokens: int | None, temperature: float | None) -> dict[str, Any]:
@@ -506,14 +529,13 @@ class LLM:
             | _StopWhenOutOfTime(budget, self.max_retry_after),
             wait=wait,
             reraise=True,
-            before_sleep=lambda rs: logger.info(
-                "llm retry in %.2f s after %s", rs.upcoming_sleep,
-                describe(rs.outcome.exception(), 120)),
+            before_sleep=_log_retry,
         )
 
     def _request(self, runnable: Any, lc_messages: list[BaseMessage], kwargs: dict[str, Any],
-                 budget: TurnBudget, meter: _Meter) -> AIMessage:
-        """One request (with retries) through the breaker, within the deadline."""
+                 budget: TurnBudget, meter: _Meter, max_chars: int) -> AIMessage:
+        """One request (with retries) through the breaker, within the deadline; a reply longer
+        than ``max_chars`` is unusable (and not looked into)."""
 
         def attempt() -> AIMessage:
             remaining = budget.remaining_s
@@ -528,6 +550,11 @@ class LLM:
 
         with self.breaker.calling():
             message = self._retrying(budget)(attempt)
+        size = _reply_size(message)
+        if size > max_chars:
+            meter.add_usage(message)
+            raise UnusableOutput(f"the reply has {size:,} characters, more than max_tokens allows "
+                                 f"({max_chars:,}): the server ignores max_tokens")
         if not meter.add_usage(message):
             answer = _text(message) or json.dumps([c.get("args") for c in message.tool_calls])
             meter.add_estimate(lc_messages, self.estimator.estimate(answer), self.estimator)
@@ -535,12 +562,12 @@ class LLM:
 
     def _structured(self, lc_messages: list[BaseMessage], schema: type[M],
                     shown_schema: dict[str, Any], kwargs: dict[str, Any], budget: TurnBudget,
-                    meter: _Meter) -> M:
+                    meter: _Meter, max_chars: int) -> M:
         name = _tool_name(schema)
         for method in [m for m in self._methods if m not in self._unsupported]:
             try:
                 raw, data = self._ask(method, lc_messages, name, shown_schema, kwargs, budget,
-                                      meter)
+                                      meter, max_chars)
             except Exception as exc:
                 if classify(exc) != UNSUPPORTED:
                     raise
@@ -553,12 +580,12 @@ class LLM:
             if value is not None:
                 return value
             return self._repair(lc_messages, raw, problem, schema, name, shown_schema, kwargs,
-                                budget, meter)
+                                budget, meter, max_chars)
         raise UnusableOutput("the server supports none of the structured-output methods")
 
     def _repair(self, lc_messages: list[BaseMessage], raw: str, problem: str, schema: type[M],
                 name: str, shown_schema: dict[str, Any], kwargs: dict[str, Any],
-                budget: TurnBudget, meter: _Meter) -> M:
+                budget: TurnBudget, meter: _Meter, max_chars: int) -> M:
         """The one repair request: show the model its answer and what was wrong with it."""
         if budget.remaining_s < MIN_ATTEMPT_S:
             raise UnusableOutput(f"{problem} (no time left to repair)")
@@ -573,7 +600,8 @@ class LLM:
             if method not in self._methods or method in self._unsupported:
                 continue
             try:
-                _, data = self._ask(method, repair, name, shown_schema, kwargs, budget, meter)
+                _, data = self._ask(method, repair, name, shown_schema, kwargs, budget, meter,
+                                    max_chars)
             except Exception as exc:
                 if classify(exc) != UNSUPPORTED:
                     raise
@@ -588,13 +616,13 @@ class LLM:
 
     def _ask(self, method: str, lc_messages: list[BaseMessage], name: str,
              shown_schema: dict[str, Any], kwargs: dict[str, Any], budget: TurnBudget,
-             meter: _Meter) -> tuple[str, dict[str, Any] | None]:
+             meter: _Meter, max_chars: int) -> tuple[str, dict[str, Any] | None]:
         """One structured request by ``method``: ``(raw text, parsed object or None)``."""
         if method == "tools":
             tool = {"type": "function", "function": {
                 "name": name, "description": "Record the answer.", "parameters": shown_schema}}
             runnable = self.model.bind_tools([tool], tool_choice=name)
-            reply = self._request(runnable, lc_messages, kwargs, budget, meter)
+            reply = self._request(runnable, lc_messages, kwargs, budget, meter, max_chars)
             if reply.tool_calls:
                 args = reply.tool_calls[0].get("args")
                 return json.dumps(args), args if isinstance(args, dict) else None
@@ -604,11 +632,17 @@ class LLM:
         if method == "json_mode":
             reply = self._request(self.model, lc_messages,
                                   {**kwargs, "response_format": {"type": "json_object"}},
-                                  budget, meter)
+                                  budget, meter, max_chars)
         else:
-            reply = self._request(self.model, lc_messages, kwargs, budget, meter)
+            reply = self._request(self.model, lc_messages, kwargs, budget, meter, max_chars)
         raw = _text(reply)
         return raw, extract_json_object(raw)
+
+
+def _log_retry(retry_state: Any) -> None:
+    exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
+    logger.info("llm retry in %.2f s after %s", retry_state.upcoming_sleep,
+                describe(exc, 120) if exc is not None else "a failure")
 
 
 def _validate(schema: type[M], data: dict[str, Any] | None) -> tuple[M | None, str]:
@@ -640,15 +674,19 @@ class LLMStream:
     hit the deadline; a stream the consumer closed early is still ok).
 
     Only establishing the stream is retried (until the first chunk arrives): a stream that
-    breaks half-way is not restarted, since its first half may already be on screen.
+    breaks half-way is not restarted, since its first half may already be on screen. A stream
+    that runs past ``max_tokens`` (in characters or chunks) is dropped there: the server ignores
+    it, and the rest is not read.
     """
 
     def __init__(self, llm: LLM, lc_messages: list[BaseMessage], purpose: str,
-                 kwargs: dict[str, Any]):
+                 kwargs: dict[str, Any], max_tokens: int | None = None):
         self._llm = llm
         self._messages = lc_messages
         self._purpose = purpose
         self._kwargs = kwargs
+        self._max_chars = max_reply_chars(max_tokens)
+        self._max_pieces = 2 * (max_tokens or MAX_TOKENS_DEFAULT) + 16
         self.text = ""
         self.call: LLMCall | None = None
         self._iterator: Iterator[str] | None = None
@@ -723,6 +761,10 @@ class LLMStream:
                 piece = _text(chunk)
                 if piece:
                     pieces += 1
+                    if len(self.text) + len(piece) > self._max_chars or pieces > self._max_pieces:
+                        raise UnusableOutput(f"the stream ran past max_tokens ({self._max_chars:,} "
+                                             f"characters or {self._max_pieces:,} chunks): the "
+                                             "server ignores max_tokens")
                     self.text += piece
                     yield piece
                 remaining = budget.remaining_s

@@ -112,6 +112,8 @@ def make_chat_model(
     from langchain_openai import ChatOpenAI
     from langchain_openai.chat_models.base import BaseChatOpenAI
 
+    from chatrec.llm.transport import capped_http_client
+
     client_class = ChatOpenAI if is_openai else BaseChatOpenAI
     chat = client_class(
         model=model,
@@ -120,6 +122,8 @@ def make_chat_model(
         timeout=settings.llm_timeout,
         max_retries=retries,
         stream_usage=stream_usage,
+        # A reply past 1 MB is not read: a server ignoring max_tokens cannot fill the memory.
+        http_client=capped_http_client(),
     )
     logger.info("LLM: %s at %s (timeout %.0f s, client retries %d)", model,
                 base_url or "the OpenAI API", settings.llm_timeout, retries)

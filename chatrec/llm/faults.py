@@ -8,7 +8,8 @@ Every failure is one of four kinds, whatever the back-end:
 - ``UNSUPPORTED``: the server is alive but rejects this kind of request (HTTP 400/422, a
   back-end without tool calling). The structured-output path tries its next method.
 - ``DEADLINE``: the turn's time is up; nothing more is tried this turn.
-- ``FATAL``: anything else (bad key, unknown model, a bug). Not retried.
+- ``FATAL``: anything else (bad key, unknown model, a bug, a reply past the size cap). Not
+  retried.
 
 The circuit breaker counts TRANSIENT, DEADLINE and FATAL failures, never UNSUPPORTED ones: a
 server that says "no" quickly is healthy.
@@ -36,6 +37,24 @@ class DeadlineExceeded(TimeoutError):
     """The per-turn (or per-call) deadline passed before the LLM answered."""
 
 
+class ReplyTooLarge(Exception):
+    """The server sent more than chatrec reads for one reply: it ignores ``max_tokens``, or it is
+    hostile. Not retried (it would send as much again)."""
+
+
+def too_large(exc: BaseException) -> ReplyTooLarge | None:
+    """The ``ReplyTooLarge`` behind ``exc`` (HTTP clients wrap what their transport raised), or
+    None."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ReplyTooLarge):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 class SkippedCall(Exception):
     """A call was not made: the breaker is open, the turn's budget is spent, or the server
     already failed earlier in this turn."""
@@ -53,6 +72,8 @@ def classify(exc: BaseException) -> str:
     """The kind of failure ``exc`` is (``TRANSIENT``, ``UNSUPPORTED``, ``DEADLINE``, ``FATAL``)."""
     if isinstance(exc, DeadlineExceeded):
         return DEADLINE
+    if too_large(exc) is not None:
+        return FATAL
     if isinstance(exc, NotImplementedError):
         return UNSUPPORTED
     status = _status(exc)
@@ -104,6 +125,7 @@ def retry_after(exc: BaseException) -> float | None:
 def describe(exc: BaseException, limit: int = 200) -> str:
     """A one-line description for traces and logs: the type, the HTTP status if any, and the
     message with anything that looks like a credential masked."""
+    exc = too_large(exc) or exc
     status = _status(exc)
     text = _SECRET.sub("***", " ".join(str(exc).split()))
     head = type(exc).__name__ + (f" {status}" if status else "")

@@ -3,6 +3,11 @@
 The phraser only cleans up and bounds what the model wrote; it does not decide whether the text
 is true. The agent's verifier checks every sentence against the items' facts (the phraser's
 ``stream_sentences`` yields whole sentences so it can) and falls back to the template reply.
+
+Its work is bounded like the turn's: the reply is capped by ``max_tokens`` before it is split
+(``LLM`` refuses a longer one), a stream is dropped at a "sentence" longer than any real one,
+and nothing is returned or yielded once the turn's deadline has passed, so verifying a reply
+cannot outlast the turn.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from chatrec.llm.client import LLM
+from chatrec.llm.client import LLM, current_turn
 from chatrec.llm.sentences import SentenceBuffer, split_sentences
 from chatrec.prompts.base import Prompt
 from chatrec.prompts.framing import DATA_RULES
@@ -91,7 +96,7 @@ class LLMPhraser:
             text, _ = self.llm.complete(prompt, self.purpose,
                                         max_tokens=self._max_tokens(len(items_with_facts)),
                                         temperature=0.3)
-            if not text:
+            if not text or _past_deadline():
                 return None
             text = tidy(text)
             if echoes_prompt(text, prompt):
@@ -126,9 +131,13 @@ class LLMPhraser:
                 if chunk is None and not (stream.call and stream.call.ok):
                     return   # the stream broke: its unfinished last sentence is not shown
                 done = buffer.feed(chunk) if chunk is not None else buffer.flush()
+                if buffer.overflowed:
+                    logger.warning("phrase: a sentence ran past %d characters; stream dropped",
+                                   buffer.max_chars)
+                    return
                 for sentence in map(tidy, done):
                     total += len(sentence) + 1
-                    if total > self.max_chars or not self._usable(sentence, prompt):
+                    if total > self.max_chars or not self._usable(sentence, prompt) or _past_deadline():
                         return
                     yield sentence
         except Exception:   # a component never raises into a turn
@@ -144,3 +153,9 @@ class LLMPhraser:
             logger.warning("phrase: the LLM echoed its instructions; stream stopped")
             return False
         return True
+
+
+def _past_deadline() -> bool:
+    """Whether the turn's time is up (a reply that arrives then is not worth verifying)."""
+    budget = current_turn()
+    return budget is not None and budget.remaining_s <= 0

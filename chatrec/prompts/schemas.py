@@ -62,11 +62,13 @@ def _trim_list(limit: int, item_chars: int):
             return value
         out: list[Any] = []
         for entry in value:
+            if len(out) == limit:
+                break   # what is past the bound is dropped unread (a looping model sends thousands)
             entry = cut(entry)
             if isinstance(entry, str) and (not entry or entry in out):
                 continue
             out.append(entry)
-        return out[:limit]
+        return out
     return trim
 
 

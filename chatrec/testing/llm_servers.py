@@ -113,6 +113,21 @@ class Hangup(Action):
     """Close the connection without answering."""
 
 
+@dataclass
+class Flood(Action):
+    """``unit`` repeated up to ``chars`` characters whatever ``max_tokens`` asked (a server that
+    ignores it): one JSON body, or a stream of one chunk per repetition, ``drip`` seconds apart.
+    A forced tool call gets ``unit`` repeated as its arguments."""
+
+    unit: str
+    chars: int
+    drip: float = 0.0
+
+    @property
+    def repeats(self) -> int:
+        return max(1, self.chars // max(1, len(self.unit)))
+
+
 # ---------------------------------------------------------------- server
 
 
@@ -179,6 +194,7 @@ class ScriptedLLMServer:
     Attributes:
         url: the base URL for clients (``http://127.0.0.1:PORT/v1``).
         seen: every request received, in order.
+        hangups: answers the client stopped reading before they were complete.
     """
 
     def __init__(
@@ -200,6 +216,7 @@ class ScriptedLLMServer:
         self.supports_json_schema = supports_json_schema
         self.model = model
         self.seen: list[Seen] = []
+        self.hangups = 0
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
@@ -231,7 +248,10 @@ class ScriptedLLMServer:
                 try:
                     server._handle(self, body)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass   # the client gave up (timeouts are the point of some tests)
+                    # the client gave up (timeouts are the point of some tests, and a client
+                    # that stops reading a flood is the point of others)
+                    with server._lock:
+                        server.hangups += 1
 
         self._httpd = _QuietServer(("127.0.0.1", _free_port()), Handler)
         # A short poll interval makes stop() quick (the default 0.5 s adds up over a suite).
@@ -264,11 +284,15 @@ class ScriptedLLMServer:
 
     def chat_model(self, **kwargs: Any):
         """An OpenAI-compatible chat model pointed at this server (no client retries, short
-        timeout): the class ``chatrec.llm.factory`` uses for such servers."""
+        timeout): the class and the size-capped HTTP client ``chatrec.llm.factory`` uses for
+        such servers."""
         from langchain_openai.chat_models.base import BaseChatOpenAI as ChatOpenAI
 
+        from chatrec.llm.transport import capped_http_client
+
         options = {"model": self.model, "base_url": self.url, "api_key": "dummy",
-                   "max_retries": 0, "timeout": 5.0, "stream_usage": True, **kwargs}
+                   "max_retries": 0, "timeout": 5.0, "stream_usage": True,
+                   "http_client": capped_http_client(), **kwargs}
         return ChatOpenAI(**options)
 
     # -- behaviour
@@ -328,6 +352,8 @@ class ScriptedLLMServer:
             self._answer(handler, seen, action.prefix + seen.system, None, force_text=True)
         elif isinstance(action, StreamStall):
             self._stream(handler, seen, action.text, None, stall=action)
+        elif isinstance(action, Flood):
+            self._flood(handler, seen, action)
         else:   # pragma: no cover - a test wrote an unknown action
             self._send_json(handler, 500, {"error": {"message": f"unknown action {action!r}"}})
 
@@ -361,8 +387,17 @@ class ScriptedLLMServer:
         return _words(seen.prompt_text) + (_words(tools) if seen.body.get("tools") else 0), \
             _words(text)
 
+    def _flood(self, handler: BaseHTTPRequestHandler, seen: Seen, flood: Flood) -> None:
+        usage = (_words(seen.prompt_text), flood.repeats * max(1, _words(flood.unit)))
+        if seen.body.get("stream") and seen.mode != "tools":
+            self._stream(handler, seen, "", usage, pieces=(flood.unit for _ in range(flood.repeats)),
+                         drip=flood.drip)
+        else:
+            self._answer(handler, seen, flood.unit * flood.repeats, usage, raw_json=seen.mode == "tools")
+
     def _stream(self, handler: BaseHTTPRequestHandler, seen: Seen, text: str,
-                usage: tuple[int, int] | None, stall: StreamStall | None = None) -> None:
+                usage: tuple[int, int] | None, stall: StreamStall | None = None,
+                pieces: Iterable[str] | None = None, drip: float = 0.0) -> None:
         if not seen.body.get("stream"):
             if stall is not None and self._stopping.wait(stall.seconds):
                 return
@@ -373,7 +408,7 @@ class ScriptedLLMServer:
         handler.send_header("Cache-Control", "no-cache")
         handler.end_headers()
 
-        def event(delta: dict[str, Any], finish: str | None = None,
+        def event(delta: dict[str, Any] | None, finish: str | None = None,
                   extra: dict[str, Any] | None = None) -> None:
             chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk",
                      "created": int(time.time()), "model": self.model,
@@ -383,13 +418,14 @@ class ScriptedLLMServer:
             handler.wfile.flush()
 
         event({"role": "assistant", "content": ""})
-        pieces = re.findall(r"\S*\s*", text)
         sent = 0
-        for piece in pieces:
+        for piece in pieces if pieces is not None else re.findall(r"\S*\s*", text):
             if not piece:
                 continue
             if stall is not None and sent >= stall.after_chars:
                 self._stopping.wait(stall.seconds)
+                return
+            if drip and self._stopping.wait(drip):
                 return
             event({"content": piece})
             sent += len(piece)

@@ -5,29 +5,15 @@ orders of magnitude above what a linear splitter needs, so they only catch a qua
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from chatrec.llm.sentences import SentenceBuffer, split_sentences
-
-BOUND_S = 20.0
-
-
-def _finishes(fn, bound_s: float = BOUND_S):
-    """``fn()``'s result, or a test failure when it has not returned within ``bound_s``."""
-    result: list = []
-    worker = threading.Thread(target=lambda: result.append(fn()), daemon=True)
-    worker.start()
-    worker.join(bound_s)
-    if worker.is_alive():
-        pytest.fail(f"still running after {bound_s:.0f} s: the work grows faster than the input")
-    return result[0]
+from chatrec.testing.bounds import finishes
 
 
 def test_splitting_many_sentences_is_linear():
     text = "Heat (1995) is directed by Michael Mann. Dr. No is old! " * 4000   # 8,000 sentences
-    sentences = _finishes(lambda: split_sentences(text))
+    sentences = finishes(lambda: split_sentences(text))
     assert len(sentences) == 8000
     assert sentences[:2] == ["Heat (1995) is directed by Michael Mann.", "Dr. No is old!"]
 
@@ -41,7 +27,7 @@ def test_streaming_many_sentences_in_small_chunks_is_linear():
             count += len(buffer.feed(text[i: i + 3]))
         return count + len(buffer.flush())
 
-    assert _finishes(run) == 8000
+    assert finishes(run) == 8000
 
 
 def test_a_run_on_sentence_streamed_char_by_char_is_cut_not_rescanned():
@@ -55,7 +41,7 @@ def test_a_run_on_sentence_streamed_char_by_char_is_cut_not_rescanned():
                 break
         return out, buffer.overflowed
 
-    out, overflowed = _finishes(run)
+    out, overflowed = finishes(run)
     assert overflowed and out == []   # a "sentence" that long is not released at all
 
 
