@@ -1,6 +1,10 @@
 """The verify step: the guard reads the final text of every reply, and an LLM's phrasing is shown
 only once it passes (sentence by sentence when it streams); otherwise the template text, or as a
-last resort the bare list of titles, is what the user sees. The trace says which and why."""
+last resort the bare list of titles, is what the user sees. The trace says which and why.
+
+An LLM's text is checked in the closed world (``Guard.check(..., closed_world=True)``): a sentence
+the guard cannot read entirely as verified claims is not shown. The template's own text is
+checked in the open world (every claim it recognises must hold)."""
 
 from __future__ import annotations
 
@@ -86,7 +90,7 @@ class ReplyVerifier:
             verdict.llm_rejected = ["the LLM text does not present the recommendations"]
             return self._reject(trace, "LLM phrasing unusable: template text used")
         result = self.guard.check(text, [r.item.id for r in draft.recommendations], context.discussed(),
-                                  context.state.constraints)
+                                  context.state.constraints, closed_world=True)
         if not result.passed:
             verdict.llm_rejected = result.violations
             return self._reject(trace, "LLM phrasing rejected by the guard: template text used")
@@ -109,7 +113,8 @@ class ReplyVerifier:
                 sentence = next(sentences, None)
             if sentence is None:
                 break
-            result = self.guard.check(sentence, recommended, discussed, context.state.constraints, carry=carry)
+            result = self.guard.check(sentence, recommended, discussed, context.state.constraints, carry=carry,
+                                      closed_world=True)
             if _MARKUP.search(sentence):
                 result.passed = False
                 result.violations.append("not prose (JSON or markup)")

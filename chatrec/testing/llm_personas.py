@@ -1,11 +1,12 @@
-"""Model personas for the LLM tests and ``benchmarks/llm_report.py``: a cooperative model (valid
-JSON, catalog titles, true facts read off the prompt), a lying one, and the injected faults."""
+"""Model personas for the LLM tests and ``chatrec bench llm``: a cooperative model (valid JSON,
+catalog titles, true facts read off the prompt), a lying one, and the injected faults. The
+adversarial corpus of lies and the honest phrasings are in ``llm_lies``."""
 
 from __future__ import annotations
 
 import re
 
-from chatrec.testing.llm_servers import EchoSystem, Fail, Prose, RateLimited, Respond, Stall, Truncated
+from chatrec.testing.llm_servers import EchoSystem, Fail, Flood, Prose, RateLimited, Respond, Stall, Truncated
 
 FACT_LINE = re.compile(r"^\d+\. (?P<title>.+?) \((?P<year>\d{4})\) \| facts: (?P<facts>.*)$", re.MULTILINE)
 ID_LINE = re.compile(r"^- id (\S+):", re.MULTILINE)
@@ -52,4 +53,7 @@ FAULTS = {
     "truncated": lambda: Truncated({"ranking": [{"id": "1", "reason": "x"}]}, keep=12),
     "prose": lambda: Prose("I think you would like a nice film, maybe something by Spielberg."),
     "echo": lambda: EchoSystem(),
+    # servers that ignore max_tokens: 500 KB of sentences, and 500 KB that never ends one
+    "flood": lambda: Flood("Heat (1995) is directed by Michael Mann. ", 500_000),
+    "flood run-on": lambda: Flood("and then ", 500_000),
 }
