@@ -319,26 +319,43 @@ class ItemKNN:
         )
         self.popularity = np.zeros(len(space))
         self._items = None
+        self._vocabulary = None
+        self._rows = np.zeros(0, dtype=np.int64)
 
     def fit(self, frame: pd.DataFrame) -> ItemKNN:
         from lenskit.data import ItemList
 
-        self.component.train(lenskit_dataset(frame))
+        with _quiet():
+            data = lenskit_dataset(frame)
+            self.component.train(data)
         self.popularity = Popularity.from_frame(self.space, frame).scores
-        self._items = ItemList(item_ids=np.asarray(self.space.ids, dtype=object))
+        # In the model's own item numbers: LensKit's scorer must never see an unknown item.
+        self._vocabulary = data.items
+        ids = [str(i) for i in data.items.ids()]
+        self._rows = np.asarray([self.space.index.get(i, -1) for i in ids], dtype=np.int64)
+        self._items = ItemList(item_nums=np.arange(len(ids), dtype=np.int32),
+                               vocabulary=data.items)
         return self
 
     def scores(self, seeds: Mapping[str, float]) -> np.ndarray:
-        """Σ cosine(seed, item) over the seeds (0 for an item no seed is similar to)."""
+        """Σ cosine(seed, item) over the seeds (0 for an item no seed is similar to; seeds
+        nobody interacted with are ignored)."""
         from lenskit.data import ItemList, RecQuery
 
-        assert self._items is not None, "fit() first"
-        if not seeds:
-            return np.zeros(len(self.space))
-        history = ItemList(item_ids=np.asarray([str(s) for s in seeds], dtype=object))
-        result = self.component(RecQuery(user_items=history), self._items)
-        values = np.asarray(result.scores(), dtype=np.float64)
-        return np.nan_to_num(values, nan=0.0)
+        assert self._items is not None and self._vocabulary is not None, "fit() first"
+        out = np.zeros(len(self.space))
+        numbers = self._vocabulary.numbers(np.asarray([str(s) for s in seeds], dtype=object),
+                                           missing="negative") if seeds else np.zeros(0, int)
+        numbers = numbers[numbers >= 0]
+        if not len(numbers):
+            return out
+        history = ItemList(item_nums=numbers, vocabulary=self._vocabulary)
+        with _quiet():
+            result = self.component(RecQuery(user_items=history), self._items)
+        values = np.nan_to_num(np.asarray(result.scores(), dtype=np.float64), nan=0.0)
+        known = self._rows >= 0
+        out[self._rows[known]] = values[known]
+        return out
 
     def rank(self, seeds: Mapping[str, float], k: int, exclude: Iterable[str] = ()) -> list[str]:
         """Top ``k`` by similarity to ``seeds``; popularity fills in when similarity runs out."""

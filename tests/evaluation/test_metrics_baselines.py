@@ -65,6 +65,9 @@ def test_item_cosine_by_hand():
     assert both[space.index["d"]] == pytest.approx(1 / math.sqrt(6) + 1 / math.sqrt(2), rel=1e-5)
     one = ItemKNN(space, neighbours=1).fit(FRAME).scores({"a": 1.0, "c": 1.0})
     assert one[space.index["d"]] == pytest.approx(1 / math.sqrt(2), rel=1e-5)
+    # seeds nobody rated (or outside the catalog) are ignored, alone or among known ones
+    assert not knn.scores({"e": 1.0, "zz": 1.0}).any()
+    assert np.allclose(knn.scores({"a": 1.0, "e": 1.0, "zz": 1.0}), scores)
 
 
 def test_popularity_and_exclusion():
