@@ -193,20 +193,11 @@ def films_settings(tmp_path_factory):
 def films_resources(films_settings):
     """Catalog, KG, linker, Chroma index (hashing embedder) and collaborative models of the films."""
     from chatrec.catalog import load_catalog
-    from chatrec.collab import load_or_fit
-    from chatrec.index import ItemIndex
-    from chatrec.resources import Resources
-    from chatrec.testing.small_index import HashEmbedder
-    from kg.graph import KnowledgeGraph
-    from kg.linker import EntityLinker
+    from chatrec.testing.resources import hashed_resources
 
-    catalog = load_catalog(str(FILMS), films_settings)
-    kg = KnowledgeGraph.load_or_build(catalog, films_settings)
-    index = ItemIndex.build(catalog, films_settings, embedder=HashEmbedder(), progress=False, cache=None)
-    yield Resources(settings=films_settings, catalog=catalog, kg=kg,
-                    linker=EntityLinker(kg, catalog, settings=films_settings), index=index,
-                    collab=load_or_fit(catalog, films_settings))
-    index.close()
+    resources = hashed_resources(load_catalog(str(FILMS), films_settings), films_settings)
+    yield resources
+    resources.index.close()
 
 
 @pytest.fixture

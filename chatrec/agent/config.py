@@ -26,13 +26,14 @@ class SeedWeights(BaseModel):
 
 
 class HistoryPolicy(BaseModel):
-    """What a user's interaction log contributes (users addressed as ``<catalog>:<user>``)."""
+    """What a user's interaction log contributes (users addressed as ``<catalog>:<user>``; what
+    counts as liked is ``chatrec.catalog.users.liked``: above the user's own mean on an explicit
+    scale, every interaction in an implicit log)."""
 
-    liked_rating: float = 4.0        # an interaction rated at least this is liked ...
-    favourite_rating: float = 4.5    # ... and at least this, a favourite
     seeds: int = 25                  # most recent liked interactions used as seeds
-    seed_base: float = 0.15          # seed weight of a liked interaction at ``liked_rating`` ...
-    seed_per_point: float = 0.1      # ... plus this per rating point above it
+    seed_base: float = 0.15          # seed weight of a liked interaction ...
+    seed_per_point: float = 0.1      # ... plus this per rating point above the user's mean
+    favourite_margin: float = 1.0    # explicit logs: this far above the mean (or their top rating) is a favourite
     favourites: int = 15             # most recent favourites offered as explanation anchors
     cache: int = 4096                # users whose history is kept in memory
 

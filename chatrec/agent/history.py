@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from chatrec.agent.config import HistoryPolicy
 from chatrec.agent.lru import LRU
+from chatrec.catalog import users
 from chatrec.catalog.models import Catalog
 
 
@@ -38,34 +39,34 @@ class UserHistory:
     def __init__(self, catalog: Catalog, policy: HistoryPolicy | None = None):
         self.catalog = catalog
         self.policy = policy or HistoryPolicy()
+        self.scale = users.rating_scale(catalog.interactions) if catalog.interactions is not None else None
         self._cache: LRU[str, History] = LRU(self.policy.cache)
 
     def log_user(self, user_id: str | None) -> str | None:
-        """The interaction-log id behind a user id: "ml:42" → "42" when the catalog knows user 42."""
-        if not user_id or self.catalog.interactions is None:
-            return None
-        if user_id.startswith("ml:"):
-            raw = user_id[3:]
-            return raw if self.catalog.interactions.has_user(raw) else None
-        return None
+        """The interaction-log id behind a user id: "<catalog>:42" (MovieLens also "ml:42") → "42"
+        when the catalog's log knows user 42."""
+        return users.log_user(self.catalog, user_id)
 
-    def of(self, log_user: str | None) -> History:
+    def of(self, raw_user: str | None) -> History:
         """The history of a log user (``log_user``'s result); empty for None."""
-        if log_user is None or self.catalog.interactions is None:
+        if raw_user is None or self.catalog.interactions is None:
             return NO_HISTORY
-        cached = self._cache.get(log_user)
+        cached = self._cache.get(raw_user)
         if cached is None:
-            cached = self._read(log_user)
-            self._cache.put(log_user, cached)
+            cached = self._read(raw_user)
+            self._cache.put(raw_user, cached)
         return cached
 
-    def _read(self, log_user: str) -> History:
+    def _read(self, raw_user: str) -> History:
         assert self.catalog.interactions is not None
         p = self.policy
-        history = self.catalog.interactions.history(log_user)
-        good = history[history["rating"] >= p.liked_rating].tail(p.seeds)
-        seeds = {str(i): p.seed_base + p.seed_per_point * (float(r) - p.liked_rating)
-                 for i, r in zip(good["item_id"], good["rating"], strict=True)}
-        top = history[history["rating"] >= p.favourite_rating].tail(p.favourites)["item_id"].tolist()
+        history = self.catalog.interactions.history(raw_user)
+        good = users.liked(history, self.scale)
+        seeds = {str(i): p.seed_base + p.seed_per_point * float(s)
+                 for i, s in zip(good["item_id"].tail(p.seeds), good["strength"].tail(p.seeds), strict=True)}
+        # Favourites: liked well above the user's mean, or rated as high as they ever rate.
+        best = good if self.scale is None else \
+            good[(good["strength"] >= p.favourite_margin) | (good["rating"] >= good["rating"].max())]
+        top = best["item_id"].tail(p.favourites).tolist()
         return History(seeds=seeds, rated=frozenset(history["item_id"]),
                        favourites=[i for i in reversed(top) if i in self.catalog])

@@ -128,7 +128,8 @@ class SessionState(Preferences):
 
 class UserProfile(Preferences):
     """What chatrec keeps about a user across sessions (feedback and stated likes/dislikes).
-    MovieLens users ("ml:<id>") also have their rating history, read from the catalog, not stored."""
+    Users of the catalog's interaction log ("movielens:42", "coffee:u1") also have their history,
+    read from the catalog, not stored."""
 
     schema_version: int = PROFILE_SCHEMA_VERSION
     user_id: str

@@ -12,6 +12,8 @@ import statistics
 import time
 from dataclasses import dataclass, field
 
+from chatrec.catalog.users import user_address
+
 GENRES = ["comedy", "drama", "thriller", "sci-fi", "romance", "action", "horror", "animation",
           "crime", "adventure", "fantasy", "mystery", "documentary", "western", "war"]
 DECADES = ["70s", "80s", "90s", "2000s", "the sixties", "2010s"]
@@ -78,7 +80,7 @@ def script(agent, turns: int, sessions: int, seed: int = 0) -> list[tuple[str, s
     out: list[tuple[str, str, str | None]] = []
     seen: set[str] = set()
     for s in range(sessions):
-        user = f"ml:{rng.choice(users)}" if users and s % 3 == 0 else None
+        user = user_address(catalog.name, rng.choice(users)) if users and s % 3 == 0 else None
         sid = f"bench-{seed}-{s}"
         for t in range(per_session):
             for _ in range(20):

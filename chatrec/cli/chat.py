@@ -10,6 +10,7 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 
+from chatrec.catalog.users import user_address
 from chatrec.cli.options import catalog_option
 
 
@@ -36,7 +37,8 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def chat(
         user: str = typer.Option(None, "--user", "-u",
-                                 help="A MovieLens user id (e.g. 42) for a known history, or any id."),
+                                 help="A user of the catalog's interaction log (e.g. 42: their history is "
+                                      "used), or any id with a colon (web:alice)."),
         catalog: str = catalog_option("-c"),
         session: str = typer.Option(None, "--session", "-s", help="Continue a stored session by id."),
         trace: bool = typer.Option(False, "--trace", help="Show per-step timings and the guard result."),
@@ -53,7 +55,7 @@ def register(app: typer.Typer) -> None:
             agent = Agent.from_config(catalog or settings.catalog, settings, progress=True)
         user_id = None
         if user:
-            user_id = user if ":" in user else f"ml:{user}"
+            user_id = user if ":" in user else user_address(agent.catalog.name, user)
         session_id = session or f"cli:{uuid.uuid4().hex[:12]}"
         if message:
             for text in message:

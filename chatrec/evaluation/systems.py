@@ -111,11 +111,12 @@ class CollaborativeSystem(_Baseline):
         cached = self._cache.get(user)
         if cached is None:
             from chatrec.agent.retrieve import RetrievalQuery
+            from chatrec.catalog.users import liked, rating_scale
 
-            history = self.catalog.interactions.history(user) if user is not None else None
+            interactions = self.catalog.interactions
             seeds = {}
-            if history is not None and len(history):
-                good = history[history["rating"] >= 4.0].tail(HISTORY_SEEDS)
+            if user is not None and interactions is not None:
+                good = liked(interactions.history(user), rating_scale(interactions)).tail(HISTORY_SEEDS)
                 seeds = {str(i): 1.0 for i in good["item_id"]}
             raw = self.source(RetrievalQuery(seeds=seeds, user_id=user))
             cached = np.zeros(len(self.space))

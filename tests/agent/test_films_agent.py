@@ -119,7 +119,7 @@ def test_an_observed_recommender_turn_is_what_it_refers_to(films_agent):
 
 
 def test_a_known_users_history_personalises_and_is_never_recommended_again(films_agent):
-    reply = films_agent.respond("s", "recommend me something", user_id="ml:u2")
+    reply = films_agent.respond("s", "recommend me something", user_id="films:u2")
     rated = set(films_agent.catalog.interactions.history("u2")["item_id"])
     assert reply.recommendations and not rated & set(ids(reply))
     rating = films_agent.respond("s", "what would I rate Heat?")

@@ -41,28 +41,32 @@ def queries(films_resources):
 # ------------------------------------------------------------------ history
 def test_history_reads_the_log_of_a_known_user_only(films):
     history = UserHistory(films, HistoryPolicy())
-    assert history.log_user("ml:u1") == "u1"
-    assert history.log_user("ml:nobody") is None and history.log_user(None) is None
+    assert history.log_user("films:u1") == "u1"
+    assert history.log_user("films:nobody") is None and history.log_user(None) is None
+    assert history.log_user("ml:u1") is None   # MovieLens' short form, not this catalog's
     log = history.of("u1")
-    inception, shining = _id(films, "Inception"), _id(films, "Home Alone")
-    assert inception in log.seeds and shining not in log.seeds   # rated 2: not liked
-    assert shining in log.rated
-    assert log.seeds[inception] == pytest.approx(0.25)           # 0.15 + 0.1 × (5 − 4)
-    assert log.favourites[0] == _id(films, "Interstellar")       # most recent 4.5+ first
+    inception, home_alone = _id(films, "Inception"), _id(films, "Home Alone")
+    assert inception in log.seeds and home_alone not in log.seeds   # rated 2: not liked
+    assert home_alone in log.rated
+    # liked: above u1's mean of 4.0625; seeded by 0.15 + 0.1 per point above it
+    assert log.seeds[inception] == pytest.approx(0.15 + 0.1 * (5 - 4.0625))
+    assert _id(films, "The Dark Knight") not in log.seeds          # rated 4: below the mean
+    # favourites: a point above the mean, or u1's top rating (5); most recent first
+    assert log.favourites == [_id(films, t) for t in ("Interstellar", "The Prestige", "Inception")]
     assert history.of(None).seeds == {}
 
 
 # ------------------------------------------------------------------ query builder
 def test_query_seeds_weigh_session_likes_over_profile_and_history(films, queries):
     heat, se7en, up, matrix = (_id(films, t) for t in ("Heat", "Se7en", "Up", "The Matrix"))
-    state = SessionState(session_id="s", user_id="ml:u1")
+    state = SessionState(session_id="s", user_id="films:u1")
     state.like_items([heat, se7en, up, matrix])       # newest last
     state.dislike_items([])
-    profile = UserProfile(user_id="ml:u1", liked_items=[_id(films, "Cast Away")])
+    profile = UserProfile(user_id="films:u1", liked_items=[_id(films, "Cast Away")])
     query = queries.build(queries.context(state, profile))
     assert query.seeds[matrix] == 1.0 and query.seeds[heat] == 0.7   # three newest at full weight
     assert query.seeds[_id(films, "Cast Away")] == 0.5
-    assert query.seeds[_id(films, "Inception")] == pytest.approx(0.25)   # from u1's log
+    assert query.seeds[_id(films, "Inception")] == pytest.approx(0.24375)   # from u1's log
     assert query.user_id == "u1"
     assert {heat, se7en, up, matrix, _id(films, "Home Alone")} <= query.exclude   # liked, and rated
 
@@ -101,7 +105,7 @@ def test_policy_asks_before_recommending_on_nothing_but_exclusions(films, querie
     assert plan.action == "reply" and plan.draft.question.slot == "preference"
     state.constraints = Constraints(genres_all=["comedy"])
     assert policy.decide(queries.context(state, None), DialogueAct(intent="recommend")).action == "recommend"
-    known = SessionState(session_id="t", user_id="ml:u2")   # a user with a history needs no question
+    known = SessionState(session_id="t", user_id="films:u2")   # a user with a history needs no question
     assert policy.decide(queries.context(known, None), DialogueAct(intent="recommend")).action == "recommend"
 
 
@@ -164,9 +168,9 @@ def test_ratings_are_predicted_for_users_with_a_history(films_resources, queries
     act = DialogueAct(intent="rate", target_item=_id(films, "Heat"))
     cold = rater(queries.context(SessionState(session_id="s", user_id="web:new"), None), act)
     assert cold.decision == "rate:cold"
-    known = rater(queries.context(SessionState(session_id="s", user_id="ml:u10"), None), act)
+    known = rater(queries.context(SessionState(session_id="s", user_id="films:u10"), None), act)
     assert known.decision == "rate" and "out of 5" in known.text
-    assert Rater(films, None)(queries.context(SessionState(session_id="s", user_id="ml:u10"), None),
+    assert Rater(films, None)(queries.context(SessionState(session_id="s", user_id="films:u10"), None),
                               act).decision == "rate:cold"
 
 
