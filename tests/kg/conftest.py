@@ -80,18 +80,24 @@ BOOKS = [
 
 
 @pytest.fixture(scope="session")
-def books(tmp_path_factory, kg_settings: Settings) -> Catalog:
+def books_settings(tmp_path_factory) -> Settings:
+    """Settings for the books alone: a home of their own and no data directory."""
+    return Settings(home=tmp_path_factory.mktemp("books-home"))
+
+
+@pytest.fixture(scope="session")
+def books(tmp_path_factory, books_settings: Settings) -> Catalog:
     path = tmp_path_factory.mktemp("books") / "books.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in BOOKS) + "\n", encoding="utf-8")
-    return load_catalog(str(path), kg_settings)
+    return load_catalog(str(path), books_settings)
 
 
 @pytest.fixture(scope="session")
-def books_kg(books: Catalog, kg_settings: Settings) -> KnowledgeGraph:
-    return KnowledgeGraph.load_or_build(books, kg_settings)
+def books_kg(books: Catalog, books_settings: Settings) -> KnowledgeGraph:
+    return KnowledgeGraph.load_or_build(books, books_settings)
 
 
 @pytest.fixture(scope="session")
-def books_linker(books: Catalog, books_kg: KnowledgeGraph, kg_settings: Settings
+def books_linker(books: Catalog, books_kg: KnowledgeGraph, books_settings: Settings
                  ) -> EntityLinker:
-    return EntityLinker(books_kg, books, settings=kg_settings)
+    return EntityLinker(books_kg, books, settings=books_settings)
