@@ -29,13 +29,12 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from rapidfuzz.distance import OSA
 
 from chatrec.catalog.models import Catalog
+from kg.candidates import CandidateFinder, Span
 from kg.graph import KnowledgeGraph
 from kg.lexicon import (
     FRANCHISE,
@@ -154,19 +153,6 @@ class LinkerConfig(BaseModel):
     max_alternatives: int = 5
 
 
-@dataclass(slots=True)
-class _Span:
-    """A candidate: tokens [i, j) read as ``phrase`` (after typo correction when fuzzy)."""
-
-    i: int
-    j: int
-    phrase: Phrase
-    entries: list[Entry]
-    similarity: float = 1.0
-    typed: Phrase = ()  # the tokens as written, when they differ from ``phrase``
-    mentions: list[Mention] = field(default_factory=list)
-
-
 class EntityLinker:
     """Finds catalog items and KG entities in free text.
 
@@ -191,6 +177,7 @@ class EntityLinker:
         self.config = config or LinkerConfig()
         self.lexicon = lexicon or Lexicon.load_or_build(kg, catalog, settings)
         zipf("the")  # load the word table now, not during the first user's message
+        self.candidates = CandidateFinder(self.lexicon)
         self._chance: dict[Phrase, float] = {}
         self._chance_config: LinkerConfig | None = None
 
@@ -208,9 +195,9 @@ class EntityLinker:
             return []
         tokens = tokenize(text)
         context_nodes = {item_node(i) for i in context}
-        spans = self._candidates(tokens)
+        spans = self.candidates(tokens, self.config)
         caps_ratio = _caps_ratio(text, tokens)
-        accepted: list[_Span] = []
+        accepted: list[Span] = []
         for span in spans:
             span.mentions = self._judge(text, tokens, span, context_nodes, caps_ratio)
             if span.mentions:
@@ -279,100 +266,8 @@ class EntityLinker:
             self._chance[phrase] = value
         return value
 
-    # ---------------------------------------------------------------- candidates
-    def _candidates(self, tokens: list[Token]) -> list[_Span]:
-        lex = self.lexicon
-        norms = [t.norm for t in tokens]
-        n = len(norms)
-        spans: list[_Span] = []
-        for i in range(n):
-            first = norms[i]
-            if len(first) >= 5 and first in lex.compact and not lex.get((first,)):
-                # "spiderman" → "spider man" (but "Deadpool" is Deadpool, not The Dead Pool)
-                phrase = lex.compact[first]
-                spans.append(_Span(i, i + 1, phrase, lex.get(phrase), typed=(first,)))
-            for j in range(i + 1, min(n, i + lex.max_len) + 1):
-                phrase = tuple(norms[i:j])
-                if tokens[j - 1].raw[-2:].lower() in ("'s", "’s"):  # "Will Smith's movie"
-                    bare = (*phrase[:-1], phrase[-1][:-1])
-                    entries = [e for e in lex.get(bare) if e.kind == PERSON or len(bare) > 1]
-                    if entries and not lex.get(phrase):
-                        spans.append(_Span(i, j, bare, entries, typed=phrase))
-                if phrase not in lex.prefixes:
-                    break  # no phrase goes on like this
-                entries = lex.get(phrase)
-                if entries:
-                    spans.append(_Span(i, j, phrase, entries, typed=phrase))
-        if self.config.fuzzy:
-            spans.extend(self._fuzzy_candidates(norms))
-            spans.extend(self._name_candidates(tokens))
-        return spans
-
-    def _name_candidates(self, tokens: list[Token]) -> list[_Span]:
-        """"Brad Pit", "Kurt Russel": a known first name followed by a near miss of the surname
-        of someone with that first name (two edits for surnames of five letters or more)."""
-        lex = self.lexicon
-        spans = []
-        for k in range(len(tokens) - 1):
-            people = lex.first_names.get(tokens[k].norm)
-            if not people:
-                continue
-            for rest, node in people:
-                if k + 1 + len(rest) > len(tokens):
-                    continue
-                typed = tuple(t.norm for t in tokens[k + 1:k + 1 + len(rest)])
-                if typed == rest:
-                    continue  # exact: found by the n-gram pass
-                # "I will check it out" is no Will Speck: a common word needs a capital name
-                common = max(zipf(tok) for tok in typed)
-                if common >= 5.0 or (common >= 3.0 and not tokens[k].raw[0].isupper()):
-                    continue
-                typed_str, rest_str = " ".join(typed), " ".join(rest)
-                max_edits = 2 if len(rest_str) >= 5 else 1
-                distance = OSA.distance(typed_str, rest_str, score_cutoff=max_edits)
-                if distance <= max_edits:
-                    phrase = (tokens[k].norm, *rest)
-                    entries = [e for e in lex.get(phrase) if e.node == node]
-                    similarity = 1.0 - distance / max(len(typed_str), len(rest_str))
-                    spans.append(_Span(k, k + 1 + len(rest), phrase, entries, similarity))
-        return spans
-
-    def _fuzzy_candidates(self, norms: list[str]) -> list[_Span]:
-        """Phrases through typo-corrected tokens: every reading (the token as written or one of
-        its corrections) is extended only while it is the prefix of a known phrase."""
-        lex = self.lexicon
-        options: dict[int, list[tuple[str, float]]] = {}
-        for k, tok in enumerate(norms):
-            if (len(tok) >= 5 and tok.isalpha() and tok not in lex.vocab
-                    and zipf(tok) < self.config.fuzzy_max_zipf):
-                found = lex.corrections(tok)
-                if found:
-                    options[k] = found
-        if not options:
-            return []
-        spans = []
-        n = len(norms)
-        last = max(options)
-        for i in range(max(0, min(options) - lex.max_len + 1), last + 1):
-            # (phrase so far, similarity, corrected anything?)
-            frontier: list[tuple[Phrase, float, bool]] = [((), 1.0, False)]
-            for j in range(i, min(n, i + lex.max_len)):
-                readings = [(norms[j], 1.0, False)]
-                readings += [(word, sim, True) for word, sim in options.get(j, ())]
-                frontier = [(phrase + (word,), similarity * sim, fixed or corrected)
-                            for phrase, similarity, fixed in frontier
-                            for word, sim, corrected in readings
-                            if phrase + (word,) in lex.prefixes][:9]
-                if not frontier:
-                    break
-                for phrase, similarity, fixed in frontier:
-                    if fixed and (entries := lex.get(phrase)):
-                        spans.append(_Span(i, j + 1, phrase, entries, similarity,
-                                           typed=tuple(norms[i:j + 1])))
-        return spans
-
     # ---------------------------------------------------------------- judging
-    def _judge(self, text: str, tokens: list[Token], span: _Span, context: set[str],
+    def _judge(self, text: str, tokens: list[Token], span: Span, context: set[str],
                caps_ratio: float) -> list[Mention]:
         cfg = self.config
         start, end = tokens[span.i].start, tokens[span.j - 1].end
@@ -465,7 +360,7 @@ class EntityLinker:
                         kind=top.kind, score=round(top_score * factor, 3),
                         alternatives=alternatives[: cfg.max_alternatives], source=source)]
 
-    def _evidence(self, text: str, tokens: list[Token], span: _Span, caps_ratio: float
+    def _evidence(self, text: str, tokens: list[Token], span: Span, caps_ratio: float
                   ) -> tuple[float, float]:
         """How strongly the form of the text says "this span is a name" (log10 units), and the
         part of it owed to a cue word ("seen", "loved"), which says "title", not "person"."""
@@ -501,7 +396,7 @@ class EntityLinker:
             cue = cfg.bonus_cue  # "what about Heat?"
         return bonus + cue, cue
 
-    def _genre_context_ok(self, tokens: list[Token], span: _Span) -> bool:
+    def _genre_context_ok(self, tokens: list[Token], span: Span) -> bool:
         """A genre word that is also an everyday word needs a film word or determiner beside it."""
         if len(span.phrase) > 1 or span.phrase[0] not in CONTEXT_GENRE_WORDS:
             return True
@@ -541,7 +436,7 @@ def _caps_ratio(text: str, tokens: list[Token]) -> float:
     return caps / words if words >= 4 else 0.0
 
 
-def _quoted(text: str, tokens: list[Token], span: _Span) -> bool:
+def _quoted(text: str, tokens: list[Token], span: Span) -> bool:
     first = span.i - 1 if span.i > 0 and tokens[span.i - 1].norm in _ARTICLES else span.i
     before = text[:tokens[first].start].rstrip()
     after = text[tokens[span.j - 1].end:].lstrip()
@@ -565,11 +460,11 @@ def _title_starts_with(catalog: Catalog, node: str, article: str) -> bool:
     return item is not None and item.title.lower().startswith(article + " ")
 
 
-def _select(spans: list[_Span]) -> list[_Span]:
+def _select(spans: list[Span]) -> list[Span]:
     """Non-overlapping spans, longest first, then most confident."""
     ranked = sorted(spans, key=lambda s: (-(s.mentions[0].end - s.mentions[0].start),
                                           -s.mentions[0].score))
-    chosen: list[_Span] = []
+    chosen: list[Span] = []
     for span in ranked:
         s, e = span.mentions[0].start, span.mentions[0].end
         if all(e <= c.mentions[0].start or s >= c.mentions[0].end for c in chosen):
