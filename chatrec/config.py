@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 from pydantic import Field, SecretStr, field_validator
@@ -69,8 +70,15 @@ class Settings(BaseSettings):
     chroma_token: SecretStr | None = Field(
         default=None,
         description="Sent as 'Authorization: Bearer <token>' to the Chroma server (its authenticating proxy).")
-    embed_threads: int = Field(default=1, ge=1, description="torch threads for embedding (1 is steadier on 2 cores)")
+    embed_threads: int = Field(default=1, ge=1,
+                               description="threads inside one embedding call (1 is steadier on 2 busy cores)")
+    embed_workers: int = Field(default=0, ge=0,
+                               description="batches embedded at once when building an index (0: one per CPU core)")
     embed_batch_size: int = Field(default=64, ge=1)
+    embed_precision: Literal["auto", "bf16", "fp32"] = Field(
+        default="auto",
+        description="document embedding in index builds: bf16 (torch, needs a CPU with native bfloat16: "
+                    "AMX or AVX512-BF16), fp32 (ONNX), auto (bf16 where native). Queries are always fp32.")
 
     # sessions and profiles
     store_url: SecretStr | None = Field(

@@ -37,18 +37,21 @@ class CatalogFormatError(ChatrecError):
 
 
 class VectorIndexError(ChatrecError):
-    """The vector index is missing or unreadable. Run ``chatrec build``: it builds a fresh index
-    beside the old one and swaps it in; nothing users said or liked is in the index."""
+    """The vector index is missing or unreadable. Run the ``chatrec build --catalog …`` command
+    the message names: it builds a fresh index beside the old one and swaps it in; nothing users
+    said or liked is in the index."""
 
     exit_code = 5
 
 
 class IndexMissingError(VectorIndexError):
-    """No index was built for this catalog yet. Run ``chatrec build``."""
+    """No index was built for this catalog yet. Run the ``chatrec build --catalog …`` command the
+    message names."""
 
 
 class IndexCorruptError(VectorIndexError):
-    """The index on disk is damaged (the message says how). Run ``chatrec build`` to replace it."""
+    """The index on disk is damaged (the message says how). Run the ``chatrec build --catalog …``
+    command the message names to replace it."""
 
 
 class UnknownItemError(ChatrecError):

@@ -30,9 +30,12 @@ class Resources:
     @classmethod
     def load(cls, catalog: str | Catalog = "movielens", settings: Settings | None = None, *,
              build_missing: bool = True, with_index: bool = True, with_collab: bool = True,
-             progress: bool = False, interactions: Interactions | None = None) -> Resources:
+             progress: bool = False, interactions: Interactions | None = None,
+             index_in_background: bool = False) -> Resources:
         """Load the resources for a catalog spec ("movielens", "redial", a JSONL/CSV path) or an
-        already-loaded ``Catalog``. Missing data, KG or index are built when ``build_missing``.
+        already-loaded ``Catalog``. Missing data, KG or index are built when ``build_missing``;
+        with ``index_in_background`` a missing index is built in a background thread while the
+        rest is used at once (``chatrec.index.background.BackgroundIndex``).
 
         ``interactions``: learn from this log instead of the catalog's own (the training split of
         an evaluation, whose held-out ratings must reach nothing the agent uses). Popularity and
@@ -73,8 +76,15 @@ class Resources:
             except IndexMissingError:
                 if not build_missing:
                     raise
-                logger.warning("no index for catalog %s yet: building it", cat.name)
-                index = ItemIndex.build(cat, settings, progress=progress)
+                if index_in_background:
+                    from chatrec.index.background import BackgroundIndex
+
+                    logger.warning("no index for catalog %s yet: building it in the background",
+                                   cat.name)
+                    index = BackgroundIndex(cat, settings, progress=progress).start()
+                else:
+                    logger.warning("no index for catalog %s yet: building it", cat.name)
+                    index = ItemIndex.build(cat, settings, progress=progress)
             timings["index"] = time.perf_counter() - started
 
         collab = None

@@ -107,11 +107,14 @@ class Agent:
     @classmethod
     def from_config(cls, catalog: str = "movielens", settings=None, *, llm=None, store=None,
                     build_missing: bool = True, progress: bool = False, interactions=None,
-                    **kwargs: Any) -> Agent:
+                    index_in_background: bool = False, **kwargs: Any) -> Agent:
         """An agent for a catalog spec ("movielens", "redial", or a JSONL/CSV path).
 
         ``interactions``: an ``Interactions`` log to learn from instead of the catalog's own (an
         evaluation's training split; see ``Resources.load``).
+
+        ``index_in_background``: a missing vector index is built in a background thread and the
+        agent answers meanwhile without vector retrieval (``chatrec serve``, ``chatrec slack``).
 
         ``llm``: None reads ``CHATREC_LLM``; False disables the LLM; a LangChain chat model is used
         as given. ``store``: None opens the configured store (``CHATREC_STORE_URL``, else SQLite
@@ -121,7 +124,7 @@ class Agent:
 
         settings = settings or get_settings()
         resources = Resources.load(catalog, settings, build_missing=build_missing, progress=progress,
-                                   interactions=interactions)
+                                   interactions=interactions, index_in_background=index_in_background)
         if store is None:
             from chatrec.store import open_store
 

@@ -83,15 +83,25 @@ class ContentSource:
     def __init__(self, index, table: ItemTable):
         self.table = table
         self.index = index
-        if index is not None:
-            try:
-                index.vectors()
-            except Exception:  # noqa: BLE001 - an index without vectors just disables this source
-                logger.warning("item vectors unavailable; content similarity off", exc_info=True)
-                self.index = None
+        self._usable = False
+        self._check()
+
+    def _check(self) -> None:
+        """Read the index's vectors once it has them: an index still being built in the
+        background says ``ready`` False until then, and this source contributes nothing."""
+        if self._usable or self.index is None or not getattr(self.index, "ready", True):
+            return
+        try:
+            self.index.vectors()
+        except Exception:  # noqa: BLE001 - an index without vectors just disables this source
+            logger.warning("item vectors unavailable; content similarity off", exc_info=True)
+            self.index = None
+            return
+        self._usable = True
 
     def __call__(self, query: RetrievalQuery) -> dict[str, float]:
-        if self.index is None or not query.seeds:
+        self._check()
+        if self.index is None or not self._usable or not query.seeds:
             return {}
         profile: np.ndarray | None = None
         for item_id, weight in query.seeds.items():

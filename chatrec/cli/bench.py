@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from chatrec.bench.embedding import MIN_OVERLAP, REDIAL_DEV
 from chatrec.cli.options import PASS_THROUGH, catalog_option
 from chatrec.config import get_settings
 
@@ -44,14 +45,25 @@ def index(
     existing: bool = typer.Option(
         False, "--existing", help="No embedding or build: time loads and queries on the index "
         "already built in CHATREC_HOME (run `chatrec build` first)."),
+    seeker_turns: int = typer.Option(
+        500, "--seeker-turns", min=0, help="ReDial dev seeker turns in the overlap@50 query set."),
 ) -> None:
-    """Catalog + KG load, model load, raw embedding speed, a cold index build (ratio to the raw
-    embedding time), and query latency with and without filters.
+    """Catalog + KG load, model load, document embedding speed of the previous path (float32
+    ONNX, one worker) and the current one side by side, overlap@50 of their vector neighbours
+    on requests and ReDial seeker turns, a cold index build (ratio to the raw embedding time),
+    and query latency with and without filters.
 
     The build goes into a temporary CHATREC_HOME (cold embedding cache) that is deleted after;
-    the index of your own home is never touched. Targets (2 cores): build ≤ 1.2× raw embedding,
-    query p95 < 20 ms, catalog + KG load < 3 s.
+    the index of your own home is never touched. Targets (2 cores): overlap@50 ≥ 0.9, build ≤
+    1.2× raw embedding, query p95 < 20 ms, catalog + KG load < 3 s.
     """
+    from chatrec.bench.embedding import (
+        before_embedder,
+        neighbour_overlap,
+        now_embedder,
+        query_sets,
+        time_path,
+    )
     from chatrec.catalog.loader import load_catalog
     from chatrec.index.documents import document_text
     from chatrec.index.embedder import MiniLMEmbedder
@@ -86,14 +98,29 @@ def index(
         _write_json(figures, json_out)
         return
 
-    # 3. raw embedding of exactly the documents the build embeds.
+    # 3. exactly the documents the build embeds, by the previous path and the current one.
     texts = [document_text(item) for item in bench_catalog]
-    console.print(f"embedding {len(texts):,} documents ({embedder.backend}, "
-                  f"{settings.embed_threads} thread(s))…")
-    raw_wall, raw_cpu, _ = _timed_cpu(lambda: embedder.embed(texts))
-    figures.update(raw_embed_s=raw_wall, raw_embed_cpu_s=raw_cpu,
-                   docs_per_s=len(texts) / raw_wall,
-                   mean_doc_words=float(np.mean([len(t.split()) for t in texts])))
+    figures["mean_doc_words"] = float(np.mean([len(t.split()) for t in texts]))
+    paths = {}
+    for label, make in (("before", before_embedder), ("now", now_embedder)):
+        path_embedder = make(settings)
+        console.print(f"embedding {len(texts):,} documents, {label} "
+                      f"({path_embedder.requested_backend}, {path_embedder.workers} worker(s))…")
+        speed, vectors = time_path(label, path_embedder, texts)
+        paths[label] = (path_embedder, vectors)
+        figures.update(speed.figures(label))
+    now_embedder_, now_vectors = paths["now"]
+    before_vectors = paths["before"][1]
+    figures.update(raw_embed_s=figures["now_embed_s"], raw_embed_cpu_s=figures["now_embed_cpu_s"],
+                   docs_per_s=figures["now_docs_per_s"],
+                   speedup=figures["now_docs_per_s"] / figures["before_docs_per_s"],
+                   cpu_speedup=figures["now_docs_per_cpu_s"] / figures["before_docs_per_cpu_s"],
+                   cosine_min=float((before_vectors * now_vectors).sum(axis=1).min()))
+    sets = query_sets(bench_catalog, _data_root(settings), queries, seeker_turns, _query_texts, seed)
+    console.print("overlap@50 of vector neighbours: " + ", ".join(
+        f"{len(v)} {k}" for k, v in sets.items()) + "…")
+    figures["overlap_at_50"] = neighbour_overlap(before_vectors, now_vectors, embedder, sets)
+    raw_wall, raw_cpu = figures["now_embed_s"], figures["now_embed_cpu_s"]
 
     # 4. a cold build in a throw-away home, then the same build with a warm embedding cache.
     scratch = Path(tempfile.mkdtemp(prefix="bench-", dir=_scratch_parent(settings)))
@@ -101,12 +128,14 @@ def index(
         bench_settings = settings.model_copy(update={"home": scratch})
         console.print("building the index (cold embedding cache)…")
         build_wall, build_cpu, built = _timed_cpu(lambda: ItemIndex.build(
-            bench_catalog, bench_settings, embedder=embedder, rebuild=True, progress=True))
+            bench_catalog, bench_settings, embedder=embedder, documents=now_embedder_,
+            rebuild=True, progress=True))
         figures.update(build_s=build_wall, build_cpu_s=build_cpu,
                        build_ratio=build_wall / raw_wall, build_cpu_ratio=build_cpu / raw_cpu)
         built.close()
         figures["rebuild_warm_s"], built = _timed(lambda: ItemIndex.build(
-            bench_catalog, bench_settings, embedder=embedder, rebuild=True, progress=False))
+            bench_catalog, bench_settings, embedder=embedder, documents=now_embedder_,
+            rebuild=True, progress=False))
         built.close()
         figures["index_open_s"], built = _timed(
             lambda: ItemIndex.open(bench_catalog, bench_settings, embedder=embedder))
@@ -120,6 +149,18 @@ def index(
 
     _print_index_figures(figures)
     _write_json(figures, json_out)
+
+
+def _data_root(settings: Any) -> Path | None:
+    """Where the public data is, without downloading anything (None: not here)."""
+    from chatrec.catalog.fetch import ensure_data
+    from chatrec.errors import ChatrecError
+
+    try:
+        return ensure_data(settings, needed=[REDIAL_DEV], progress=False)
+    except ChatrecError as exc:
+        console.print(f"[yellow]no ReDial seeker turns in the overlap set: {exc}[/]")
+        return None
 
 
 def _write_json(figures: dict[str, Any], path: Path | None) -> None:
@@ -248,8 +289,19 @@ def _print_index_figures(f: dict[str, Any]) -> None:
     table.add_row("catalog + KG load", s(load), f"< 3 s {ok(load < 3 and measured)}")
     table.add_row(f"model load ({f['backend']})", s(f["model_load_s"]), "")
     if "build_s" in f:
-        table.add_row("raw embedding", f"{s(f['raw_embed_s'])} — {f['docs_per_s']:.1f} docs/s "
-                      f"(~{f['mean_doc_words']:.0f} words/doc)", "")
+        for label in ("before", "now"):
+            table.add_row(
+                f"embedding, {label}: {f[f'{label}_backend']}, {f[f'{label}_workers']} worker(s)",
+                f"[bold]{f[f'{label}_docs_per_s']:.1f} docs/s[/] ({f[f'{label}_docs_per_cpu_s']:.0f} "
+                f"per CPU-second); {s(f[f'{label}_embed_s'])}, model load {s(f[f'{label}_load_s'])}",
+                "")
+        table.add_row("embedding speed-up, now ÷ before", f"{f['speedup']:.2f}× wall, "
+                      f"{f['cpu_speedup']:.2f}× CPU (~{f['mean_doc_words']:.0f} words/doc)", "")
+        table.add_row("vectors, now vs before", f"cosine ≥ {f['cosine_min']:.5f}", "")
+        for name, o in f["overlap_at_50"].items():
+            table.add_row(f"overlap@50, {name} ({o['queries']})",
+                          f"{o['mean']:.3f} (p10 {o['p10']:.2f}, min {o['min']:.2f})",
+                          f"≥ {MIN_OVERLAP} {ok(o['mean'] >= MIN_OVERLAP)}")
         table.add_row("index build, cold cache", s(f["build_s"]), "")
         table.add_row("build / raw embedding (wall)", f"{f['build_ratio']:.3f}×",
                       f"≤ 1.2× {ok(f['build_ratio'] <= 1.2)}")

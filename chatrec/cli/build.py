@@ -74,13 +74,13 @@ def build(
     if spec.strip().lower() in BUILTIN:
         # Every pinned file, not only the catalog's: evaluation needs the dialogues too.
         root = _timed(timings, "data", lambda: ensure_data(settings, progress=True))
-        facts["data"] = str(root)
+        facts["data"] = f"every pinned file present, checksums verified, in {root}"
     cat = _timed(timings, "catalog",
                  lambda: load_catalog(spec, settings, progress=True, rebuild=rebuild))
     facts["catalog"] = f"{cat.name}: {len(cat):,} items"
     if cat.interactions is not None:
         frame = cat.interactions.frame
-        facts["interactions"] = f"{len(frame):,} from {frame['user_id'].nunique():,} users"
+        facts["catalog"] += (f", {len(frame):,} ratings from {frame['user_id'].nunique():,} users")
 
     graph = _stage(timings, "knowledge graph", "kg.graph", "KnowledgeGraph", "load_or_build",
                    cat, settings, rebuild=rebuild)
@@ -90,23 +90,31 @@ def build(
         model = _stage(timings, "collaborative", "chatrec.collab", None, "load_or_fit", cat,
                        settings, rebuild=rebuild, refit=rebuild)
         if model is not None:
-            facts["collaborative"] = type(model).__name__
+            facts["collaborative"] = _collab_size(model)
     if no_index:
-        facts["index"] = "skipped (--no-index)"
+        facts["vector index"] = "skipped (--no-index)"
     else:
-        index = _stage(timings, "index", "chatrec.index", "ItemIndex", "build", cat, settings,
-                       rebuild=rebuild, progress=True)
-        if index is not None:
-            facts["index"] = _index_size(index)
+        from chatrec.index.embedder import document_embedder
 
-    table = Table(title="chatrec build", title_justify="left", show_header=False)
-    table.add_column("what")
-    table.add_column("result")
+        documents = document_embedder(settings)
+        embedded_before = documents.texts_embedded
+        index = _stage(timings, "vector index", "chatrec.index", "ItemIndex", "build", cat,
+                       settings, rebuild=rebuild, progress=True)
+        if index is not None:
+            facts["vector index"] = _index_size(index, documents.texts_embedded - embedded_before,
+                                                documents, timings["vector index"])
+            # Ready the query model too (a first build exports it to ONNX), so that the first
+            # chat does not pay for it.
+            queries = _timed(timings, "query model", lambda: index.embedder.load())
+            facts["query model"] = f"{queries.name} ({queries.backend}, float32)"
+
+    table = Table(title=f"chatrec build: {cat.name}", title_justify="left")
+    table.add_column("step")
+    table.add_column("what was built")
+    table.add_column("time", justify="right")
     for name, value in facts.items():
-        table.add_row(name, value)
-    for name, seconds in timings.items():
-        table.add_row(f"time: {name}", f"{seconds:.2f} s")
-    table.add_row("time: total", f"{sum(timings.values()):.2f} s")
+        table.add_row(name, value, f"{timings[name]:.1f} s" if name in timings else "")
+    table.add_row("total", "", f"{sum(timings.values()):.1f} s")
     console.print(table)
 
 
@@ -155,15 +163,30 @@ def _graph_size(graph: Any) -> str:
         return type(graph).__name__
 
 
-def _index_size(index: Any) -> str:
-    for attribute in ("count", "__len__"):
-        method = getattr(index, attribute, None)
-        if callable(method):
-            try:
-                return f"{int(method()):,} documents"
-            except Exception:  # an index without a cheap size still built fine
-                logger.debug("index size unavailable", exc_info=True)
-    return type(index).__name__
+def _collab_size(model: Any) -> str:
+    """E.g. "100,836 ratings of 610 users × 9,724 items: co-rating neighbours (…), personalized
+    PageRank, rating predictor"."""
+    matrix = getattr(model, "matrix", None)
+    if matrix is None:
+        return "fitted"
+    text = (f"{int(matrix.nnz):,} ratings of {len(matrix.users):,} users × "
+            f"{len(matrix.items):,} items: ")
+    weights = getattr(getattr(model, "cooccur", None), "weights", None)
+    pairs = f" ({int((weights > 0).sum()):,} item pairs)" if weights is not None else ""
+    return text + f"co-rating neighbours{pairs}, personalized PageRank, rating predictor"
+
+
+def _index_size(index: Any, embedded: int, documents: Any, seconds: float) -> str:
+    """E.g. "9,742 documents (9,742 embedded: bf16, 2 workers, 120 docs/s)"."""
+    try:
+        size = f"{int(index.count()):,} documents"
+    except Exception:  # an index without a cheap size still built fine
+        logger.debug("index size unavailable", exc_info=True)
+        size = "built"
+    if not embedded:
+        return f"{size} (all vectors from the cache or the existing index)"
+    return (f"{size} ({embedded:,} embedded: {documents.backend}, {documents.workers} "
+            f"worker(s), {embedded / max(seconds, 1e-9):.0f} docs/s)")
 
 
 def _size(size: int) -> str:

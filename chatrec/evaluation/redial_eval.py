@@ -134,7 +134,7 @@ def run_redial(
 
     run = RunDir(out, "redial", {**config.model_dump(), "limit": limit}, fresh=fresh)
     with run.timed("setup"):
-        catalog = load_catalog("redial", settings)
+        catalog = load_catalog("redial", settings, progress=show_progress)
         root = _data_root(settings)
         names = {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}
         units, kind = load_units(Path(config.dialogues), names)
@@ -151,8 +151,9 @@ def run_redial(
             }
         else:
             stats_by_fold = {None: DialogueStats.fit(train)}
+        # What is missing (the ReDial catalog, its graph, its index) is built first, with progress.
         resources = Resources.load(
-            catalog, settings, build_missing=False, with_index=config.with_index
+            catalog, settings, with_index=config.with_index, progress=show_progress
         )
         extra = {
             name: (source, weight)

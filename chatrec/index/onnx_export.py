@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 EXPORT_VERSION = 1
 OPSET = 17
 MIN_COSINE = 0.999
-_CHECK_SENTENCES = [
+CHECK_SENTENCES = [
     "space exploration and time",
     "A team of explorers travel through a wormhole in space in an attempt to ensure humanity's "
     "survival.",
@@ -102,7 +102,7 @@ def export_onnx(model_dir: Path, target: Path, threads: int = 1) -> dict:
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.enable_truncation(max_length=256)
     tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-    encodings = tokenizer.encode_batch(_CHECK_SENTENCES)
+    encodings = tokenizer.encode_batch(CHECK_SENTENCES)
     ids = np.array([e.ids for e in encodings], dtype=np.int64)
     mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
     types = np.zeros_like(ids)

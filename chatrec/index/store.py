@@ -38,6 +38,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from chatrec.catalog.atomic import atomic_write
+from chatrec.catalog.commands import build_command
 from chatrec.catalog.constraints import Constraints, ItemFilter
 from chatrec.catalog.masks import ConstraintMasks
 from chatrec.catalog.models import Catalog, Item
@@ -46,7 +47,7 @@ from chatrec.errors import IndexCorruptError, IndexMissingError, VectorIndexErro
 from chatrec.index.augmentations import Augmentations
 from chatrec.index.cache import EmbeddingCache
 from chatrec.index.documents import document_metadata, document_text
-from chatrec.index.embedder import Embedder, default_embedder, embed_query
+from chatrec.index.embedder import Embedder, default_embedder, document_embedder, embed_query
 from chatrec.index.vectors import row_scores
 
 logger = logging.getLogger(__name__)
@@ -54,10 +55,6 @@ logger = logging.getLogger(__name__)
 #: Bump when the folder layout or the document recipe changes incompatibly.
 FORMAT = 1
 COLLECTION = "items"
-# The safe next step: a plain build replaces only a damaged index, built beside it and swapped in;
-# sessions, profiles and LLM summaries live elsewhere and are never touched by it.
-_REBUILD_HINT = ("run `chatrec build`: it builds a fresh index beside this one and swaps it in "
-                 "(conversations, profiles and LLM summaries are kept)")
 # How many neighbours the load-time probe asks for: an index missing its HNSW segment answers
 # fewer (only what is still in Chroma's log), however many items it counts.
 PROBE_RESULTS = 10
@@ -69,6 +66,8 @@ EXACT_ROWS = 50_000
 SCAN_ROWS = 40_000
 #: The most results asked of HNSW when over-fetching for a broad filter.
 MAX_FETCH = 2_000
+#: Told how a build goes: (stage, done, total), stage "embedding" or "indexing".
+ProgressReport = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -107,18 +106,22 @@ class ItemIndex:
 
     Attributes:
         catalog_name: whose items these are.
-        embedder: embeds query texts (and documents on upsert).
+        embedder: embeds query texts.
+        documents: embeds documents on upsert (the same model, often a bulk back-end).
         location: the folder of this index (side files; Chroma's files too unless on a server).
         manifest: what was recorded when the index was built.
     """
 
     def __init__(self, items: dict[str, Item], catalog_name: str, settings: Settings,
                  embedder: Embedder, client: Any, collection: Any, location: Path,
-                 manifest: dict[str, Any], count: int):
+                 manifest: dict[str, Any], count: int, documents: Embedder | None = None):
         self._items = items
         self.catalog_name = catalog_name
         self.settings = settings
         self.embedder = embedder
+        self.documents = documents or embedder
+        #: "run `chatrec build --catalog …`: …", for error messages.
+        self.rebuild_hint = _rebuild_hint(build_command(catalog_name))
         self._client = client
         self._collection = collection
         self.location = location
@@ -142,7 +145,8 @@ class ItemIndex:
     @classmethod
     def build(cls, catalog: Catalog, settings: Settings | None = None,
               embedder: Embedder | None = None, rebuild: bool = False, progress: bool = True,
-              cache: EmbeddingCache | None = None) -> ItemIndex:
+              cache: EmbeddingCache | None = None, documents: Embedder | None = None,
+              on_progress: ProgressReport | None = None) -> ItemIndex:
         """Make the index of ``catalog`` current and return it.
 
         Without ``rebuild``, an existing index is brought up to date in place (only items whose
@@ -153,25 +157,30 @@ class ItemIndex:
         Args:
             catalog: the items to index.
             settings: where the index and caches live; default ``get_settings()``.
-            embedder: default: the shared all-MiniLM-L6-v2 embedder.
+            embedder: embeds queries; default: the shared all-MiniLM-L6-v2 embedder (ONNX).
             rebuild: build from scratch even if a current index exists.
             progress: show progress bars.
             cache: the embedding cache (default: ``settings.cache_dir/embeddings``).
+            documents: embeds the documents; default ``embedder`` when one is given, else the
+                shared bulk embedder (``document_embedder``: bf16 where the CPU has it).
+            on_progress: told ``(stage, done, total)`` as the build goes (a page's progress line).
         """
         settings = settings or get_settings()
+        if documents is None:
+            documents = embedder or document_embedder(settings)
         embedder = embedder or default_embedder(settings)
         if not rebuild:
             try:
-                index = cls.open(catalog, settings, embedder)
+                index = cls.open(catalog, settings, embedder, documents=documents)
             except IndexMissingError:
                 logger.info("no index for %s yet: building it", catalog.name)
             except IndexCorruptError as exc:
                 logger.warning("rebuilding the index of %s: %s", catalog.name, exc)
             else:
-                index.sync(catalog, progress=progress, cache=cache)
+                index.sync(catalog, progress=progress, cache=cache, on_progress=on_progress)
                 return index
-        _Builder(catalog, settings, embedder, cache, progress).run()
-        return cls.open(catalog, settings, embedder)
+        _Builder(catalog, settings, documents, cache, progress, on_progress).run()
+        return cls.open(catalog, settings, embedder, documents=documents)
 
     @classmethod
     def build_from_vectors(cls, catalog: Catalog | ItemStream, vectors_of: Callable[[int, int], np.ndarray],
@@ -201,33 +210,36 @@ class ItemIndex:
 
     @classmethod
     def open(cls, catalog: Catalog, settings: Settings | None = None,
-             embedder: Embedder | None = None) -> ItemIndex:
+             embedder: Embedder | None = None, documents: Embedder | None = None) -> ItemIndex:
         """Open the index of ``catalog`` built earlier.
 
         Raises:
-            IndexMissingError: no index was built for this catalog (run ``chatrec build``).
+            IndexMissingError: no index was built for this catalog (the message names the
+                ``chatrec build --catalog …`` command).
             IndexCorruptError: the index is damaged, incomplete or made with another model
-                (run ``chatrec build``).
+                (the message names the ``chatrec build --catalog …`` command).
         """
         settings = settings or get_settings()
         embedder = embedder or default_embedder(settings)
-        place = _Place(settings, catalog.name)
+        place = _Place(settings, catalog.name, build_command(catalog))
         place.recover()
         manifest = place.read_manifest()
         if manifest.get("format") != FORMAT:
             raise IndexCorruptError(f"the index at {place.folder} has an old or unknown format; "
-                                    f"{_REBUILD_HINT}")
+                                    f"{place.rebuild_hint}")
         if manifest.get("model") != embedder.name or manifest.get("dim") != embedder.dim:
             raise IndexCorruptError(
                 f"the index at {place.folder} was built with {manifest.get('model')!r} "
-                f"({manifest.get('dim')}-d), not {embedder.name!r}; {_REBUILD_HINT}")
+                f"({manifest.get('dim')}-d), not {embedder.name!r}; {place.rebuild_hint}")
         client, collection, count = place.open_collection(embedder, manifest)
         if count != len(catalog):  # cheap hint; the full check (a fingerprint) is in ``sync``
-            logger.info("the index of %s holds %d items, the catalog %d: run `chatrec build` to "
-                        "bring it up to date", catalog.name, count, len(catalog))
+            logger.info("the index of %s holds %d items, the catalog %d: run `%s` to bring it up "
+                        "to date", catalog.name, count, len(catalog), place.command)
         items = {item.id: item for item in catalog}
-        return cls(items, catalog.name, settings, embedder, client, collection, place.folder,
-                   manifest, count)
+        index = cls(items, catalog.name, settings, embedder, client, collection, place.folder,
+                    manifest, count, documents=documents)
+        index.rebuild_hint = place.rebuild_hint
+        return index
 
     # ------------------------------------------------------------------ queries
     def count(self) -> int:
@@ -287,7 +299,7 @@ class ItemIndex:
                                            where=where_clause(flt), include=["distances"])
         except Exception as exc:
             raise IndexCorruptError(f"querying the index at {self.location} failed ({exc}); "
-                                    f"{_REBUILD_HINT}") from exc
+                                    f"{self.rebuild_hint}") from exc
         return [(item_id, 1.0 - float(distance))
                 for item_id, distance in zip(found["ids"][0], found["distances"][0], strict=True)]
 
@@ -392,7 +404,8 @@ class ItemIndex:
 
     # ------------------------------------------------------------------ updates
     def upsert(self, items: Iterable[Item], progress: bool = False,
-               cache: EmbeddingCache | None = None) -> UpsertReport:
+               cache: EmbeddingCache | None = None, on_progress: ProgressReport | None = None
+               ) -> UpsertReport:
         """Add or update ``items``. Only items whose document text changed are embedded again
         (detected by the ``doc_hash`` in their metadata); a metadata-only change (popularity, a
         filter field) rewrites the metadata alone."""
@@ -417,9 +430,10 @@ class ItemIndex:
                 len(fresh), len(changed), len(meta_only))
             report.unchanged = len(items) - len(fresh) - len(changed) - len(meta_only)
             to_embed = fresh + changed
-            cache = cache if cache is not None else default_cache(self.settings, self.embedder)
+            cache = cache if cache is not None else default_cache(self.settings, self.documents)
             vectors, report.embedded = embed_documents(
-                [texts[i] for i in to_embed], self.embedder, cache, progress=progress)
+                [texts[i] for i in to_embed], self.documents, cache, progress=progress,
+                on_progress=on_progress)
             try:
                 for start in range(0, len(to_embed), _WRITE_BATCH):
                     chunk = to_embed[start:start + _WRITE_BATCH]
@@ -430,7 +444,7 @@ class ItemIndex:
                     self._collection.update(ids=chunk, metadatas=[metas[i] for i in chunk])
             except Exception as exc:
                 raise VectorIndexError(f"updating the index at {self.location} failed ({exc}); "
-                                       f"{_REBUILD_HINT}") from exc
+                                       f"{self.rebuild_hint}") from exc
             for item in items:
                 self._items[item.id] = item
             self._masks = None
@@ -461,7 +475,8 @@ class ItemIndex:
         return document_text(item, self.augmentations.items.get(item.id))
 
     def sync(self, catalog: Catalog, progress: bool = False,
-             cache: EmbeddingCache | None = None) -> UpsertReport:
+             cache: EmbeddingCache | None = None, on_progress: ProgressReport | None = None
+             ) -> UpsertReport:
         """Bring the index in line with ``catalog`` and its augmentations on disk: upsert its
         items (re-embedding those whose document changed), remove the others."""
         self.augmentations = Augmentations.load(self.settings, self.catalog_name)
@@ -470,7 +485,7 @@ class ItemIndex:
                 and self.manifest.get("count") == len(catalog) == self._count
                 and self.manifest.get("augmentation", "") == digest):
             return UpsertReport(unchanged=len(catalog))
-        report = self.upsert(catalog, progress=progress, cache=cache)
+        report = self.upsert(catalog, progress=progress, cache=cache, on_progress=on_progress)
         gone = [item_id for item_id in self._all_ids() if item_id not in catalog]
         report.removed = self.remove(gone) if gone else 0
         self._items = {item.id: item for item in catalog}
@@ -531,7 +546,8 @@ def default_cache(settings: Settings, embedder: Embedder) -> EmbeddingCache:
 
 
 def embed_documents(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCache | None,
-                    progress: bool = False) -> tuple[np.ndarray, int]:
+                    progress: bool = False, on_progress: ProgressReport | None = None
+                    ) -> tuple[np.ndarray, int]:
     """Vectors of ``texts`` (row i ↔ text i), from the cache where it has them.
 
     Returns:
@@ -552,10 +568,10 @@ def embed_documents(texts: Sequence[str], embedder: Embedder, cache: EmbeddingCa
         # Longest first across all texts, as ``embed`` would: chunks of mixed lengths would pad
         # every batch to its longest text (+30% CPU measured on MovieLens).
         order = sorted(missing, key=lambda key: -len(missing[key]))
-        with _progress_bar(len(order), "embedding", progress) as advance:
+        with _progress_bar(len(order), "embedding", progress, on_progress) as advance:
             # Batches of a few hundred: each is cached as soon as it is done, so an interrupted
             # build resumes where it stopped.
-            step = max(256, getattr(embedder, "batch_size", 64) * 4)
+            step = max(256, getattr(embedder, "batch_size", 64) * 4 * getattr(embedder, "workers", 1))
             for start in range(0, len(order), step):
                 chunk = order[start:start + step]
                 matrix = _embed(embedder, [missing[key] for key in chunk], advance)
@@ -577,11 +593,26 @@ def _embed(embedder: Embedder, texts: list[str], advance: Any) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def _progress_bar(total: int, label: str, enabled: bool) -> Iterator[Any]:
+def _progress_bar(total: int, label: str, enabled: bool,
+                  on_progress: ProgressReport | None = None) -> Iterator[Callable[[int], None]]:
+    """A tqdm bar (when ``enabled``) and ``on_progress`` calls, advanced by one function
+    (called from embedding worker threads too)."""
     from tqdm.auto import tqdm
 
+    done = 0
+    lock = threading.Lock()
     with tqdm(total=total, desc=label, unit="doc", disable=not enabled, leave=False) as bar:
-        yield bar.update
+        def advance(count: int) -> None:
+            nonlocal done
+            with lock:
+                done += count
+                bar.update(count)
+                if on_progress is not None:
+                    on_progress(label, done, total)
+
+        if on_progress is not None:
+            on_progress(label, 0, total)
+        yield advance
 
 
 # ---------------------------------------------------------------------- files
@@ -617,6 +648,13 @@ def _current_umask() -> int:
 _UMASK = _current_umask()
 
 
+def _rebuild_hint(command: str) -> str:
+    # The safe next step: a plain build replaces only a damaged index, built beside it and
+    # swapped in; sessions, profiles and LLM summaries live elsewhere and are never touched by it.
+    return (f"run `{command}`: it builds a fresh index beside this one and swaps it in "
+            "(conversations, profiles and LLM summaries are kept)")
+
+
 def _safe(name: str) -> str:
     cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)[:60]
     return cleaned or "catalog"
@@ -625,9 +663,12 @@ def _safe(name: str) -> str:
 class _Place:
     """Where one catalog's index lives, and how a new one replaces it."""
 
-    def __init__(self, settings: Settings, catalog_name: str):
+    def __init__(self, settings: Settings, catalog_name: str, command: str | None = None):
         self.settings = settings
         self.name = _safe(catalog_name)
+        #: the command that builds this index, and the hint that rebuilds it (error messages).
+        self.command = command or build_command(catalog_name)
+        self.rebuild_hint = _rebuild_hint(self.command)
         self.server = settings.chroma_url
         # A server index keeps its side files apart from an on-disk index of the same catalog.
         self.folder = settings.index_dir / (f"{self.name}@server" if self.server else self.name)
@@ -647,17 +688,17 @@ class _Place:
         path = self.folder / "manifest.json"
         if not self.folder.exists():
             raise IndexMissingError(f"no vector index for catalog {self.name!r} at {self.folder}; "
-                                    "run `chatrec build`")
+                                    f"run `{self.command}`")
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(manifest, dict):
                 raise ValueError("not an object")
         except FileNotFoundError as exc:
             raise IndexCorruptError(f"the index at {self.folder} is incomplete (no manifest); "
-                                    f"{_REBUILD_HINT}") from exc
+                                    f"{self.rebuild_hint}") from exc
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(f"the index manifest {path} is unreadable ({exc}); "
-                                    f"{_REBUILD_HINT}") from exc
+                                    f"{self.rebuild_hint}") from exc
         return manifest
 
     def client(self, folder: Path) -> Any:
@@ -673,7 +714,7 @@ class _Place:
         chroma_dir = self.folder / "chroma"
         if not self.server and not (chroma_dir / "chroma.sqlite3").is_file():
             raise IndexCorruptError(f"the index at {self.folder} has no Chroma database; "
-                                    f"{_REBUILD_HINT}")
+                                    f"{self.rebuild_hint}")
         if not self.server:
             # Chroma's native reader can crash the process on damaged HNSW files: look first.
             from chatrec.index.integrity import hnsw_problems
@@ -684,7 +725,7 @@ class _Place:
                 problems = [str(exc)]
             if problems:
                 raise IndexCorruptError(f"the index at {self.folder} is damaged ({problems[0]}); "
-                                        f"{_REBUILD_HINT}")
+                                        f"{self.rebuild_hint}")
         client = None
         try:
             client = self.client(self.folder)
@@ -703,7 +744,7 @@ class _Place:
                 if answered < wanted:
                     raise IndexCorruptError(
                         f"the index at {self.folder} counts {count} items but a search reaches only "
-                        f"{answered} of {wanted} (a vector segment is missing or unreadable); {_REBUILD_HINT}")
+                        f"{answered} of {wanted} (a vector segment is missing or unreadable); {self.rebuild_hint}")
         except VectorIndexError:
             raise
         except Exception as exc:
@@ -714,9 +755,9 @@ class _Place:
             where = f"collection {self.collection_name!r} on {self.server}" if self.server \
                 else str(self.folder)
             if self.server and "does not exist" in str(exc).lower():
-                raise IndexMissingError(f"no {where}; run `chatrec build`") from exc
+                raise IndexMissingError(f"no {where}; run `{self.command}`") from exc
             raise IndexCorruptError(f"the index at {where} is unreadable ({exc}); "
-                                    f"{_REBUILD_HINT}") from exc
+                                    f"{self.rebuild_hint}") from exc
         return client, collection, count
 
     # ---- building ----
@@ -775,13 +816,15 @@ class _Builder:
     """One fresh build: embed (through the cache), write a staged collection, swap it in."""
 
     def __init__(self, catalog: Catalog | ItemStream, settings: Settings, embedder: Embedder,
-                 cache: EmbeddingCache | None, progress: bool):
+                 cache: EmbeddingCache | None, progress: bool,
+                 on_progress: ProgressReport | None = None):
         self.catalog = catalog
         self.settings = settings
         self.embedder = embedder
         self.cache = cache if cache is not None else default_cache(settings, embedder)
         self.progress = progress
-        self.place = _Place(settings, catalog.name)
+        self.on_progress = on_progress
+        self.place = _Place(settings, catalog.name, build_command(catalog))
         self.timings: dict[str, float] = {}
 
     def run(self) -> dict[str, float]:
@@ -792,7 +835,8 @@ class _Builder:
         metas = [document_metadata(item, text) for item, text in zip(items, texts, strict=True)]
         self.timings["documents"] = time.perf_counter() - started
         mark = time.perf_counter()
-        vectors, embedded = embed_documents(texts, self.embedder, self.cache, self.progress)
+        vectors, embedded = embed_documents(texts, self.embedder, self.cache, self.progress,
+                                            self.on_progress)
         self.timings["embedding"] = time.perf_counter() - mark
         mark = time.perf_counter()
         ids = [item.id for item in items]
@@ -815,7 +859,7 @@ class _Builder:
             all_ids: list[str] = []
             matrix = np.lib.format.open_memmap(staging / "vectors.npy", mode="w+", dtype=np.float32,
                                                shape=(total, self.embedder.dim))
-            with _progress_bar(total, "indexing", self.progress) as advance:
+            with _progress_bar(total, "indexing", self.progress, self.on_progress) as advance:
                 step = min(_WRITE_BATCH, _max_batch(client))
                 for ids, metas, vectors in chunks:
                     for start in range(0, len(ids), step):

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from chatrec.catalog.commands import build_command
 from chatrec.catalog.models import Catalog, Item
 from chatrec.catalog.normalize import label_key, title_key
 from chatrec.config import Settings
@@ -279,9 +280,9 @@ def augment(catalog: Catalog, llm: LLM, settings: Settings, *, limit: int | None
         stored.save(settings)
         report.stored_items, report.stored_users = len(stored.items), len(stored.users)
     if not reindex:
-        report.index = "skipped (--no-reindex; `chatrec build` will embed the summaries)"
+        report.index = f"skipped (--no-reindex; `{build_command(catalog)}` will embed the summaries)"
     elif report.stopped == "interrupted":
-        report.index = "skipped (interrupted; `chatrec build` will embed the summaries)"
+        report.index = f"skipped (interrupted; `{build_command(catalog)}` will embed the summaries)"
     else:
         report.index = _reindex(catalog, settings, progress, embedder, cache)
     report.seconds = time.perf_counter() - started
@@ -302,7 +303,7 @@ def _reindex(catalog: Catalog, settings: Settings, progress: bool, embedder: Any
     try:
         index = ItemIndex.open(catalog, settings, embedder)
     except IndexMissingError:
-        return "no index yet (`chatrec build` will embed the summaries)"
+        return f"no index yet (`{build_command(catalog)}` will embed the summaries)"
     try:
         done = index.sync(catalog, progress=progress, cache=cache)
     finally:

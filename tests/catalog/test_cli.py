@@ -25,9 +25,11 @@ def test_build_custom_catalog_without_index(coffee_jsonl):
     result = runner.invoke(app, ["build", "--catalog", str(coffee_jsonl), "--no-index"],
                            env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "coffee: 12 items" in result.output
-    assert "8 from 3 users" in result.output
-    assert "skipped (--no-index)" in result.output and "time: total" in result.output
+    assert "coffee: 12 items, 8 ratings from 3 users" in result.output
+    # What was built, in words and numbers, never a class name.
+    assert "edges" in result.output and "ratings of 3 users" in result.output
+    assert "personalized PageRank" in result.output and "Models" not in result.output
+    assert "skipped (--no-index)" in result.output and "total" in result.output
 
 
 def test_missing_data_is_one_line_and_exit_code_3(tmp_path):

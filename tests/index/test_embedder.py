@@ -108,3 +108,26 @@ def test_index_build_and_queries_make_no_network_access(build_scratch, tiny_movi
     index = build_scratch(tiny_movies, rebuild=True)
     assert index.query("a love story in Paris", k=3)
     assert no_network == []
+
+
+def test_document_embedder_matches_the_query_model_with_parallel_batches(
+        embedder, small_movies, session_settings, index_cache_root):
+    from chatrec.index.embedder import document_embedder, native_bf16
+
+    texts = [document_text(item) for item in list(small_movies)[:150]] + ["", "a"]
+    documents = document_embedder(session_settings)
+    assert documents.workers >= 1 and documents.name == embedder.name
+    bulk = documents.embed(texts)
+    assert documents.backend == ("bf16" if native_bf16() else "onnx")
+    cosines = (bulk * embedder.embed(texts)).sum(axis=1)
+    assert cosines.min() >= 0.999, cosines.min()
+    # Several batches side by side give exactly what one batch at a time gives, row for row.
+    serial = MiniLMEmbedder(session_settings, backend=documents.requested_backend, workers=1,
+                            model_cache_dir=index_cache_root / "models")
+    parallel = MiniLMEmbedder(session_settings, backend=documents.requested_backend, workers=3,
+                              model_cache_dir=index_cache_root / "models")
+    serial.batch_size = parallel.batch_size = 16
+    done: list[int] = []
+    result = parallel.embed(texts, progress=done.append)
+    assert np.allclose(result, serial.embed(texts), atol=1e-5)
+    assert sum(done) == len(texts) and parallel.texts_embedded == len(texts)

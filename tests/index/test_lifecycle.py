@@ -12,7 +12,9 @@ import textwrap
 import numpy as np
 import pytest
 
+from chatrec.catalog.commands import build_command
 from chatrec.catalog.constraints import ItemFilter
+from chatrec.catalog.loader import load_catalog
 from chatrec.errors import IndexCorruptError, IndexMissingError
 from chatrec.index import ItemIndex
 from chatrec.index.cache import EmbeddingCache
@@ -50,9 +52,17 @@ def test_index_survives_a_process_restart(small_index, small_movies, session_set
     assert result["ids"] == [i for i, _ in small_index.query("space exploration and time", k=10)]
 
 
-def test_missing_index_says_build(scratch_settings, tiny_movies, embedder):
-    with pytest.raises(IndexMissingError, match="chatrec build"):
-        ItemIndex.open(tiny_movies, scratch_settings, embedder=embedder)
+def test_missing_index_names_the_exact_build_command(scratch_settings, tiny_movies, embedder,
+                                                     tmp_path):
+    catalog_file = tmp_path / "my films.jsonl"
+    catalog_file.write_text("".join(json.dumps({"id": item.id, "title": item.title}) + "\n"
+                                    for item in tiny_movies), encoding="utf-8")
+    custom = load_catalog(str(catalog_file), scratch_settings)
+    with pytest.raises(IndexMissingError) as missing:
+        ItemIndex.open(custom, scratch_settings, embedder=embedder)
+    assert f"run `chatrec build --catalog '{catalog_file.resolve()}'`" in str(missing.value)
+    assert build_command("redial") == "chatrec build --catalog redial"
+    assert build_command("movielens", rebuild=True) == "chatrec build --catalog movielens --rebuild"
 
 
 def _damage_sqlite(folder):
@@ -100,7 +110,8 @@ def test_damaged_index_gives_a_clear_error_and_rebuild_recovers(damage, scratch_
     folder = index.location
     index.close()
     damage(folder)
-    with pytest.raises(IndexCorruptError, match=r"run `chatrec build`: it builds a fresh index beside"):
+    with pytest.raises(IndexCorruptError,
+                       match=r"run `chatrec build --catalog \S+`: it builds a fresh index beside"):
         ItemIndex.open(thousand_movies, scratch_settings, embedder=embedder)
     rebuilt = build(rebuild=True)
     assert rebuilt.count() == len(thousand_movies)

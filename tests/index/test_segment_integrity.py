@@ -50,7 +50,7 @@ def test_a_missing_vector_segment_is_found_at_load_and_a_plain_build_repairs_it(
         ItemIndex.open(twelve_hundred_movies, scratch_settings, embedder=embedder)
     message = str(raised.value)
     assert "segment" in message and "\n" not in message
-    assert "--rebuild" not in message and "aside" not in message and "run `chatrec build`" in message
+    assert "--rebuild" not in message and "aside" not in message and "run `chatrec build --catalog " in message
 
     repaired = ItemIndex.build(twelve_hundred_movies, scratch_settings, embedder=embedder, progress=False,
                                cache=None)
