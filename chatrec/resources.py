@@ -81,7 +81,8 @@ class Resources:
 
                     logger.warning("no index for catalog %s yet: building it in the background",
                                    cat.name)
-                    index = BackgroundIndex(cat, settings, progress=progress).start()
+                    # Started once the rest is loaded: the agent comes first.
+                    index = BackgroundIndex(cat, settings, progress=progress)
                 else:
                     logger.warning("no index for catalog %s yet: building it", cat.name)
                     index = ItemIndex.build(cat, settings, progress=progress)
@@ -95,5 +96,8 @@ class Resources:
             # A held-out fit is never cached: its file would replace the full data's.
             collab = fit(cat.interactions) if held_out else load_or_fit(cat, settings)
             timings["collab"] = time.perf_counter() - started
+        start = getattr(index, "start", None)
+        if callable(start):
+            start()
         return cls(settings=settings, catalog=cat, kg=kg, linker=linker, index=index,
                    collab=collab, timings_s=timings)

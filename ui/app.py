@@ -140,6 +140,8 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
 
         header = gr.HTML(_header(service, tagline), elem_id="header")
         timer = gr.Timer(1.0, active=not service.ready)
+        # While the vector index builds in the background: the header's progress line only.
+        warming = gr.Timer(2.0, active=False)
 
         with gr.Row(equal_height=False, elem_id="main"):
             with gr.Column(scale=6, min_width=420, elem_id="chat-col"):
@@ -224,11 +226,19 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                     choice = ""
                 out = page(checked, choice, caller)
                 out.update({sid: checked, user: choice, bridge: _bridge(checked, choice)})
-            out.update({header: _header(service, tagline), timer: gr.Timer(active=False)})
+            out.update({header: _header(service, tagline), timer: gr.Timer(active=False),
+                        warming: gr.Timer(active=service.loader.warming)})
             return out
 
-        timer.tick(on_tick, [sid, user], [header, timer, sid, user, bridge, forget_btn, *page_outputs],
+        timer.tick(on_tick, [sid, user],
+                   [header, timer, warming, sid, user, bridge, forget_btn, *page_outputs],
                    api_visibility="private", show_progress="hidden")
+
+        def on_warming_tick():
+            return {header: _header(service, tagline), warming: gr.Timer(active=service.loader.warming)}
+
+        warming.tick(on_warming_tick, None, [header, warming], api_visibility="private",
+                     show_progress="hidden")
 
         # ---------------------------------------------------------------- chat
         def on_send(text: str, sid_value: str, choice: str, messages: list, request: gr.Request):

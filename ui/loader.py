@@ -23,8 +23,9 @@ class AgentNotReady(RuntimeError):
 @dataclass(frozen=True)
 class LoaderStatus:
     """Attributes:
-        state: "loading", "ready" or "failed".
-        message: one line for the page ("Loading the catalog…", the error).
+        state: "loading", "warming" (the agent answers; its vector index is still being built in
+            the background), "ready" or "failed".
+        message: one line for the page ("Loading the catalog…", the build's progress, the error).
         elapsed_s: seconds since loading started (or how long it took, once done).
     """
 
@@ -99,7 +100,15 @@ class AgentLoader:
         took = round((self._finished_at or now) - start, 1)
         if self._error is not None:
             return LoaderStatus("failed", f"chatrec could not start: {self._error}", took)
+        building = _background_work(self._agent)
+        if building:
+            return LoaderStatus("warming", building, took)
         return LoaderStatus("ready", "Ready", took)
+
+    @property
+    def warming(self) -> bool:
+        """The agent answers while its vector index is still being built."""
+        return self.ready and _background_work(self._agent) is not None
 
     def get(self, timeout: float | None = None):
         """The agent, waiting up to ``timeout`` seconds for it (None: forever)."""
@@ -110,3 +119,14 @@ class AgentLoader:
         if self._error is not None:
             raise AgentNotReady(f"chatrec could not start: {self._error}")
         return self._agent
+
+
+def _background_work(agent: object) -> str | None:
+    """What the agent's resources are still building, in one line (``BackgroundIndex``), or
+    ``None``; a build that failed is not waited for (its reason is logged)."""
+    index = getattr(getattr(agent, "resources", None), "index", None)
+    status_line = getattr(index, "status_line", None)
+    if not callable(status_line) or getattr(index, "error", None) is not None:
+        return None
+    line = status_line()
+    return line if isinstance(line, str) else None

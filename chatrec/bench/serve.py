@@ -1,6 +1,12 @@
 """Benchmark of ``chatrec serve``: start-up time and reply latency over the Gradio API.
 
     chatrec bench serve [--home DIR] [--runs 3] [--sessions 20] [--turns 10]
+    chatrec bench serve --cold [--runs 1]
+
+``--cold``: each start-up in a fresh, empty CHATREC_HOME (deleted after; the data comes from
+CHATREC_DATA_DIR): nothing built, no index. Times the first HTTP 200, the first answered
+``/chat`` and the first reply with recommendations ("a 90s comedy"), and says whether the
+vector index was still building then (it builds in the background). No latency test.
 
 1. Start-up: spawn ``chatrec serve`` ``--runs`` times and time, from the spawn, the first HTTP
    200 of the page and the first answered ``/chat`` (the agent loaded), with the CPU seconds the
@@ -94,6 +100,48 @@ def wait_for_agent(url: str, started: float, timeout: float = 600) -> float:
         except Exception as exc:  # noqa: BLE001 - "still getting ready" until the agent is loaded
             if "getting ready" not in str(exc) or time.perf_counter() - started > timeout:
                 raise
+
+
+def wait_for_recommendations(url: str, started: float, timeout: float = 600) -> tuple[float, int]:
+    """Seconds until a request is answered with recommendations, and how many it had."""
+    client = HttpChat(url)
+    sid = client.predict(api_name="/new_session")
+    while True:
+        reply = client.predict(sid, "a 90s comedy", "", api_name="/chat")
+        count = len(reply.get("recommendations") or [])
+        if count or time.perf_counter() - started > timeout:
+            return time.perf_counter() - started, count
+
+
+def cold_startup(runs: int, env: dict, catalog: str | None) -> list[dict]:
+    """Start-ups in fresh homes: page, first answer, first recommendations (seconds)."""
+    import shutil
+    import tempfile
+
+    results = []
+    for run in range(runs):
+        home = tempfile.mkdtemp(prefix="chatrec-cold-")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/"
+        started = time.perf_counter()
+        proc = spawn(port, {**env, "CHATREC_HOME": home}, catalog)
+        try:
+            page = wait_for_page(url, proc, started)
+            agent = wait_for_agent(url, started)
+            usable, count = wait_for_recommendations(url, started)
+            manifest = os.path.join(home, "index", catalog or "movielens", "manifest.json")
+            building = not os.path.isfile(manifest)
+            results.append({"page_s": page, "agent_s": agent, "usable_s": usable,
+                            "recommendations": count, "index_still_building": building,
+                            "server_cpu_s": cpu_seconds(proc.pid)})
+            print(f"  run {run + 1}: first HTTP 200 after {page:.2f}s, first /chat answered after "
+                  f"{agent:.2f}s, first reply with {count} recommendations after {usable:.2f}s "
+                  f"(vector index {'still building' if building else 'built'} by then)", flush=True)
+        finally:
+            proc.terminate()
+            proc.communicate(timeout=30)
+            shutil.rmtree(home, ignore_errors=True)
+    return results
 
 
 def startup(runs: int, env: dict, catalog: str | None) -> tuple[list[tuple[float, float]], subprocess.Popen, str]:
@@ -210,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--client", choices=["http", "gradio_client"], default="http",
                         help="how the sessions call the API (see the module docstring)")
+    parser.add_argument("--cold", action="store_true",
+                        help="start-ups in fresh, empty homes (nothing built); no latency test")
     args = parser.parse_args(argv)
 
     env = dict(os.environ)
@@ -219,6 +269,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     print(f"chatrec serve benchmark (CHATREC_HOME={env.get('CHATREC_HOME', 'default')}, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f})", flush=True)
+    if args.cold:
+        print(f"cold start-up in empty homes, {args.runs} run(s):", flush=True)
+        cold = cold_startup(args.runs, env, args.catalog)
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        print(f"start → first reply with recommendations (s): median "
+              f"{statistics.median(r['usable_s'] for r in cold):.2f}")
+        return 0 if all(r["recommendations"] for r in cold) else 1
     print(f"start-up, {args.runs} run(s):", flush=True)
     runs, proc, url = startup(args.runs, env, args.catalog)
     try:

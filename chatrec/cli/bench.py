@@ -382,6 +382,8 @@ def serve(
     turns: int = typer.Option(10, "--turns", min=1, help="Messages per session."),
     client: str = typer.Option("http", "--client",
                                help="http (Gradio's HTTP API, light) or gradio_client (the Python client)."),
+    cold: bool = typer.Option(False, "--cold", help="Start-ups in fresh, empty homes (nothing built, "
+                              "no index): time to the first reply with recommendations; no latency test."),
 ) -> None:
     """`chatrec serve` on this CHATREC_HOME: time from start to the first HTTP 200 and to the
     first answered /chat, then p50/p95 reply latency over the Gradio API for concurrent sessions
@@ -389,6 +391,8 @@ def serve(
     from chatrec.bench.serve import main as bench_serve
 
     args = ["--runs", str(runs), "--sessions", str(sessions), "--turns", str(turns), "--client", client]
+    if cold:
+        args.append("--cold")
     if catalog:
         args += ["--catalog", catalog]
     raise typer.Exit(bench_serve(args))

@@ -2,8 +2,9 @@
 
 The server answers within seconds: the agent loads in a background thread while Gradio imports
 and starts, and the page shows "loading" until it is ready. On a fresh install the same thread
-first builds whatever is missing (data, catalog, knowledge graph, collaborative model, index),
-with progress bars in the terminal and the status on the page.
+first builds what the agent needs at once (data, catalog, knowledge graph, collaborative model);
+a missing vector index is built in another background thread while the agent already answers
+from the knowledge graph and ratings, with its progress on the page and in the terminal.
 """
 
 from __future__ import annotations
@@ -71,13 +72,15 @@ def serve(
     spec = catalog or settings.catalog
     first_start = not (settings.index_dir.exists() and any(settings.index_dir.iterdir()))
     if first_start:
-        typer.echo(f"First start in {settings.home}: building the catalog, knowledge graph and index "
-                   "(a few minutes; progress below). The page is up meanwhile and says so.")
+        typer.echo(f"First start in {settings.home}: building the catalog and knowledge graph, then "
+                   "the search index in the background (progress below). The page is up meanwhile, "
+                   "answers from the knowledge graph and ratings within seconds, and shows the "
+                   "index's progress; vector retrieval joins when it is ready.")
 
     def factory():
         from chatrec.agent import Agent
 
-        return Agent.from_config(spec, settings, progress=True)
+        return Agent.from_config(spec, settings, progress=True, index_in_background=True)
 
     # Gradio first, the agent right after: both are mostly Python work competing for one GIL,
     # and a page that says "loading" beats no page. (Measured: loading them side by side delays

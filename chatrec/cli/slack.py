@@ -51,7 +51,13 @@ def run(
     auth = _auth_test(client, slack_settings)
     settings = get_settings()
     with console.status("Loading catalog, knowledge graph and index…"):
-        agent = Agent.from_config(catalog or settings.catalog, settings, progress=True)
+        # A missing vector index is built in the background: the bot answers meanwhile from
+        # the knowledge graph and ratings, and vector retrieval joins when it is ready.
+        agent = Agent.from_config(catalog or settings.catalog, settings, progress=True,
+                                  index_in_background=True)
+    building = getattr(agent.resources.index, "status_line", lambda: None)()
+    if building:
+        console.print(building, highlight=False)
     bot = SlackBot(agent, slack_settings, client=client)
     who = f"@{auth.get('user', 'chatrec')} in {auth.get('team', 'the workspace')}"
     about = f"{agent.catalog.name}, {len(agent.catalog):,} items, " + (
