@@ -206,6 +206,7 @@ def _call(http, name: str, data: list) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # a cold MovieLens and ReDial build plus ~20 commands: minutes, not 10
 def test_every_readme_command_runs_after_the_two_set_up_commands(tmp_path, data_dir):
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()
