@@ -66,6 +66,10 @@ class CoRatings(Protocol):
     def similar(self, seeds: Mapping[str, float], k: int = 20, exclude: Iterable[str] = ()) -> dict[str, float]: ...
 
 
+class Factors(Protocol):
+    def scores(self, seeds: Mapping[str, float], k: int = 300, exclude: Iterable[str] = ()) -> dict[str, float]: ...
+
+
 class RatingPredictor(Protocol):
     def predict(self, user_id: str, item_id: str) -> RatingPrediction | None: ...
 
@@ -79,6 +83,8 @@ class Collaborative(Protocol):
     def cooccur(self) -> CoRatings: ...
     @property
     def rating(self) -> RatingPredictor: ...
+    @property
+    def factors(self) -> Factors: ...
 
 
 class AgentLLMPort(Protocol):

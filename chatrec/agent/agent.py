@@ -26,6 +26,7 @@ from chatrec.agent.recommend import Recommender
 from chatrec.agent.retrieve import (
     CollaborativeSource,
     ContentSource,
+    FactorSource,
     FusionWeights,
     KnowledgeGraphSource,
     RetrievalQuery,
@@ -78,7 +79,8 @@ class Agent:
         self.llm = llm
         self.table = ItemTable(self.catalog, self.kg)
         sources: list[Source] = [VectorSource(resources.index), ContentSource(resources.index, self.table),
-                                 CollaborativeSource(resources.collab), KnowledgeGraphSource(self.kg, self.table)]
+                                 CollaborativeSource(resources.collab), FactorSource(resources.collab),
+                                 KnowledgeGraphSource(self.kg, self.table)]
         extra_weights = {}
         for name, (source, weight) in (extra_sources or {}).items():
             sources.append(source)

@@ -6,6 +6,7 @@ the user–item graph, and a rating predictor.
     models.cooccur.similar({"1": 1.0}, k=20)             # like Toy Story
     models.ppr.scores({"260": 1.0}, user_id="42")        # walk from Star Wars and user 42
     models.rating.predict("42", "6")                     # what would user 42 rate Heat?
+    models.factors.scores({"1": 1.0, "260": 1.0}, k=20)  # implicit MF, folded in from likes
 
 Everything is keyed by the interaction data's own ids (users "42", items "6"); the agent maps its
 "ml:42" users. A catalog without interactions gets an empty model that answers nothing.
@@ -24,6 +25,7 @@ import numpy as np
 
 from chatrec.catalog.models import Catalog, Interactions
 from chatrec.collab.cooccur import CoRatingSimilarity
+from chatrec.collab.factors import FactorsConfig, ImplicitFactors
 from chatrec.collab.matrix import RatingMatrix
 from chatrec.collab.ppr import PersonalizedPageRank
 from chatrec.collab.rating import KNNBaselinePredictor, RatingNeighbour, RatingPrediction
@@ -32,7 +34,7 @@ from chatrec.config import Settings, get_settings
 logger = logging.getLogger(__name__)
 
 #: Bump whenever a model's parameters or fitted arrays change meaning: old caches are ignored.
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 
 
 @dataclass
@@ -44,6 +46,7 @@ class CollaborativeModels:
         cooccur: item–item co-rating neighbours (``similar``, ``neighbours_of``).
         ppr: personalized PageRank (``scores``).
         rating: rating predictor (``predict``, ``predict_for``).
+        factors: implicit-feedback matrix factorisation over liked ratings (``scores``).
         fingerprint: the interactions' fingerprint ("" when there were none).
     """
 
@@ -51,6 +54,7 @@ class CollaborativeModels:
     cooccur: CoRatingSimilarity
     ppr: PersonalizedPageRank
     rating: KNNBaselinePredictor
+    factors: ImplicitFactors
     fingerprint: str = ""
 
     @property
@@ -72,6 +76,7 @@ class CollaborativeModels:
         arrays.update(self.matrix.to_arrays())
         arrays.update(self.cooccur.to_arrays())
         arrays.update(self.rating.to_arrays())
+        arrays.update(self.factors.to_arrays())
         return arrays
 
     @classmethod
@@ -83,6 +88,7 @@ class CollaborativeModels:
                    ppr=PersonalizedPageRank(matrix, damping=damping, debias=debias,
                                             max_iter=int(max_iter), tol=tol),
                    rating=KNNBaselinePredictor.from_arrays(arrays, matrix),
+                   factors=ImplicitFactors.from_arrays(arrays),
                    fingerprint=str(arrays["fingerprint"]))
 
 
@@ -96,6 +102,7 @@ def fit(interactions: Interactions | None) -> CollaborativeModels:
         cooccur=CoRatingSimilarity.fit(matrix),
         ppr=PersonalizedPageRank(matrix),
         rating=KNNBaselinePredictor.fit(matrix),
+        factors=ImplicitFactors.fit(matrix),
         fingerprint=interactions.fingerprint() if matrix.nnz else "",
     )
     logger.info("fitted collaborative models on %d ratings in %.2f s", matrix.nnz,
@@ -178,6 +185,8 @@ def _write(path: Path, models: CollaborativeModels) -> None:
 __all__ = [
     "CoRatingSimilarity",
     "CollaborativeModels",
+    "FactorsConfig",
+    "ImplicitFactors",
     "KNNBaselinePredictor",
     "PersonalizedPageRank",
     "RatingMatrix",
