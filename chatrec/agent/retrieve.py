@@ -149,9 +149,14 @@ class CollaborativeSource:
 
 
 class FactorSource:
-    """Implicit-feedback matrix factorisation folded in from the liked seeds
-    (``chatrec.collab.factors``): for a known user, their recent liked history; in a session,
-    what they liked; in a replayed dialogue, the films mentioned."""
+    """Implicit-feedback matrix factorisation (``chatrec.collab.factors``) folded in from the
+    seeds of a user with an interaction history: their recent liked films plus what they liked in
+    the session.
+
+    Only for such users: for them it is the strongest collaborative signal (MovieLens validation
+    NDCG@10 0.050 → 0.073), but from the films a dialogue mentions (ReDial replay, no history) it
+    lowered R@10 from 0.186 to 0.174 on 120 dialogues.
+    """
 
     name = "mf"
 
@@ -159,7 +164,7 @@ class FactorSource:
         self.factors = getattr(collab, "factors", None)
 
     def __call__(self, query: RetrievalQuery) -> dict[str, float]:
-        if self.factors is None or not query.seeds:
+        if self.factors is None or not query.seeds or not query.user_id:
             return {}
         try:
             return self.factors.scores(query.seeds, k=300)
