@@ -15,7 +15,7 @@ from chatrec.agent.models import Reply
 from ui.identity import SERVICE_TOKEN_HEADER, Caller
 from ui.loader import AgentNotReady
 from ui.service import FEEDBACK_KINDS, ChatService, Notice, NotYours, RateLimited, rate_limit_text
-from ui.sessions import clean_persona, clean_user_id, is_session_id, new_session_id, session_or_new
+from ui.sessions import clean_user_id, is_session_id, new_session_id, session_or_new
 
 # What a card shows of an item's cast.
 TOP_CAST = 3
@@ -55,7 +55,7 @@ def session_dict(service: ChatService, sid: str) -> dict:
     """A session's preferences, constraints and latest recommendations."""
     state = service.agent().session(sid)
     return {
-        "session_id": sid, "user_id": state.user_id,
+        "session_id": sid, "user_id": state.user_id, "persona": state.persona,
         "liked_items": list(state.liked_items), "disliked_items": list(state.disliked_items),
         "seen_items": list(state.seen_items), "liked_attributes": list(state.liked_attributes),
         "disliked_attributes": list(state.disliked_attributes),
@@ -87,15 +87,16 @@ def _call(fn):
         raise gr.Error(UNKNOWN_SESSION) from exc
 
 
-def acting_user(caller: Caller, user_id: str) -> str | None:
-    """The agent user a /chat call acts as: the caller's own identity; a MovieLens persona
-    ("ml:42"); or, for a caller holding the service token only, the ``user_id`` it names."""
+def acting_user(service: ChatService, caller: Caller, user_id: str) -> tuple[str | None, str | None]:
+    """(user, persona) of a /chat call: the caller's own identity, with a MovieLens persona when
+    ``user_id`` names one ("ml:42"); or, for a caller holding the service token only, the
+    ``user_id`` it names."""
     claimed = (user_id or "").strip()
     if not claimed or claimed == caller.user_id:
-        return caller.user_id
-    persona = clean_persona(claimed)
+        return caller.user_id, None
+    persona = service.persona(claimed)
     if persona is not None:
-        return persona
+        return caller.user_id, persona
     if not caller.trusted:
         raise gr.Error(f"user_id {claimed[:40]!r} is not yours to act as: leave it empty (you act as "
                        f"yourself), pass a MovieLens persona (\"ml:42\"), or call with the service "
@@ -103,7 +104,7 @@ def acting_user(caller: Caller, user_id: str) -> str | None:
     user = clean_user_id(claimed)
     if user is None:
         raise gr.Error('user_id must look like "<kind>:<id>" (letters, digits, ._@:-), at most 96 characters')
-    return user
+    return user, None
 
 
 def register_api(service: ChatService, concurrency_id: str | None = None) -> None:
@@ -123,7 +124,8 @@ def register_api(service: ChatService, concurrency_id: str | None = None) -> Non
         sid = session_or_new(session_id)
         _call(lambda: service.check(caller, sid))
         final = None
-        for version in service.chat(sid, message, acting_user(caller, user_id), caller):
+        user, persona = _call(lambda: acting_user(service, caller, user_id))
+        for version in service.chat(sid, message, user, caller, persona):
             if isinstance(version, Notice):
                 raise gr.Error(version.text)
             final = version

@@ -178,9 +178,9 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
 
         def page(sid_value: str, user_choice: str, caller: Caller, why: str = "",
                  last_trace=None) -> dict:
-            user_id = service.effective_user(user_choice, caller)
-            label, entries, total = service.user_history(user_choice or None)
-            who_text, sections = service.profile(sid_value, user_id)
+            user_id = caller.user_id
+            label, entries, total = service.user_history(service.persona(user_choice))
+            who_text, sections = service.profile(sid_value, user_id, service.persona(user_choice))
             return {
                 chatbot: chat_messages(service.turns(sid_value)),
                 cards: cards_html(service.cards(sid_value, why)),
@@ -201,9 +201,9 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                 data = {}
             caller = service.caller(request)
             sid_value = service.restore(data.get("sid"), caller)
-            choice = service.stored_user(sid_value) if service.ready else None
-            if choice is None or not choice.startswith("ml:"):
-                choice = data.get("user") if str(data.get("user", "")).startswith("ml:") else ""
+            choice = service.stored_persona(sid_value) if service.ready else None
+            if choice is None:
+                choice = service.persona(data.get("user")) or ""
             out = page(sid_value, choice, caller)
             out.update({sid: sid_value, user: choice, bridge: _bridge(sid_value, choice),
                         header: _header(service, tagline)})
@@ -247,11 +247,10 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                 yield {msg: text}
                 return
             caller = service.caller(request)
-            user_id = service.effective_user(choice, caller)
             messages = list(messages or []) + [{"role": "user", "content": user_markdown(text)}]
             yield {msg: "", chatbot: messages}
             last = None
-            for version in service.chat(sid_value, text, user_id, caller):
+            for version in service.chat(sid_value, text, caller.user_id, caller, service.persona(choice)):
                 if isinstance(version, Notice):
                     yield {chatbot: messages + [{"role": "assistant", "content": esc(version.text)}]}
                     return
@@ -309,8 +308,7 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
         def on_who(choice: str, sid_value: str, current: str, request: gr.Request):
             choice = choice or ""
             caller = service.caller(request)
-            new_sid = service.switch_user(sid_value, service.effective_user(current, caller),
-                                          service.effective_user(choice, caller))
+            new_sid = service.switch_user(sid_value, service.persona(current), service.persona(choice))
             out = _only(page(new_sid, choice, caller), who_outputs)
             out.update({sid: new_sid, user: choice, bridge: _bridge(new_sid, choice),
                         data_json: gr.JSON(visible=False), data_file: gr.File(visible=False)})

@@ -18,7 +18,7 @@ from chatrec.agent.models import Reply
 from ui.identity import Caller, Identities
 from ui.loader import AgentLoader, AgentNotReady
 from ui.ratelimit import RateLimiter
-from ui.sessions import clean_persona, new_session_id, session_or_new
+from ui.sessions import clean_persona, clean_user_id, new_session_id, session_or_new
 from ui.views import CardView, Chip, ProfileSection
 from ui.why import WhyPictures, paths_from_evidence
 
@@ -149,10 +149,14 @@ class ChatService:
             self._choices = users
         return choices + self._choices
 
-    def effective_user(self, choice: str | None, caller: Caller) -> str | None:
-        """The agent's user id for a tab: the picked MovieLens persona, else the caller's own
-        identity (None: no identity, this session only)."""
-        return clean_persona(choice) or caller.user_id
+    def persona(self, choice: object) -> str | None:
+        """The persona picked in "Who am I" or named by an API call: a user of the catalog's
+        interaction log ("ml:42", "movielens:42", "coffee:u1"); None for anything else. While
+        the agent loads, only the MovieLens form is recognised."""
+        if not self.ready:
+            return clean_persona(choice)
+        user = clean_user_id(choice)
+        return user if user is not None and self.agent().history_user(user) is not None else None
 
     def who_label(self, user_id: str | None) -> str:
         if user_id is None:
@@ -188,7 +192,7 @@ class ChatService:
         if caller.trusted or not self.ready:
             return True
         owner = self.agent().session(sid).user_id
-        return owner is None or owner == caller.user_id or clean_persona(owner) is not None
+        return owner is None or owner == caller.user_id
 
     def check(self, caller: Caller, sid: str) -> str:
         """``sid`` when ``caller`` may use it; raises ``NotYours`` otherwise."""
@@ -217,10 +221,10 @@ class ChatService:
                 logger.exception("could not read session %s", sid)
         return new_session_id()
 
-    def stored_user(self, sid: str) -> str | None:
+    def stored_persona(self, sid: str) -> str | None:
         if not self.ready:
             return None
-        return self.agent().session(sid).user_id
+        return self.agent().session(sid).persona
 
     def turns(self, sid: str) -> list:
         if not self.ready:
@@ -228,7 +232,8 @@ class ChatService:
         return list(self.agent().session(sid).turns)
 
     # ------------------------------------------------------------------ actions
-    def chat(self, sid: str, text: str, user_id: str | None, caller: Caller) -> Iterator[Reply | Notice]:
+    def chat(self, sid: str, text: str, user_id: str | None, caller: Caller,
+             persona: str | None = None) -> Iterator[Reply | Notice]:
         """Successive versions of the reply to ``text`` (the agent's stream), or one Notice when
         the message is rate limited or the agent is not ready. The agent holds the session until
         the stream ends: read the session (``cards``, ``profile``, ``turns``) only after it.
@@ -246,7 +251,7 @@ class ChatService:
         except AgentNotReady as exc:
             yield Notice(str(exc))
             return
-        yield from agent.respond_stream(sid, text, user_id)
+        yield from agent.respond_stream(sid, text, user_id, persona=persona)
 
     def feedback(self, sid: str, item_id: str, kind: str, caller: Caller) -> str:
         """Record 👍/👎/✓; pressing the same button again takes it back. Returns what happened:
@@ -360,10 +365,12 @@ class ChatService:
             cards.append(card)
         return cards
 
-    def profile(self, sid: str, user_id: str | None) -> tuple[str, list[ProfileSection]]:
+    def profile(self, sid: str, user_id: str | None, persona: str | None = None
+                ) -> tuple[str, list[ProfileSection]]:
         """(who, sections) of the editable profile: this session's likes, dislikes and requests,
-        and what is remembered about the user from earlier sessions."""
-        who = self.who_label(user_id)
+        and what is remembered about the user from earlier sessions (their own, never a
+        persona's)."""
+        who = self.who_label(persona or user_id)
         if not self.ready:
             return who, []
         agent = self.agent()
@@ -405,7 +412,7 @@ class ChatService:
                            "dislike"),
         ]
         if user_id:
-            stored = (agent.profile(user_id) or {}).get("profile") or {}
+            stored = agent.user_profile(user_id).model_dump(mode="json")
             earlier = []
             for key, sign in (("liked_items", "👍"), ("disliked_items", "👎"), ("seen_items", "✓")):
                 for chip in item_chips(reversed(stored.get(key, []))):

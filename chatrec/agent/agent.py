@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from chatrec.agent.answer import Answerer
+from chatrec.agent.arguments import item_id_arg, k_arg, required_user_id, session_id_arg, user_id_arg
 from chatrec.agent.config import AgentConfig
 from chatrec.agent.explain import Explainer
 from chatrec.agent.guard import Guard
@@ -145,26 +146,35 @@ class Agent:
         return self.history.log_user(user_id)
 
     # ================================================================== turns
-    def respond(self, session_id: str, text: str, user_id: str | None = None) -> Reply:
-        """Answer one user message. Never raises for bad input or a failing component."""
+    def respond(self, session_id: str, text: str, user_id: str | None = None, *,
+                persona: str | None = None) -> Reply:
+        """Answer one message of ``user_id`` (a new session becomes theirs; their likes go to their
+        profile, whoever owns the session). ``persona`` ("ml:42"): recommend from that log user's
+        history, read-only. Never raises for bad input or a failing step; wrong types or oversized
+        ids are a ``ValueError`` before anything runs."""
         reply = None
-        for version in self.turns.respond(str(session_id), text, user_id, stream=False):
+        for version in self._versions(session_id, text, user_id, persona, stream=False):
             reply = version
         assert reply is not None
         return reply
 
-    def respond_stream(self, session_id: str, text: str, user_id: str | None = None) -> Iterator[Reply]:
+    def respond_stream(self, session_id: str, text: str, user_id: str | None = None, *,
+                       persona: str | None = None) -> Iterator[Reply]:
         """Successive versions of the reply to one message; the last one is final (what
         ``respond`` would return). The first version already carries the recommendations and
         the template text, so a surface can show cards at once; with an LLM, later versions
         replace the text by the LLM's phrasing, sentence by sentence, each sentence verified
         before it is shown (a sentence that fails stops the phrasing: the template text stays)."""
-        yield from self.turns.respond(str(session_id), text, user_id, stream=True)
+        return self._versions(session_id, text, user_id, persona, stream=True)
+
+    def _versions(self, session_id: object, text: object, user_id: object, persona: object, stream: bool):
+        return self.turns.respond(session_id_arg(session_id), None if text is None else str(text),
+                                  user_id_arg(user_id), stream=stream, persona=user_id_arg(persona))
 
     def observe(self, session_id: str, text: str, role: str = "recommender") -> None:
         """Record a turn someone else said (a human recommender in a replayed dialogue, or the
         other party in a Slack thread). Items it names become the context "it" refers to."""
-        session_id = str(session_id)
+        session_id = session_id_arg(session_id)
         message = clean_text(text or "")
         if not message:
             return
@@ -191,16 +201,17 @@ class Agent:
 
     def query(self, session_id: str, user_id: str | None = None) -> RetrievalQuery:
         """The retrieval query ``rank`` runs for the session now (evaluation and tuning use it)."""
-        session_id = str(session_id)
+        session_id, user_id = session_id_arg(session_id), user_id_arg(user_id)
         with self.sessions.lock(session_id):
             state = self.sessions.load(session_id, user_id)
-            context = self.queries.context(state, self.sessions.profile(state.user_id))
+            context = self.queries.context(state, self.sessions.profile(user_id or state.user_id))
             return self.queries.build(context, for_rank=True)
 
     def rank(self, session_id: str, k: int = 50, user_id: str | None = None) -> list[Recommendation]:
         """Always ``k`` recommendations (fewer only if the catalog has fewer items passing the
         hard constraints) for the dialogue so far, whatever the last message was. ``user_id``
         attaches the session to a user (personalised ranking) as ``respond`` would."""
+        k = k_arg(k)
         candidates = self.retriever.retrieve(self.query(session_id, user_id), k)
         return [Recommendation(item=self.catalog[c.item_id], score=round(c.score, 5), sources=c.sources)
                 for c in candidates]
@@ -208,9 +219,9 @@ class Agent:
     # ================================================================== sessions and profiles
     def feedback(self, session_id: str, item_id: str, kind: FeedbackKind, user_id: str | None = None) -> None:
         """Record 👍 liked / 👎 disliked / ✓ seen on an item; saved to the session and to the
-        profile of the session's user (``user_id`` attaches the session to that user first, for a
-        button pressed before the user ever typed in this session)."""
-        session_id = str(session_id)
+        profile of whoever pressed it: ``user_id``, else the session's owner (a session without
+        one becomes ``user_id``'s, for a button pressed before anyone typed in it)."""
+        session_id, user_id, item_id = session_id_arg(session_id), user_id_arg(user_id), item_id_arg(item_id)
         if item_id not in self.catalog:
             raise UnknownItemError(f"no item with id {item_id!r} in catalog {self.catalog.name!r}")
         item_id = self.catalog[item_id].id  # an id merged into another item names that item
@@ -221,23 +232,25 @@ class Agent:
         def record(state: SessionState) -> SessionState:
             apply_act(state, act)
             state.focus_item = item_id
-            state.add_turn("user", f"[feedback] {kind}: {self.catalog[item_id].display}", [item_id])
+            state.add_turn("user", f"[feedback] {kind}: {self.catalog[item_id].display}", [item_id], user_id)
             return state
 
-        # The session, the profile and the feedback log change in one transaction.
+        # The session, the presser's profile and the feedback log change in one transaction.
         self.sessions.update(session_id, record, user_id, profile_edit=lambda p: apply_to_profile(p, act),
-                             feedback=[FeedbackEvent(session_id, item_id, kind)])
+                             feedback=[FeedbackEvent(session_id, item_id, kind, user_id)], profile_user=user_id)
 
     def session(self, session_id: str) -> SessionState:
         """The current state of a session (a copy: edit through the methods)."""
-        with self.sessions.lock(str(session_id)):
-            return self.sessions.load(str(session_id)).model_copy(deep=True)
+        session_id = session_id_arg(session_id)
+        with self.sessions.lock(session_id):
+            return self.sessions.load(session_id).model_copy(deep=True)
 
     def remove_preference(self, session_id: str, value: str) -> bool:
         """Forget one liked/disliked/seen item or attribute in a session (and its user's profile).
 
         ``value`` is an item id, a KG node ("genre:horror", "person:tom hanks"), a constraint
         label as the profile shows it, or "years" / "decade:<yyyy>" to drop the year range."""
+        session_id, value = session_id_arg(session_id), item_id_arg(value)
         changed = False
 
         def remove(state: SessionState) -> SessionState:
@@ -253,21 +266,25 @@ class Agent:
                 changed = True
             return state
 
-        self.sessions.update(str(session_id), remove, profile_edit=lambda p: p.remove(value))
+        self.sessions.update(session_id, remove, profile_edit=lambda p: p.remove(value))
         return changed
 
     def user_profile(self, user_id: str) -> UserProfile:
         """The stored likes/dislikes of a user (a copy; empty for a user never seen)."""
-        profile = self.sessions.profile(user_id)
+        profile = self.sessions.profile(required_user_id(user_id))
         assert profile is not None
         return profile.model_copy(deep=True)
 
     def profile(self, user_id: str) -> dict:
-        """Everything chatrec keeps about a user: profile, sessions, and (users of the catalog's
-        interaction log) the size of their history. JSON-serialisable, for viewing and export."""
+        """Everything chatrec keeps about a user: profile, sessions, what they said in sessions
+        others own (``said_elsewhere``) and the size of their interaction-log history. JSON."""
+        user_id = required_user_id(user_id)
         profile = self.user_profile(user_id)
         exported: dict[str, Any] = {"user_id": user_id, "profile": profile.model_dump(mode="json"),
                                     "sessions": self.sessions.export(user_id)}
+        contributions = self.sessions.contributions(user_id)
+        if contributions:
+            exported["said_elsewhere"] = contributions
         log_user = self.history.log_user(user_id)
         if log_user is not None and self.catalog.interactions is not None:
             exported["history"] = {"ratings": len(self.catalog.interactions.history(log_user)),
@@ -277,10 +294,12 @@ class Agent:
         return exported
 
     def forget(self, user_id: str) -> dict:
-        """Delete everything stored about a user (profile and sessions). Returns what was deleted."""
-        return self.sessions.forget(user_id)
+        """Delete everything stored about a user: profile, sessions, and their words in sessions
+        others own. Returns what was deleted."""
+        return self.sessions.forget(required_user_id(user_id))
 
     def reset(self, session_id: str) -> None:
         """Start the session over (the user's profile is kept)."""
-        session_id = str(session_id)
-        self.sessions.update(session_id, lambda old: SessionState(session_id=session_id, user_id=old.user_id))
+        session_id = session_id_arg(session_id)
+        self.sessions.update(session_id, lambda old: SessionState(session_id=session_id, user_id=old.user_id,
+                                                                  persona=old.persona))

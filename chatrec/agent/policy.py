@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from chatrec.agent import templates as T
+from chatrec.agent.arguments import literal
 from chatrec.agent.draft import Draft
 from chatrec.agent.models import DialogueAct, Question
 from chatrec.agent.query import UserContext
@@ -34,7 +35,7 @@ class Plan:
 
 
 def unknown_titles_text(titles: list[str]) -> str:
-    quoted = ", ".join(f"\u201c{t[:60]}\u201d" for t in titles[:3])
+    quoted = ", ".join(f"\u201c{literal(t[:60])}\u201d" for t in titles[:3])
     return f"I couldn't find {quoted} in the catalog."
 
 
@@ -95,7 +96,7 @@ class DialoguePolicy:
             others = [self.catalog[i] for i in ids[1:3] if i in self.catalog]
             if chosen and others:
                 alts = " or ".join(T.title(o) for o in others)
-                notes.append(f"(I took “{mention}” to mean {T.title(chosen)}; there is also {alts}.)")
+                notes.append(f"(I took “{literal(mention)}” to mean {T.title(chosen)}; there is also {alts}.)")
         if act.constraints.unsupported:
             notes.append(T.unsupported_note(act.constraints.unsupported))
         return notes

@@ -70,7 +70,10 @@ class QueryBuilder:
         self.seeds = seeds or SeedWeights()
 
     def context(self, state: SessionState, profile: UserProfile | None) -> UserContext:
-        log_user = self.history.log_user(state.user_id)
+        """Who is talking: ``profile`` is the speaker's (in a shared session, not necessarily the
+        owner's); the interaction history is the session's persona's, else the speaker's."""
+        speaker = profile.user_id if profile is not None else state.user_id
+        log_user = self.history.log_user(state.persona or speaker)
         liked = list(reversed(state.liked_items))
         if profile is not None:
             liked += [i for i in reversed(profile.liked_items) if i not in liked]

@@ -23,6 +23,7 @@ and profiles, so nothing cached here is trusted blindly:
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -30,6 +31,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from typing import Any
 
 from chatrec.agent.config import CachePolicy
 from chatrec.agent.lru import LRU
@@ -117,9 +119,11 @@ class SessionRepository:
 
     # ------------------------------------------------------------------ sessions
     def load(self, session_id: str, user_id: str | None = None) -> SessionState:
-        """The session's state (fresh when unknown or unreadable), attached to ``user_id`` when
-        one is given — the cached copy when the store still holds that version, else the stored
-        one. Call under :meth:`lock`, and end with :meth:`save` or :meth:`drop`."""
+        """The session's state (fresh when unknown or unreadable) — the cached copy when the store
+        still holds that version, else the stored one. A session belongs to the user who started
+        it: ``user_id`` becomes its owner only when it has none yet (someone else speaking in it
+        later does not take it over). Call under :meth:`lock`, and end with :meth:`save` or
+        :meth:`drop`."""
         entry = self._sessions.get(session_id)
         if self.store is not None:
             try:
@@ -132,7 +136,7 @@ class SessionRepository:
         if entry is None:
             entry = _Cached(SessionState(session_id=session_id, user_id=user_id), 0, 0.0)
         entry.loaded_at = time.time()
-        if user_id is not None and entry.state.user_id != user_id:
+        if entry.state.user_id is None and user_id is not None:
             entry.state.user_id = user_id
         self._sessions.put(session_id, entry)
         return entry.state
@@ -156,9 +160,10 @@ class SessionRepository:
         return _Cached(state or SessionState(session_id=session_id, user_id=record.user_id), record.version, 0.0)
 
     def save(self, state: SessionState, profile_edit: ProfileEdit | None = None,
-             feedback: Sequence[FeedbackEvent] = ()) -> None:
+             feedback: Sequence[FeedbackEvent] = (), profile_user: str | None = None) -> None:
         """Write ``state`` (if the stored session is still at the version :meth:`load` saw), the
-        user's ``profile_edit`` and ``feedback`` in one transaction.
+        ``profile_edit`` of ``profile_user`` (default: the session's owner; in a shared session,
+        whoever spoke or pressed) and ``feedback`` in one transaction.
 
         Raises:
             VersionConflict: another worker wrote the session since it was loaded; nothing was
@@ -168,16 +173,17 @@ class SessionRepository:
         session_id = state.session_id
         entry = self._sessions.get(session_id)
         loaded_at = entry.loaded_at if entry is not None else time.time()
+        owner = profile_user or state.user_id
         if self.store is None:
             self._sessions.put(session_id, _Cached(state, 0, loaded_at))
-            profile = self.profile(state.user_id)
+            profile = self.profile(owner)
             if profile_edit is not None and profile is not None:
                 profile_edit(profile)
             return
         user_id = state.user_id
         profile_change = None
-        if profile_edit is not None and user_id is not None:
-            profile_change = (user_id, self._document_change(user_id, profile_edit))
+        if profile_edit is not None and owner is not None:
+            profile_change = (owner, self._document_change(owner, profile_edit))
         # Feedback without a user is the session's user's (a button pressed by whoever owns it).
         feedback = [event if event.user_id is not None else replace(event, user_id=user_id) for event in feedback]
         try:
@@ -188,19 +194,19 @@ class SessionRepository:
                 profile=profile_change, feedback=feedback)
         except VersionConflict:
             self.drop(session_id)
-            if user_id is not None:
-                self._profiles.pop(user_id)
+            if owner is not None:
+                self._profiles.pop(owner)
             raise
         assert result.session_version is not None
         self._sessions.put(session_id, _Cached(state, result.session_version, loaded_at))
-        if result.profile is not None and result.profile_version is not None and user_id is not None:
-            profile = self._validated_profile(result.profile, user_id)
+        if result.profile is not None and result.profile_version is not None and owner is not None:
+            profile = self._validated_profile(result.profile, owner)
             if profile is not None:
-                self._profiles.put(user_id, _CachedProfile(profile, result.profile_version))
+                self._profiles.put(owner, _CachedProfile(profile, result.profile_version))
 
     def update(self, session_id: str, change: Callable[[SessionState], SessionState | None],
                user_id: str | None = None, profile_edit: ProfileEdit | None = None,
-               feedback: Sequence[FeedbackEvent] = ()) -> SessionState | None:
+               feedback: Sequence[FeedbackEvent] = (), profile_user: str | None = None) -> SessionState | None:
         """A short read-modify-write of a session, under its lock: ``change(state)`` edits the
         state in place (or returns a replacement); returning None saves nothing. Redone on a
         fresh load when another worker wrote the session in between. Returns what was saved
@@ -212,7 +218,7 @@ class SessionRepository:
                 if changed is None:
                     return None
                 try:
-                    self.save(changed, profile_edit, feedback)
+                    self.save(changed, profile_edit, feedback, profile_user)
                     return changed
                 except SessionGone:
                     logger.info("session %s was deleted while it was being changed: not written back",
@@ -299,10 +305,32 @@ class SessionRepository:
         return [e.state.model_dump(mode="json") for e in self._sessions.values() if e.state.user_id == user_id]
 
     def forget(self, user_id: str) -> dict:
-        """Delete everything kept about a user. Returns what the store deleted. A turn of that user
+        """Delete everything kept about a user: their profile and sessions, and what they said in
+        sessions others own (a shared Slack thread). Returns what was deleted. A turn of that user
         in flight (here or in another worker) finds its save refused (``SessionGone``)."""
         self._profiles.pop(user_id)
         self._sessions.drop_where(lambda e: e.state.user_id == user_id)
+        deleted: dict[str, Any] = dict(self.store.forget(user_id)) if self.store is not None else {"user_id": user_id}
+        deleted["sessions_scrubbed"] = [sid for sid in self.spoken_in(user_id)
+                                        if self.update(sid, lambda s: s if s.forget_speaker(user_id) else None)]
+        return deleted
+
+    def spoken_in(self, user_id: str) -> list[str]:
+        """Ids of sessions owned by others in which ``user_id`` said something."""
+        candidates = {e.state.session_id for e in self._sessions.values()
+                      if e.state.user_id != user_id and any(t.user_id == user_id for t in e.state.turns)}
         if self.store is not None:
-            return self.store.forget(user_id)
-        return {"user_id": user_id}
+            candidates.update(self.store.sessions_mentioning(json.dumps(user_id, ensure_ascii=False)))
+        return sorted(candidates)
+
+    def contributions(self, user_id: str) -> list[dict]:
+        """What ``user_id`` said in sessions others own: ``[{"session_id", "turns"}]``."""
+        found = []
+        for session_id in self.spoken_in(user_id):
+            with self.lock(session_id):
+                state = self.load(session_id)
+                self.drop(session_id)   # read only: nothing will be saved
+            turns = [t.model_dump(mode="json") for t in state.turns if t.user_id == user_id]
+            if state.user_id != user_id and turns:
+                found.append({"session_id": session_id, "turns": turns})
+        return found

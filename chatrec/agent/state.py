@@ -6,6 +6,7 @@ that a state written by an older chatrec is upgraded, not misread, after an upda
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Literal
 
@@ -27,6 +28,7 @@ class Turn(BaseModel):
     text: str
     at: float = Field(default_factory=_now)
     items: list[str] = Field(default_factory=list)   # items this turn mentioned or recommended
+    user_id: str | None = None   # who said it (a user turn in a session several people talk in)
 
 
 def _add_unique(target: list[str], values: list[str]) -> None:
@@ -90,7 +92,8 @@ class SessionState(Preferences):
 
     schema_version: int = SESSION_SCHEMA_VERSION
     session_id: str
-    user_id: str | None = None
+    user_id: str | None = None           # who started it: owns it, whoever speaks later
+    persona: str | None = None           # a read-only history the session recommends for ("ml:42")
     turns: list[Turn] = Field(default_factory=list)
     constraints: Constraints = Field(default_factory=Constraints)
     refinements: list[str] = Field(default_factory=list)   # soft modifiers: lighter, darker, ...
@@ -104,11 +107,39 @@ class SessionState(Preferences):
     created_at: float = Field(default_factory=_now)
     updated_at: float = Field(default_factory=_now)
 
-    def add_turn(self, role: str, text: str, items: list[str] | None = None) -> None:
-        self.turns.append(Turn(role=role, text=text, items=items or []))
+    def add_turn(self, role: str, text: str, items: list[str] | None = None,
+                 user_id: str | None = None) -> None:
+        self.turns.append(Turn(role=role, text=text, items=items or [], user_id=user_id))
         if len(self.turns) > MAX_TURNS_KEPT:
             del self.turns[: len(self.turns) - MAX_TURNS_KEPT]
         self.updated_at = _now()
+
+    def forget_speaker(self, user_id: str) -> bool:
+        """Remove what ``user_id`` said here (when someone else owns the session): their turns,
+        the replies to them (which may quote them) and the free-text requests taken from their
+        words. What the dialogue as a whole came to prefer stays. True when something went."""
+        said: list[str] = []
+        kept: list[Turn] = []
+        replying = False
+        for turn in self.turns:
+            if turn.role == "user" and turn.user_id == user_id:
+                said.append(turn.text)
+                replying = True
+                continue
+            if replying and turn.role == "assistant":
+                replying = False
+                continue
+            replying = False
+            kept.append(turn)
+        if not said:
+            return False
+        self.turns = kept
+        # A request text is made of the words of one message (stop words dropped).
+        words = [set(re.findall(r"\w+", text.lower())) for text in said]
+        self.query_texts = [q for q in self.query_texts
+                            if not any(set(re.findall(r"\w+", q.lower())) <= message for message in words)]
+        self.updated_at = _now()
+        return True
 
     def mention(self, ids: list[str]) -> None:
         _add_unique(self.mentioned_items, ids)

@@ -14,6 +14,7 @@ from functools import partial
 
 from chatrec.agent import templates as T
 from chatrec.agent.answer import Answerer
+from chatrec.agent.arguments import without_lone_surrogates
 from chatrec.agent.config import AgentConfig
 from chatrec.agent.draft import Draft
 from chatrec.agent.memory import apply_act, apply_to_profile
@@ -40,8 +41,9 @@ logger = logging.getLogger(__name__)
 
 
 def clean_text(text: str) -> str:
-    """NFC, control and zero-width characters as spaces, runs of spaces as one."""
-    text = unicodedata.normalize("NFC", str(text))
+    """NFC, lone surrogates as U+FFFD, control and zero-width characters as spaces, runs of
+    spaces as one."""
+    text = unicodedata.normalize("NFC", without_lone_surrogates(str(text)))
     text = _CONTROL.sub(" ", text)
     return _SPACES.sub(" ", text).strip()
 
@@ -71,9 +73,11 @@ class TurnRunner:
         self.config = config
         self.steps = steps
 
-    def respond(self, session_id: str, text: str | None, user_id: str | None, stream: bool) -> Iterator[Reply]:
-        """Versions of the reply to one message (the last is final). Never raises: bad input gets
-        a clear answer, and a failing step an apology with the session as it was before."""
+    def respond(self, session_id: str, text: str | None, user_id: str | None, stream: bool,
+                persona: str | None = None) -> Iterator[Reply]:
+        """Versions of the reply to one message (the last is final) from ``user_id`` (the speaker;
+        the session's owner when it has none yet). Never raises: bad input gets a clear answer,
+        and a failing step an apology with the session as it was before."""
         started = time.perf_counter()
         trace = Trace(config=self.config.model_dump(mode="json"))
         raw = "" if text is None else str(text)
@@ -93,7 +97,7 @@ class TurnRunner:
             yield stamped(Reply(session_id=session_id, text=T.EMPTY_MESSAGE, trace=trace))
             return
         try:
-            for reply in self.run(session_id, message, user_id, trace, stream):
+            for reply in self.run(session_id, message, user_id, trace, stream, persona):
                 yield stamped(reply)
         except Exception as exc:  # noqa: BLE001 - a turn must always answer
             logger.exception("turn failed in session %s", session_id)
@@ -105,7 +109,7 @@ class TurnRunner:
                                      "Could you try saying it another way?"))
 
     def run(self, session_id: str, message: str, user_id: str | None, trace: Trace,
-            stream: bool) -> Iterator[Reply]:
+            stream: bool, persona: str | None = None) -> Iterator[Reply]:
         llm, verifier = self.steps.llm, self.steps.verifier
         budget = llm.new_turn() if llm is not None else None
 
@@ -114,7 +118,7 @@ class TurnRunner:
 
         try:
             with self.steps.sessions.lock(session_id), llm_scope():
-                draft, context = self._steps_until_saved(session_id, message, user_id, trace)
+                draft, context = self._steps_until_saved(session_id, message, user_id, trace, persona)
                 phrase = verifier.wants_phrasing(draft)
                 said = context.state.turns[-1]
 
@@ -142,12 +146,12 @@ class TurnRunner:
                 trace.llm_calls = list(budget.calls)
 
     def _steps_until_saved(self, session_id: str, message: str, user_id: str | None,
-                           trace: Trace) -> tuple[Draft, UserContext]:
+                           trace: Trace, persona: str | None = None) -> tuple[Draft, UserContext]:
         """The turn's steps, redone on the new state when another worker saved the session while
         this one was thinking (its reply then accounts for what the other recorded)."""
         for attempt in range(1, TURN_ATTEMPTS + 1):
             try:
-                return self._steps(session_id, message, user_id, trace)
+                return self._steps(session_id, message, user_id, trace, persona)
             except SessionGone:
                 raise
             except VersionConflict:
@@ -156,12 +160,17 @@ class TurnRunner:
                 trace.notes.append("another worker changed this conversation meanwhile: turn redone on its state")
         raise AssertionError("unreachable")
 
-    def _steps(self, session_id: str, message: str, user_id: str | None, trace: Trace) -> tuple[Draft, UserContext]:
-        """Understand, remember, decide, act and verify; saves the state."""
+    def _steps(self, session_id: str, message: str, user_id: str | None, trace: Trace,
+               persona: str | None = None) -> tuple[Draft, UserContext]:
+        """Understand, remember, decide, act and verify; saves the state. The speaker's likes go
+        to the speaker's profile, whoever owns the session."""
         s, timings = self.steps, trace.timings_ms
         t = time.perf_counter()
         state = s.sessions.load(session_id, user_id)
-        profile = s.sessions.profile(state.user_id)
+        if persona is not None:
+            state.persona = persona
+        speaker = user_id or state.user_id
+        profile = s.sessions.profile(speaker)
         timings["load"] = ms(t)
 
         t = time.perf_counter()
@@ -173,10 +182,10 @@ class TurnRunner:
 
         t = time.perf_counter()
         profile_edit: ProfileEdit | None = None
-        state.add_turn("user", message, [*act.liked_items, *act.disliked_items, *act.seen_items])
+        state.add_turn("user", message, [*act.liked_items, *act.disliked_items, *act.seen_items], speaker)
         if act.intent == "reset":
-            state = SessionState(session_id=session_id, user_id=state.user_id)
-            state.add_turn("user", message)
+            state = SessionState(session_id=session_id, user_id=state.user_id, persona=state.persona)
+            state.add_turn("user", message, user_id=speaker)
             context = s.queries.context(state, profile)
             draft = Draft(T.RESET_DONE, decision="reset", trusted=[T.RESET_DONE])
         else:
@@ -204,7 +213,7 @@ class TurnRunner:
         state.add_turn("assistant", draft.text, [r.item.id for r in draft.recommendations])
         t = time.perf_counter()
         try:
-            s.sessions.save(state, profile_edit)
+            s.sessions.save(state, profile_edit, profile_user=speaker)
         except SessionGone:
             # Forgotten (or deleted) while this turn ran: answer, but store nothing of it.
             trace.notes.append("this conversation was deleted while the turn ran: nothing stored")

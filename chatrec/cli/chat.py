@@ -47,8 +47,17 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Chat with chatrec in the terminal. Type 'quit' to leave, 'reset' to start over."""
         from chatrec.agent import Agent
+        from chatrec.agent.arguments import session_id_arg, user_id_arg
         from chatrec.config import get_settings
 
+        try:
+            user_id_arg(user or None)   # bounded before minutes of loading; addressed below
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--user") from exc
+        try:
+            session_id = session_id_arg(session or f"cli:{uuid.uuid4().hex[:12]}")
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--session") from exc
         console = Console()
         settings = get_settings()
         with console.status("Loading catalog, knowledge graph and index…"):
@@ -56,7 +65,6 @@ def register(app: typer.Typer) -> None:
         user_id = None
         if user:
             user_id = user if ":" in user else user_address(agent.catalog.name, user)
-        session_id = session or f"cli:{uuid.uuid4().hex[:12]}"
         if message:
             for text in message:
                 console.print(f"[bold cyan]you>[/] {text}", highlight=False)

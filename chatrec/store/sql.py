@@ -180,6 +180,17 @@ class Store:
                                    .where(S.sessions.c.session_id == str(session_id))).rowcount > 0
         return deleted
 
+    def sessions_mentioning(self, text: str) -> list[str]:
+        """Ids of the sessions whose stored state contains ``text`` verbatim (a JSON-quoted user
+        id: the sessions someone spoke in). A superset for the caller to check, found by a scan:
+        for ``forget`` and export, which are rare."""
+        pattern = "%" + str(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        t = S.sessions.c
+        with self._read("find sessions") as conn:
+            rows = conn.execute(sa.select(t.session_id).where(t.state.like(pattern, escape="\\"))
+                                .order_by(t.session_id)).scalars()
+            return [str(r) for r in rows]
+
     def list_sessions(self, user_id: str) -> list[dict]:
         """A user's sessions, most recently updated first, without their states:
         ``[{"session_id", "created_at", "updated_at", "state_version"}, ...]``."""

@@ -92,7 +92,7 @@ def test_movielens_user_gets_personalized_results(page, ui_url, ui_agent, screen
     send(page, "What should I watch tonight?")
     page.wait_for_selector("#cards article.card")
     state = ui_agent.session(sid)
-    assert state.user_id == f"ml:{user}"
+    assert state.persona == f"ml:{user}" and state.user_id.startswith("visitor:")
     rated = set(ui_agent.catalog.interactions.history(user)["item_id"])
     shown = [s.item_id for s in state.last_shown]
     assert shown and not set(shown) & rated            # nothing they already rated

@@ -156,9 +156,7 @@ def test_signed_in_users_as_the_same_persona_keep_their_data_apart(visitors, two
     assert said["alice"] in [t.text for t in ui_agent.session(sids["alice"]).turns]
 
 
-@pytest.mark.xfail(strict=True, reason="a persona's likes still go to the shared ml: profile until the "
-                                       "agent keeps a session's owner apart from its persona")
-def test_a_persona_visitors_likes_are_their_own(visitors, ui_url):
+def test_a_persona_visitors_likes_are_their_own(visitors, ui_url, ui_agent):
     alice, bob = visitors(), visitors()
     for tab in (alice, bob):
         open_page(tab, ui_url)
@@ -172,3 +170,5 @@ def test_a_persona_visitors_likes_are_their_own(visitors, ui_url):
     bob.wait_for_selector("#history ol li")
     bob.wait_for_timeout(500)
     assert title not in bob.locator("#profile").inner_text()
+    item = ui_agent.catalog.find_title(title)[0].id
+    assert item not in ui_agent.user_profile(f"ml:{PERSONA}").liked_items

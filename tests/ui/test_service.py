@@ -64,14 +64,13 @@ def test_movielens_identity_history_and_switch(ui_service, ui_agent):
     assert [r for _, r in entries] == sorted((r for _, r in entries), reverse=True)
     sid = new_session_id()
     assert ui_service.switch_user(sid, None, user) == sid        # nothing said yet: same session
-    final(ui_service.chat(sid, "hello", user, NOBODY))
+    alice = Caller("web:alice", "127.0.0.1")
+    final(ui_service.chat(sid, "hello", alice.user_id, alice, persona=user))
     other = ui_service.switch_user(sid, user, None)
     assert other != sid and not ui_service.turns(other)
-    assert ui_service.stored_user(sid) == user
-    alice = Caller("web:alice", "127.0.0.1")
-    assert ui_service.effective_user("", alice) == "web:alice"
-    assert ui_service.effective_user(user, alice) == user
-    assert ui_service.effective_user("web:mallory", alice) == "web:alice"   # only personas are picked
+    assert ui_service.stored_persona(sid) == user
+    assert ui_agent.session(sid).user_id == "web:alice"          # the persona is not who she is
+    assert ui_service.persona(user) == user and ui_service.persona("web:mallory") is None
 
 
 def test_rate_limit_answers_with_a_notice(ui_agent):
