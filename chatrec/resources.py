@@ -25,13 +25,14 @@ class Resources:
     linker: object
     index: object | None = None
     collab: object | None = None
+    learnt: object | None = None   # ``chatrec.learn.LearntModels`` (None: nothing learnt)
     timings_s: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, catalog: str | Catalog = "movielens", settings: Settings | None = None, *,
              build_missing: bool = True, with_index: bool = True, with_collab: bool = True,
-             progress: bool = False, interactions: Interactions | None = None,
-             index_in_background: bool = False) -> Resources:
+             with_learnt: bool = True, progress: bool = False,
+             interactions: Interactions | None = None, index_in_background: bool = False) -> Resources:
         """Load the resources for a catalog spec ("movielens", "redial", a JSONL/CSV path) or an
         already-loaded ``Catalog``. Missing data, KG or index are built when ``build_missing``;
         with ``index_in_background`` a missing index is built in a background thread while the
@@ -99,5 +100,21 @@ class Resources:
         start = getattr(index, "start", None)
         if callable(start):
             start()
-        return cls(settings=settings, catalog=cat, kg=kg, linker=linker, index=index,
-                   collab=collab, timings_s=timings)
+        resources = cls(settings=settings, catalog=cat, kg=kg, linker=linker, index=index,
+                        collab=collab, timings_s=timings)
+        if with_learnt:
+            from chatrec.learn import load_or_learn
+
+            started = time.perf_counter()
+            if held_out:
+                from chatrec.learn import learn
+
+                # Learnt from the given log only, and never stored over the full data's models.
+                resources.learnt = learn(resources, progress=progress)
+            else:
+                # Not learnt while the index is still being built: the ranker would never have seen
+                # vector scores. Until `chatrec build` learns it, the hand-set fusion ranks.
+                resources.learnt = load_or_learn(resources, build_missing=build_missing and not index_in_background,
+                                                 progress=progress)
+            timings["learnt"] = time.perf_counter() - started
+        return resources

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 from chatrec.agent.answer import Answerer
 from chatrec.agent.arguments import item_id_arg, k_arg, required_user_id, session_id_arg, user_id_arg
@@ -42,6 +42,10 @@ from chatrec.agent.turn import TurnRunner, TurnSteps, clean_text
 from chatrec.agent.understand import RuleUnderstander
 from chatrec.agent.verify import ReplyVerifier
 from chatrec.errors import UnknownItemError
+from chatrec.index.aspects import AspectIndex
+from chatrec.learn.features import FeatureBuilder
+from chatrec.learn.models import LearntModels
+from chatrec.learn.ranker import PriorRanker
 from chatrec.protocols import AgentLLMPort
 from chatrec.resources import Resources
 from chatrec.store.protocol import SessionStore
@@ -59,13 +63,16 @@ class Agent:
         llm: the agent's LLM (``chatrec.agent.llm_bridge.AgentLLM``); None runs the deterministic path.
         config: the policy numbers (``AgentConfig``); ``weights``, ``k`` and
             ``observed_seed_weight`` override its fields of the same meaning.
-        extra_sources: additional retrieval sources (name → (source, weight)), e.g. dialogue
-            co-mentions learnt from training dialogues in the ReDial evaluation.
+        extra_sources: additional retrieval sources (name → (source, weight)).
+        learnt: the learnt sources and ranker (``chatrec.learn.LearntModels``); None takes
+            ``resources.learnt`` (what ``chatrec build`` learnt), False leaves them out (an
+            ablation, or the base agent that training data is recorded with).
     """
 
     def __init__(self, resources: Resources, store: SessionStore | None = None, llm: AgentLLMPort | None = None,
                  weights: FusionWeights | None = None, extra_sources: dict[str, tuple[Source, float]] | None = None,
-                 k: int | None = None, observed_seed_weight: float | None = None, config: AgentConfig | None = None):
+                 k: int | None = None, observed_seed_weight: float | None = None, config: AgentConfig | None = None,
+                 learnt: LearntModels | Literal[False] | None = None):
         config = (config or AgentConfig()).model_copy(deep=True)
         if weights is not None:
             config.weights = weights
@@ -79,14 +86,22 @@ class Agent:
         self.store = store
         self.llm = llm
         self.table = ItemTable(self.catalog, self.kg)
+        kg_source = KnowledgeGraphSource(self.kg, self.table)
+        aspects = AspectIndex(self.catalog)
         sources: list[Source] = [VectorSource(resources.index), ContentSource(resources.index, self.table),
                                  CollaborativeSource(resources.collab), FactorSource(resources.collab),
-                                 KnowledgeGraphSource(self.kg, self.table)]
+                                 kg_source, aspects]
+        # What was learnt from the catalog's data (``chatrec build``): used unless ``learnt=False``.
+        self.learnt = resources.learnt if learnt is None else (learnt or None)
+        extra = {**(self.learnt.sources() if self.learnt is not None else {}), **(extra_sources or {})}
         extra_weights = {}
-        for name, (source, weight) in (extra_sources or {}).items():
+        for name, (source, weight) in extra.items():
             sources.append(source)
             extra_weights[name] = weight
-        self.retriever = Retriever(self.table, sources, config.weights, extra_weights)
+        self.ranker_features = FeatureBuilder(self.table, kg_source.matrix, aspects)
+        ranker = (self.learnt.ranker(self.ranker_features) if self.learnt is not None
+                  else PriorRanker(self.ranker_features))
+        self.retriever = Retriever(self.table, sources, config.weights, extra_weights, ranker=ranker)
         self.history = UserHistory(self.catalog, config.history)
         self.queries = QueryBuilder(self.catalog, self.kg, self.history, config.seeds)
         self.sessions = SessionRepository(store, config.caches)

@@ -239,6 +239,29 @@ class FusionWeights(BaseModel):
 
 
 @dataclass
+class Signals:
+    """What the sources say about every catalog row for one query.
+
+    Attributes:
+        mask: rows passing the hard constraints and not excluded.
+        per_source: source name → scores in [0, 1] (normalised within ``mask``).
+        fused: the hand-weighted fusion (``-inf`` outside ``mask``).
+    """
+
+    mask: np.ndarray
+    per_source: dict[str, np.ndarray]
+    fused: np.ndarray
+
+
+class Ranker(Protocol):
+    """Orders the fused candidates of a query (``chatrec.learn.ranker.LearntRanker``)."""
+
+    def order(self, query: RetrievalQuery, signals: Signals, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best rows and their scores, best first."""
+        ...
+
+
+@dataclass
 class Candidate:
     item_id: str
     score: float
@@ -253,11 +276,13 @@ class Retriever:
         sources: retrieval sources (vector, content, collab, kg, and any extra, e.g. dialogue
             co-mentions learnt from training dialogues).
         weights: fusion weights; extra sources are weighted by ``extra_weights``.
+        ranker: orders the fused candidates (a learnt ranker); None keeps the fusion's order.
     """
 
     def __init__(self, table: ItemTable, sources: list, weights: FusionWeights | None = None,
-                 extra_weights: dict[str, float] | None = None):
+                 extra_weights: dict[str, float] | None = None, ranker: Ranker | None = None):
         self.table = table
+        self.ranker = ranker
         self.sources = sources
         self.weights = weights or FusionWeights()
         self.extra_weights = dict(extra_weights or {})
@@ -267,12 +292,13 @@ class Retriever:
             return self.extra_weights[name]
         return float(getattr(self.weights, name, 0.5))
 
-    def retrieve(self, query: RetrievalQuery, k: int, timings: dict[str, float] | None = None,
-                 ) -> list[Candidate]:
+    def signals(self, query: RetrievalQuery, timings: dict[str, float] | None = None) -> Signals | None:
+        """Every source's scores for ``query`` (normalised within the rows passing the hard
+        filters) and their hand-weighted fusion; None when no row passes."""
         table = self.table
         mask = table.mask(query.constraints, query.exclude)
         if not mask.any():
-            return []
+            return None
         fused = np.zeros(len(table), dtype=np.float32)
         per_source: dict[str, np.ndarray] = {}
         personal = bool(query.seeds or query.user_id or query.liked_attributes or query.text)
@@ -291,7 +317,7 @@ class Retriever:
                 continue
             else:
                 dense = table.dense(raw)
-            allowed_max = float(dense[mask].max()) if mask.any() else 0.0
+            allowed_max = float(dense[mask].max())
             if allowed_max <= 0:
                 continue
             normed = np.clip(dense / allowed_max, 0.0, 1.0)
@@ -302,16 +328,31 @@ class Retriever:
         fused += pop_weight * table.popularity
         per_source["popularity"] = table.popularity
         fused += self._attribute_adjustments(query)
-        fused = np.where(mask, fused, -np.inf)
-        count = int(min(k, mask.sum()))
+        return Signals(mask=mask, per_source=per_source, fused=np.where(mask, fused, -np.inf))
+
+    def retrieve(self, query: RetrievalQuery, k: int, timings: dict[str, float] | None = None,
+                 ) -> list[Candidate]:
+        signals = self.signals(query, timings)
+        if signals is None:
+            return []
+        count = int(min(k, signals.mask.sum()))
         if count <= 0:
             return []
-        top = np.argpartition(-fused, count - 1)[:count]
-        top = top[np.argsort(-fused[top], kind="stable")]
+        if self.ranker is not None:
+            started = time.perf_counter()
+            rows, scores = self.ranker.order(query, signals, count)
+            if timings is not None:
+                timings["retrieve.ranker"] = (time.perf_counter() - started) * 1000
+        else:
+            fused = signals.fused
+            rows = np.argpartition(-fused, count - 1)[:count]
+            rows = rows[np.argsort(-fused[rows], kind="stable")]
+            scores = fused[rows]
         out = []
-        for row in top:
-            sources = {name: round(float(arr[row]), 4) for name, arr in per_source.items() if arr[row] > 0}
-            out.append(Candidate(table.ids[row], float(fused[row]), sources))
+        for row, score in zip(rows, scores, strict=True):
+            sources = {name: round(float(arr[row]), 4) for name, arr in signals.per_source.items()
+                       if arr[row] > 0}
+            out.append(Candidate(self.table.ids[row], float(score), sources))
         return out
 
     def _attribute_adjustments(self, query: RetrievalQuery) -> np.ndarray:

@@ -67,31 +67,12 @@ OUT = typer.Option(None, "--out", help="Output directory (default: $CHATREC_HOME
 FRESH = typer.Option(False, "--fresh", help="Discard the checkpoints in --out instead of resuming.")
 QUIET = typer.Option(False, "--quiet", help="No progress bars.")
 WEIGHTS = typer.Option(
-    None, "--weights", help="FusionWeights overrides: a JSON object or a JSON file."
+    None, "--weights", help="Ablation: FusionWeights overrides (a JSON object or a JSON file) "
+    "for the hand-set fusion that chooses the ranker's candidates."
 )
 NO_INDEX = typer.Option(
     False, "--no-index", help="Run without the vector index (no vector/content sources)."
 )
-TUNED = typer.Option(
-    None,
-    "--tuned",
-    help="A best.json of `python -m chatrec.evaluation.tune`, or the name of a shipped "
-    "one (redial, sim: chosen on validation data); --weights and source options override it.",
-)
-
-
-def _tuned(path: Path | None) -> dict:
-    if path is None:
-        return {}
-    from chatrec.evaluation.tune import TUNED_DIR, load_tuned
-
-    if not path.is_file() and (TUNED_DIR / f"{path}.json").is_file():
-        path = TUNED_DIR / f"{path}.json"
-    if not path.is_file():
-        raise ConfigError(f"no such file: {path} (or use a shipped name: redial, sim)")
-    return load_tuned(path)
-
-
 @eval_app.command("sim")
 def sim(
     users: int = typer.Option(
@@ -129,7 +110,6 @@ def sim(
     quiet: bool = QUIET,
     weights: str | None = WEIGHTS,
     no_index: bool = NO_INDEX,
-    tuned: Path | None = TUNED,
 ) -> None:
     """Simulated users chasing a held-out movie (Hit@k within T turns), agent vs baselines."""
     from chatrec.evaluation.report import print_table
@@ -155,7 +135,7 @@ def sim(
         split=split,
         systems=names,
         keywords=keywords,
-        weights=_weights(weights) or _tuned(tuned).get("weights"),
+        weights=_weights(weights),
         simulator=simulator,
     )
     out = _out(out, f"sim-seed{seed}" + ("-llm" if simulator == "llm" else ""))
@@ -202,49 +182,31 @@ def redial(
         help="Scored file: raw ReDial/iEvaLM dialogues "
         "or iEvaLM processed turns (default: the dev dialogues).",
     ),
-    train: Path | None = typer.Option(
-        None,
-        "--train",
-        help="Dialogues for learnt statistics (default: the dev "
-        "dialogues; 5-fold when they overlap the scored ones).",
+    no_learnt: bool = typer.Option(
+        False, "--no-learnt", help="Ablation: without what the build learns (dialogue statistics, "
+        "learnt ranker): hand-set fusion with the quality prior."
     ),
-    folds: int = typer.Option(5, "--folds"),
-    comention_weight: float | None = typer.Option(
-        None, "--comention-weight", help="0 turns the source off (default 1.0, or the tuned value)."
+    no_ranker: bool = typer.Option(
+        False, "--no-ranker", help="Ablation: learnt dialogue statistics, hand-set fusion order."
     ),
-    mention_pop_weight: float | None = typer.Option(
-        None,
-        "--mention-pop-weight",
-        help="0 turns the source off (default 0.3, or the tuned value).",
-    ),
+    seed: int = typer.Option(0, "--seed", help="The learnt ranker's seed."),
     out: Path | None = OUT,
     limit: int | None = LIMIT,
     fresh: bool = FRESH,
     quiet: bool = QUIET,
-    weights: str | None = WEIGHTS,
     no_index: bool = NO_INDEX,
-    tuned: Path | None = TUNED,
 ) -> None:
-    """Replay real ReDial dialogues: Recall@1/10/50 of agent.rank(k=50) on recommender turns."""
+    """Replay real ReDial dialogues: Recall@1/10/50 of the shipped agent's rank(k=50) on recommender
+    turns (learnt parts cross-fitted over 5 fixed folds when the dialogues are training dialogues)."""
     from chatrec.evaluation.redial_eval import DEV_DIALOGUES, RedialConfig, run_redial
     from chatrec.evaluation.report import print_table
     from chatrec.evaluation.report_redial import SUMMARY_HEADER, summary_rows
 
     scored = str(dialogues) if dialogues else _data_file(DEV_DIALOGUES)
-    training = str(train) if train else _data_file(DEV_DIALOGUES)
-    for path in (scored, training):
-        if not Path(path).is_file():
-            raise ConfigError(f"no such file: {path}")
-    options = _tuned(tuned)
-    if comention_weight is not None:
-        options["comention_weight"] = comention_weight
-    if mention_pop_weight is not None:
-        options["mention_pop_weight"] = mention_pop_weight
-    if weights:
-        options["weights"] = _weights(weights)
-    config = RedialConfig(
-        dialogues=scored, train=training, folds=folds, with_index=not no_index, **options
-    )
+    if not Path(scored).is_file():
+        raise ConfigError(f"no such file: {scored}")
+    config = RedialConfig(dialogues=scored, learnt=not no_learnt, ranker=not no_ranker,
+                          with_index=not no_index, seed=seed)
     out = _out(out, f"redial-{Path(scored).stem}")
     metrics = run_redial(
         config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh
@@ -256,6 +218,9 @@ def redial(
         summary_rows(metrics, False),
         console,
     )
+    for name, split in metrics.get("splits", {}).items():
+        console.print(f"{name} (folds {split['folds']}, {split['dialogues']} dialogues): "
+                      + ", ".join(f"R@{k} {split[f'recall@{k}']:.3f}" for k in (1, 10, 50)))
     _done(out)
 
 

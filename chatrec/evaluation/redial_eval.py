@@ -7,8 +7,13 @@ against the turn's distinct ``@id``s: *primary* counts only movies not mentioned
 dialogue, *secondary* all of them. Popularity and MovieLens item-cosine baselines rank the same
 turns from the same context in the same run.
 
-Statistics learnt from dialogues (co-mentions, mention popularity) come only from ``--train``;
-when it overlaps the scored dialogues, from the other folds (5-fold by conversationId).
+**The agent is the shipped one**: ``Agent(resources)`` with what ``chatrec build`` learns for the
+ReDial catalog (``chatrec.learn``: dialogue statistics and the LambdaRank ranker). When the scored
+dialogues are among the build's training dialogues (the dev sample is), the learnt parts are
+cross-fitted: dialogues of fold f are scored by models learnt, with the build's own code, on the
+other folds only. Folds are fixed up front (``fold_of``: crc32 of the conversation id, 5 folds);
+fold ``VALIDATION_FOLD`` is the validation fold, the only one anything may be tuned on, and the
+report gives it apart from the test folds. ``--no-learnt`` / ``--no-ranker`` are ablations.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from chatrec.config import Settings
 from chatrec.evaluation import metrics as M
@@ -41,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 DEV_DIALOGUES = "redial/dev/dialogues.jsonl"
 KS = (1, 10, 50)
+FOLDS = 5
+#: The fold anything may be tuned on; folds 1–4 are test folds, reported apart and never tuned on.
+VALIDATION_FOLD = 0
 
 
 class RedialConfig(BaseModel):
@@ -48,24 +57,18 @@ class RedialConfig(BaseModel):
 
     Attributes:
         dialogues: the scored file (raw/iEvaLM dialogues, or iEvaLM processed turns).
-        train: dialogues the learnt sources are fitted on (default: the dev dialogues).
-        folds: folds when ``train`` overlaps the scored dialogues.
-        comention_weight / mention_pop_weight: fusion weights of the learnt sources (0 = off).
-        comention: ``DialogueCoMention`` parameters (mode, alpha, shrink, beta).
-        weights: FusionWeights overrides for the agent (None = its defaults).
-        agent: other ``Agent`` keyword arguments (``observed_seed_weight``).
+        learnt: use what the build learns (False: an ablation without dialogue statistics and
+            learnt ranker: the hand-set fusion with the quality prior).
+        ranker: use the learnt ranker (False: learnt sources, hand-set fusion order).
         with_index: use the vector index (content and vector sources).
+        seed: the ranker's seed.
     """
 
     dialogues: str
-    train: str
-    folds: int = 5
-    comention_weight: float = 1.0
-    mention_pop_weight: float = 0.3
-    comention: dict[str, float | str] = Field(default_factory=dict)
-    weights: dict[str, float] | None = None
-    agent: dict[str, float] = Field(default_factory=dict)
+    learnt: bool = True
+    ranker: bool = True
     with_index: bool = True
+    seed: int = 0
 
 
 @dataclass
@@ -98,13 +101,11 @@ class ContextBaselines:
     """The same-run baselines: popularity (recommendations in the training dialogues of the
     unit's fold), MovieLens popularity, and MovieLens item-cosine from the context's movies."""
 
-    def __init__(self, catalog, stats_by_fold: dict[int | None, object]):
+    def __init__(self, catalog, recommended_by_fold: dict[int | None, dict[str, float]]):
         from chatrec.evaluation.baselines import ItemKNN, ItemSpace, Popularity
 
         self.space = ItemSpace(catalog.ids)
-        self.popularity = {
-            fold: Popularity(self.space, stats.recommended) for fold, stats in stats_by_fold.items()
-        }
+        self.popularity = {fold: Popularity(self.space, counts) for fold, counts in recommended_by_fold.items()}
         self.ml_popularity = Popularity(self.space, {it.id: it.popularity for it in catalog})
         self.cosine = ItemKNN(self.space).fit(catalog.interactions.frame)
 
@@ -117,6 +118,96 @@ class ContextBaselines:
         }
 
 
+def fold_split(folds: list[int | None]) -> str:
+    if folds == [None]:
+        return "all"
+    return "validation" if folds == [VALIDATION_FOLD] else "test"
+
+
+class FoldAgents:
+    """The agent that scores each fold: the shipped agent, its learnt parts learnt by the build's
+    code on the training dialogues outside that fold (or, for dialogues the build never trains on,
+    the build's own learnt parts).
+
+    Args:
+        resources: the ReDial catalog's resources (without learnt parts).
+        config: the run's configuration (ablations).
+        scored_ids: conversation ids of the scored dialogues.
+        show_progress: progress bars while learning.
+    """
+
+    def __init__(self, resources, config: RedialConfig, scored_ids: set[str], show_progress: bool):
+        from chatrec.learn import load_or_learn, training_dialogues
+
+        self.resources = resources
+        self.config = config
+        train, self.names, self.digest = training_dialogues(resources.catalog, resources.settings)
+        self.train = train
+        self.overlap = {d.conversation_id for d in train} & scored_ids
+        self.show_progress = show_progress
+        self._recorded = None
+        self._agents: dict[int | None, object] = {}
+        self.components: dict[str, list] = {}
+        self.shipped = None
+        if config.learnt and not self.overlap:
+            self.shipped = load_or_learn(resources, progress=show_progress)
+
+    @property
+    def cross_fitted(self) -> bool:
+        return bool(self.overlap)
+
+    def fold(self, conversation_id: str) -> int | None:
+        return fold_of(conversation_id, FOLDS) if self.cross_fitted else None
+
+    def recommended(self, fold: int | None) -> dict[str, float]:
+        from chatrec.learn.dialogue_stats import DialogueStats
+
+        dialogues = [d for d in self.train if fold is None or fold_of(d.conversation_id, FOLDS) != fold]
+        return dict(DialogueStats.fit(dialogues).recommended)
+
+    def learnt(self, fold: int | None):
+        if not self.config.learnt:
+            return False
+        if fold is None:
+            return self.shipped
+        from chatrec.learn import learn
+        from chatrec.learn.models import record_dialogue_queries
+
+        if self._recorded is None:
+            from chatrec.agent import Agent
+
+            base = Agent(self.resources, store=None, llm=None, learnt=False)
+            self._recorded = record_dialogue_queries(base, self.train, self.names, self.show_progress)
+        train = [d for d in self.train if fold_of(d.conversation_id, FOLDS) != fold]
+        learnt = learn(self.resources, train, self.names, recorded_dialogues=self._recorded,
+                       seed=self.config.seed, sources_note={DEV_DIALOGUES: self.digest})
+        return learnt
+
+    def ready(self, fold: int | None) -> bool:
+        return fold in self._agents
+
+    def agent(self, fold: int | None):
+        if fold not in self._agents:
+            from chatrec.agent import Agent
+
+            learnt = self.learnt(fold)
+            if learnt and not self.config.ranker:
+                learnt.ranker_model = None
+            self._agents = {}  # one fold at a time: each holds its own models
+            self._agents[fold] = Agent(self.resources, store=None, llm=None, learnt=learnt)
+            self.agent_config = self._agents[fold].config.model_dump(mode="json")
+            report = learnt.report if learnt else {"components": [], "ranker": {"model": "fusion + quality prior"}}
+            self.components[str(fold)] = _component_summary(report)
+        return self._agents[fold]
+
+
+def _component_summary(report: dict) -> dict:
+    ranker = dict(report.get("ranker", {}))
+    ranker.pop("params", None)
+    return {"components": report.get("components", []), "ranker": ranker,
+            "timings_s": report.get("timings_s", {})}
+
+
 def run_redial(
     config: RedialConfig,
     settings: Settings,
@@ -125,11 +216,8 @@ def run_redial(
     show_progress: bool = True,
     fresh: bool = False,
 ) -> dict:
-    from chatrec.agent import Agent
-    from chatrec.agent.retrieve import FusionWeights
     from chatrec.catalog import load_catalog
     from chatrec.catalog.raw import read_id2info
-    from chatrec.evaluation.comention import DialogueStats, Folded, fit_sources
     from chatrec.resources import Resources
 
     run = RunDir(out, "redial", {**config.model_dump(), "limit": limit}, fresh=fresh)
@@ -138,51 +226,25 @@ def run_redial(
         root = _data_root(settings)
         names = {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}
         units, kind = load_units(Path(config.dialogues), names)
-        train = read_dialogues(Path(config.train))
-        scored_ids = {u.conversation_id for u in units}
-        sources, training = fit_sources(train, scored_ids, config.folds, **config.comention)
-        folded = training["mode"] != "disjoint"
-        if folded:
-            stats_by_fold = {
-                f: DialogueStats.fit(
-                    d for d in train if fold_of(d.conversation_id, config.folds) != f
-                )
-                for f in range(config.folds)
-            }
-        else:
-            stats_by_fold = {None: DialogueStats.fit(train)}
         # What is missing (the ReDial catalog, its graph, its index) is built first, with progress.
-        resources = Resources.load(
-            catalog, settings, with_index=config.with_index, progress=show_progress
-        )
-        extra = {
-            name: (source, weight)
-            for name, source, weight in (
-                ("comention", sources["comention"], config.comention_weight),
-                ("mention_pop", sources["mention_pop"], config.mention_pop_weight),
-            )
-            if weight > 0
-        }
-        agent = Agent(
-            resources,
-            store=None,
-            llm=None,
-            extra_sources=extra,
-            weights=FusionWeights(**config.weights) if config.weights else None,
-            **config.agent,
-        )
-        baselines = ContextBaselines(catalog, stats_by_fold)
+        resources = Resources.load(catalog, settings, with_index=config.with_index, with_learnt=False,
+                                   progress=show_progress)
+        folds = FoldAgents(resources, config, {u.conversation_id for u in units}, show_progress)
+        fold_ids = sorted({folds.fold(u.conversation_id) for u in units}, key=lambda f: -1 if f is None else f)
+        baselines = ContextBaselines(catalog, {f: folds.recommended(f) for f in fold_ids})
         finder = NameFinder(names)
     todo = units[:limit] if limit else units
+    # One fold after another, so each fold's learnt models are built once.
+    todo = sorted(todo, key=lambda u: (-1 if folds.fold(u.conversation_id) is None
+                                       else folds.fold(u.conversation_id)))
     done = run.done()
     with LogTally() as tally:
         for unit in progress(todo, len(todo), f"ReDial {kind}", show_progress):
             if unit.key in done:
                 continue
-            fold = fold_of(unit.conversation_id, config.folds) if folded else None
-            for source in sources.values():
-                if isinstance(source, Folded):
-                    source.use(fold)
+            fold = folds.fold(unit.conversation_id)
+            with run.timed(f"learn.fold{fold}") if not folds.ready(fold) else nullcontext():
+                agent = folds.agent(fold)
             started = time.perf_counter()
             record = replay(agent, baselines, unit, names, finder, fold, catalog)
             record["seconds"] = round(time.perf_counter() - started, 3)
@@ -190,15 +252,46 @@ def run_redial(
             done[unit.key] = record
     records = [done[u.key] for u in todo if u.key in done]
     metrics = summarise(records, catalog)
-    metrics["input"] = {"format": kind, "units": len(records), "training": training}
+    by_split: dict[str, list[dict]] = defaultdict(list)
+    for record in records:
+        by_split[fold_split([record["fold"]])].append(record)
+    if folds.cross_fitted:
+        metrics["splits"] = {split: _split_summary(part, catalog) for split, part in sorted(by_split.items())}
+    metrics["input"] = {
+        "format": kind,
+        "units": len(records),
+        "training": {
+            "mode": f"{FOLDS}-fold cross-fitted by conversationId" if folds.cross_fitted
+            else "the build's learnt models (scored dialogues disjoint from its training dialogues)",
+            "validation_fold": VALIDATION_FOLD if folds.cross_fitted else None,
+            "training_dialogues": len(folds.train),
+            "overlapping_dialogues": len(folds.overlap),
+            "learnt": config.learnt,
+            "ranker": config.ranker,
+        },
+        "learnt_components": folds.components,
+    }
     metrics["agent_warnings"] = tally.summary()
-    metrics["agent_config"] = agent.config.model_dump(mode="json")
-    files = [Path(config.dialogues), Path(config.train)]
+    metrics["agent_config"] = folds.agent_config
+    files = [Path(config.dialogues)]
     run.write_results(metrics, provenance(catalog, files))
     from chatrec.evaluation.report_redial import write_redial_report
 
     write_redial_report(run, metrics, records, config)
     return metrics
+
+
+def _split_summary(records: list[dict], catalog) -> dict:
+    summary = summarise(records, catalog)
+    return {
+        "folds": sorted({r["fold"] for r in records}),
+        "dialogues": len(records),
+        "n_turns": summary["n_turns"],
+        "n_gold_new": summary["n_gold_new"],
+        **{f"recall@{k}": summary.get(f"recall@{k}") for k in KS},
+        "systems": {name: {f"recall@{k}": v["primary"][f"recall@{k}"] for k in KS}
+                    for name, v in summary["systems"].items()},
+    }
 
 
 def _data_root(settings: Settings) -> Path:

@@ -40,17 +40,12 @@ def write_redial_report(run, metrics: dict, records: list[dict], config) -> None
     parts = [
         "# ReDial replay",
         "",
-        f"Scored file `{config.dialogues}` ({info['format']}), {info['units']} units; learnt sources "
-        f"trained on `{config.train}` ({info['training']['mode']}).",
+        f"Scored file `{config.dialogues}` ({info['format']}), {info['units']} units. The agent is the "
+        f"shipped one (`Agent(resources)` with what `chatrec build` learns); its learnt parts: "
+        f"{info['training']['mode']}.",
         "",
     ]
-    if info["training"]["mode"] != "disjoint":
-        parts += [
-            f"**The training file overlaps the scored dialogues**: co-mention and mention-popularity "
-            f"statistics for a dialogue come from the other {config.folds - 1} folds only "
-            f"({config.folds}-fold by conversationId).",
-            "",
-        ]
+    parts += _learnt_md(info)
     parts += [
         f"Turns scored: {metrics['n_turns']}, gold movies: {metrics['n_gold']} "
         f"(new: {metrics['n_gold_new']}); gold ids not in the catalog: {metrics['gold_not_in_catalog']}; "
@@ -70,6 +65,7 @@ def write_redial_report(run, metrics: dict, records: list[dict], config) -> None
         md_table(SUMMARY_HEADER, summary_rows(metrics)),
         "",
     ]
+    parts += splits_md(metrics)
     ratios = metrics.get("agent_vs_item_cosine")
     if ratios:
         parts.append(
@@ -156,3 +152,46 @@ def write_redial_report(run, metrics: dict, records: list[dict], config) -> None
     parts.append(warnings_md(metrics))
     parts.append(provenance_md(run.config, run.path("results.json"), run.timings))
     run.write_report("\n".join(parts) + "\n")
+
+
+def _learnt_md(info: dict) -> list[str]:
+    """Every learnt component with the data it was learnt from, per fold; the validation and test
+    folds apart."""
+    training = info["training"]
+    parts: list[str] = []
+    if not training.get("learnt", True):
+        parts += ["**Ablation `--no-learnt`**: no dialogue statistics and no learnt ranker "
+                  "(hand-set fusion with the quality prior).", ""]
+    elif not training.get("ranker", True):
+        parts += ["**Ablation `--no-ranker`**: dialogue statistics, hand-set fusion order.", ""]
+    if training.get("validation_fold") is not None:
+        parts += [f"The scored dialogues are among the {training['training_dialogues']} training dialogues, so "
+                  f"dialogues of fold f are scored by models learnt on the other folds only. Fold "
+                  f"{training['validation_fold']} is the validation fold (the only one anything may be tuned "
+                  f"on); the other folds are test folds.", ""]
+    rows = []
+    for fold, summary in info.get("learnt_components", {}).items():
+        for component in summary.get("components", []):
+            rows.append([fold, component["name"], component["learnt_from"]])
+        ranker = summary.get("ranker", {})
+        if ranker.get("validation"):
+            top = ", ".join(f"{k} {v:.2f}" for k, v in list(ranker.get("feature_importance_gain", {}).items())[:6])
+            rows.append([fold, "ranker early-stopping", f"best iteration {ranker.get('best_iteration')}, "
+                         f"{ranker['validation']}; top features by gain: {top}"])
+    if rows:
+        parts += ["Learnt components (fold: what, learnt from):", "",
+                  md_table(["fold", "component", "learnt from"], rows), ""]
+    return parts
+
+
+def splits_md(metrics: dict) -> list[str]:
+    splits = metrics.get("splits")
+    if not splits:
+        return []
+    rows = []
+    for name, entry in splits.items():
+        agent = entry["systems"].get("agent", {})
+        rows.append([name, ",".join(str(f) for f in entry["folds"]), str(entry["dialogues"]), str(entry["n_turns"]),
+                     str(entry["n_gold_new"])] + [ci(agent.get(f"recall@{k}", {})) for k in (1, 10, 50)])
+    return ["Validation and test folds apart (agent, new movies):", "",
+            md_table(["split", "folds", "dialogues", "turns", "new gold", "R@1", "R@10", "R@50"], rows), ""]

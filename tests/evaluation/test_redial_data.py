@@ -4,21 +4,23 @@ that whole-dialogue fields (movieMentions, questionnaires) never reach anything.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from chatrec.errors import CatalogFormatError
-from chatrec.evaluation.comention import DialogueCoMention, DialogueStats, Folded, fit_sources
 from chatrec.evaluation.redial_data import (
     NameFinder,
     detect_format,
     fold_of,
     merge,
     read_dialogues,
+    read_iard,
     read_processed_turns,
     render,
     scored_turns,
 )
+from chatrec.learn.dialogue_stats import DialogueStats
 
 POISON = "999999"
 
@@ -66,8 +68,8 @@ def test_leaky_fields_are_never_read(fixtures):
     everything = json.dumps([[m.__dict__ for m in d.messages] for d in dialogues])
     assert POISON not in everything
     stats = DialogueStats.fit(dialogues)
-    assert POISON not in stats.mentioned and POISON not in stats.recommended
-    assert all(POISON not in following for following in stats.follows.values())
+    assert POISON not in stats.in_dialogues and POISON not in stats.recommended
+    assert all(POISON not in partners for partners in stats.together.values())
 
 
 def test_render_replaces_ids_by_names(redial_names):
@@ -132,29 +134,11 @@ def test_folds_are_stable_and_balanced():
     assert min(counts) > 150
 
 
-def test_comention_counts_follow_order(fixtures):
-    stats = DialogueStats.fit(read_dialogues(fixtures / "redial_raw.jsonl"))
-    # Super Troopers and Anchorman were named before the recommender brought up Step Brothers
-    assert stats.follows["111776"]["111918"] == 1 and stats.follows["133813"]["111918"] == 1
-    # two messages of the recommender naming Step Brothers are one merged turn: counted once
-    assert stats.recommended["111918"] == 1
-    # Anchorman came back after Step Brothers had been named
-    assert stats.follows["111918"]["133813"] == 1 and "133813" not in stats.follows["133813"]
-    # nothing follows what was mentioned only at the very end
-    source = DialogueCoMention(stats)
-    scores = source.scores({"154844": 1.0})
-    assert set(scores) == {"133249", "82894"}
-
-
-def test_folded_sources_when_training_overlaps_scoring(fixtures):
-    train = read_dialogues(fixtures / "redial_raw.jsonl")
-    sources, info = fit_sources(train, {d.conversation_id for d in train}, folds=5)
-    assert info["mode"].startswith("5-fold")
-    assert isinstance(sources["comention"], Folded)
-    fold = fold_of("402")
-    sources["comention"].use(fold)
-    # dialogue 402's own co-mentions are not in the statistics its fold sees
-    model = sources["comention"].per_fold[fold]
-    assert "133249" not in model.stats.follows.get("154844", {})
-    disjoint, info = fit_sources(train, {"not-in-train"})
-    assert info["mode"] == "disjoint" and isinstance(disjoint["comention"], DialogueCoMention)
+def test_iard_dialogues_read_like_the_raw_release(data_dir):
+    dialogues = read_iard(data_dir / "redial/iard/umap2020_IARD_Cai.json", max_id=19893)
+    assert 250 < len(dialogues) < 336
+    first = dialogues[0]
+    assert first.messages[0].role == "seeker"
+    texts = " ".join(m.text for d in dialogues for m in d.messages)
+    assert not re.search(r"@\d+\s*<", texts)  # the <Title (year)> notes after mentions are gone
+    assert any(m.ids for d in dialogues for m in d.messages if m.role == "recommender")

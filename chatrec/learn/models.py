@@ -1,0 +1,250 @@
+"""What the agent learns from a catalog's data, built by ``chatrec build`` and used by every
+agent ``Agent.from_config`` makes: dialogue statistics (ReDial) and the learnt ranker.
+
+``learn`` is the one entry point: the build calls it with the catalog's own data, an evaluation
+with the part of the data it may see (the training interactions of a temporal split; the training
+folds of the dialogues it scores), so what is measured is what ships.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from chatrec.learn.dialogue_stats import DialogueCoMention, DialogueStats, MentionPopularity
+from chatrec.learn.ranker import LearntRanker, PriorRanker, TrainingGroup, train_lambdarank
+from chatrec.learn.training import RecordedQuery, inner_fold, replayed_sources
+
+logger = logging.getLogger(__name__)
+
+#: Bump when what is learnt changes meaning: stored models of another version are relearnt.
+LEARN_VERSION = 1
+#: Fusion weights of the dialogue sources in the hand-set fusion (which chooses the candidate
+#: pool and is itself a feature); chosen on IARD dialogues outside the dev sample.
+COMENTION_WEIGHT = 2.0
+MENTION_POP_WEIGHT = 2.0
+INNER_FOLDS = 5
+#: Interaction users sampled for ranker training (keeps the MovieLens build within seconds).
+MAX_USERS = 2000
+
+
+@dataclass
+class LearntModels:
+    """The learnt parts of one catalog's agent.
+
+    Attributes:
+        catalog: the catalog's name.
+        stats: dialogue statistics (None: no training dialogues).
+        ranker_model: a LightGBM model as text (None: the hand-set fusion with a quality prior).
+        report: every learnt component with the data it was learnt from, sizes, timings,
+            the ranker's validation scores and feature importances.
+    """
+
+    catalog: str
+    stats: DialogueStats | None = None
+    ranker_model: str | None = None
+    report: dict = field(default_factory=dict)
+
+    def sources(self) -> dict[str, tuple[object, float]]:
+        """The learnt retrieval sources with their fusion weights."""
+        if self.stats is None:
+            return {}
+        return {"comention": (DialogueCoMention(self.stats), COMENTION_WEIGHT),
+                "mention_pop": (MentionPopularity(self.stats), MENTION_POP_WEIGHT)}
+
+    def ranker(self, builder):
+        if self.ranker_model is None:
+            return PriorRanker(builder)
+        return LearntRanker.from_string(self.ranker_model, builder)
+
+    # ---- storage ----
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        files = {"report.json": json.dumps(self.report, indent=2, default=str)}
+        if self.stats is not None:
+            files["dialogue_stats.json"] = json.dumps(self.stats.to_json())
+        if self.ranker_model is not None:
+            files["ranker.txt"] = self.ranker_model
+        for stale in ("dialogue_stats.json", "ranker.txt"):
+            if stale not in files:
+                (folder / stale).unlink(missing_ok=True)
+        for name, text in files.items():
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}", suffix=".part")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, folder / name)
+
+    @classmethod
+    def load(cls, folder: Path) -> LearntModels | None:
+        try:
+            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        stats_path, ranker_path = folder / "dialogue_stats.json", folder / "ranker.txt"
+        stats = (DialogueStats.from_json(json.loads(stats_path.read_text(encoding="utf-8")))
+                 if stats_path.is_file() else None)
+        model = ranker_path.read_text(encoding="utf-8") if ranker_path.is_file() else None
+        return cls(report.get("catalog", folder.name), stats, model, report)
+
+
+# ---------------------------------------------------------------------------- storage keys
+def learnt_dir(settings, catalog) -> Path:
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in catalog.name)[:40]
+    return settings.home / "learnt" / name
+
+
+def data_key(catalog, dialogues_digest: str | None) -> str:
+    """What the learnt models depend on: the items, the interactions, the dialogues, the code."""
+    parts = [catalog.fingerprint(),
+             catalog.interactions.fingerprint() if catalog.interactions is not None else "-",
+             dialogues_digest or "-", f"v{LEARN_VERSION}"]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def load_learnt(catalog, settings, dialogues_digest: str | None = None) -> LearntModels | None:
+    """The stored models of ``catalog`` if they were learnt from the current data."""
+    learnt = LearntModels.load(learnt_dir(settings, catalog))
+    if learnt is None or learnt.report.get("key") != data_key(catalog, dialogues_digest):
+        return None
+    return learnt
+
+
+# ---------------------------------------------------------------------------- learning
+def training_groups(table, builder, recorded: list[RecordedQuery], stats_for_query=None,
+                    ) -> list[TrainingGroup]:
+    """Feature rows of every recorded query. ``stats_for_query(r)`` gives the dialogue
+    statistics a query may see (cross-fitted: never its own dialogue), or None."""
+    from chatrec.agent.retrieve import Retriever
+
+    replayed = replayed_sources(table, recorded)
+    by_stats: dict[int, Retriever] = {}
+    groups = []
+    for record in recorded:
+        stats = stats_for_query(record) if stats_for_query is not None else None
+        retriever = by_stats.get(id(stats))
+        if retriever is None:
+            extra = LearntModels("", stats).sources() if stats is not None else {}
+            retriever = Retriever(table, [*replayed, *(s for s, _ in extra.values())],
+                                  extra_weights={n: w for n, (_, w) in extra.items()})
+            by_stats[id(stats)] = retriever
+        signals = retriever.signals(record.query)
+        if signals is None:
+            continue
+        rows = builder.pool(signals)
+        if len(rows) == 0:
+            continue
+        labels = np.fromiter((table.ids[r] in record.answers for r in rows), dtype=np.float32,
+                             count=len(rows))
+        groups.append(TrainingGroup(record.key, builder.build(record.query, signals, rows), labels))
+    return groups
+
+
+def cross_fitted_stats(dialogues: list, recorded: list[RecordedQuery], folds: int = INNER_FOLDS):
+    """For each recorded query, statistics from the training dialogues of the other inner folds."""
+    per_fold = {f: DialogueStats.fit(d for d in dialogues if inner_fold(d.conversation_id, folds) != f)
+                for f in range(folds)}
+    return lambda record: per_fold[inner_fold(record.group, folds)]
+
+
+def learn(resources, dialogues: list | None = None, names: dict[str, str] | None = None,
+          recorded_dialogues: list[RecordedQuery] | None = None, use_interactions: bool = True,
+          seed: int = 0, progress: bool = False, sources_note: dict | None = None) -> LearntModels:
+    """Learn the agent's data-driven parts for ``resources``' catalog.
+
+    Args:
+        resources: the catalog's resources (collaborative models on the log to learn from).
+        dialogues: training dialogues (ReDial ids of this catalog); None: none.
+        names: ReDial id → film name, to render the dialogues' ``@id`` mentions.
+        recorded_dialogues: queries already recorded from ``dialogues`` (an evaluation records
+            all its dialogues once and learns on each fold's subset).
+        use_interactions: learn from held-out interactions when the catalog has a log and no
+            dialogues are given.
+        seed: LightGBM's seed.
+        sources_note: what the data files were (path → sha256), for the report.
+    """
+    from chatrec.agent import Agent
+
+    started = time.perf_counter()
+    catalog = resources.catalog
+    timings: dict[str, float] = {}
+    report: dict = {"catalog": catalog.name, "components": [], "data": sources_note or {}}
+    stats = None
+    groups: list[TrainingGroup] = []
+    if dialogues:
+        t = time.perf_counter()
+        base = Agent(resources, store=None, llm=None, learnt=False)
+        stats = DialogueStats.fit(dialogues)
+        report["components"].append({
+            "name": "dialogue statistics (co-mentions, mention popularity)",
+            "learnt_from": f"{stats.dialogues} training dialogues",
+            "films": len(stats.in_dialogues)})
+        if recorded_dialogues is None:
+            recorded_dialogues = record_dialogue_queries(base, dialogues, names or {}, progress)
+        wanted = {d.conversation_id for d in dialogues}
+        recorded = [r for r in recorded_dialogues if r.group in wanted]
+        timings["record dialogues"] = time.perf_counter() - t
+        t = time.perf_counter()
+        groups = training_groups(base.table, base.ranker_features, recorded,
+                                 cross_fitted_stats(dialogues, recorded))
+        timings["features"] = time.perf_counter() - t
+        data_note = (f"{len(recorded)} recommender turns of {len(wanted)} training dialogues "
+                     f"(dialogue statistics cross-fitted over {INNER_FOLDS} inner folds)")
+    elif use_interactions and catalog.interactions is not None and len(catalog.interactions):
+        from chatrec.learn.training import record_interactions
+
+        t = time.perf_counter()
+        recorded, held = record_interactions(lambda c: _heldout_agent(resources, c), catalog,
+                                             MAX_USERS, seed, progress)
+        timings["record interactions"] = time.perf_counter() - t
+        t = time.perf_counter()
+        # The held-out agent's table: popularity and ratings without the held-out films.
+        groups = training_groups(held.table, held.ranker_features, recorded)
+        timings["features"] = time.perf_counter() - t
+        data_note = (f"{len(recorded)} users' last liked film held out of {len(catalog.interactions):,} "
+                     f"interactions (collaborative models refitted without them)")
+    model = None
+    if groups:
+        t = time.perf_counter()
+        try:
+            booster, ranker_report = train_lambdarank(groups, seed=seed)
+        except ValueError as exc:
+            logger.warning("no learnt ranker for %s: %s", catalog.name, exc)
+            report["ranker"] = {"model": PriorRanker.kind, "why": str(exc)}
+        else:
+            model = booster.model_to_string(num_iteration=booster.best_iteration)
+            ranker_report["learnt_from"] = data_note
+            report["ranker"] = ranker_report
+            report["components"].append({"name": "ranker (LightGBM LambdaRank)", "learnt_from": data_note})
+        timings["train ranker"] = time.perf_counter() - t
+    else:
+        report["ranker"] = {"model": PriorRanker.kind, "why": "no training data"}
+    report["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    return LearntModels(catalog.name, stats, model, report)
+
+
+def record_dialogue_queries(base_agent, dialogues: list, names: dict[str, str], progress: bool = False):
+    from chatrec.learn.training import record_dialogues
+
+    return record_dialogues(base_agent, dialogues, names, progress)
+
+
+def _heldout_agent(resources, held_out_catalog):
+    """An agent without learnt parts on a held-out log: collaborative models refitted on it, the
+    knowledge graph, linker and index shared (the items are the same)."""
+    from chatrec import collab
+    from chatrec.agent import Agent
+    from chatrec.resources import Resources
+
+    models = collab.fit(held_out_catalog.interactions)
+    held = Resources(settings=resources.settings, catalog=held_out_catalog, kg=resources.kg,
+                     linker=resources.linker, index=resources.index, collab=models)
+    return Agent(held, store=None, llm=None, learnt=False)

@@ -1,0 +1,182 @@
+"""Training rankings for the learnt ranker, recorded through the agent's own query path.
+
+* **Dialogues** (ReDial): each training dialogue is read by the agent turn by turn (seeker turns
+  understood, recommender turns observed); before each recommender turn that names films new to
+  the dialogue, the query the agent would rank for is recorded with those films as the answer.
+* **Interactions** (MovieLens or any catalog with a log): each user's last well-rated film is
+  held out; the query is the agent's for that user, built from the log without the held-out films
+  (the collaborative models are refitted on it), and the held-out film is the answer.
+
+Recording keeps the *base* sources' scores (vector, content, collaborative, KG, aspects) per query,
+so learnt sources fitted on any subset of the dialogues (cross-fitting) can be added later without
+replaying anything.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+#: A film rated at least this counts as liked when holding out a user's last liked film.
+LIKED_RATING = 4.0
+
+
+@dataclass
+class RecordedQuery:
+    """One ranking to learn from.
+
+    Attributes:
+        key: unique and stable ("<conversation>:<turn>", "user:<id>").
+        group: the unit cross-fitting splits on (a conversation id, a user id).
+        query: the agent's ``RetrievalQuery`` at that point.
+        answers: ids of the right films (a group of ids counts once: one film, several ids).
+        base: base source name → (rows, normalised scores) of its non-zero rows.
+    """
+
+    key: str
+    group: str
+    query: object
+    answers: set[str]
+    base: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+def inner_fold(group: str, folds: int) -> int:
+    """A fold for cross-fitting inside the training data (salted: independent of the outer
+    evaluation folds of ``redial_data.fold_of``)."""
+    return zlib.crc32(f"inner:{group}".encode()) % folds
+
+
+class SignalRecorder:
+    """Wraps a ``Retriever.signals`` to keep the query and the base sources' scores of the calls
+    made after ``expect(key, group, answers)``."""
+
+    def __init__(self, retriever):
+        self.retriever = retriever
+        self.pending: tuple[str, str, set[str]] | None = None
+        self.recorded: list[RecordedQuery] = []
+        self._signals = retriever.signals
+        retriever.signals = self._record
+
+    def expect(self, key: str, group: str, answers: set[str]) -> None:
+        self.pending = (key, group, answers)
+
+    def _record(self, query, timings=None):
+        signals = self._signals(query, timings)
+        if self.pending is not None and signals is not None:
+            key, group, answers = self.pending
+            base = {}
+            for name, scores in signals.per_source.items():
+                if name == "popularity":
+                    continue
+                rows = np.flatnonzero(scores)
+                base[name] = (rows.astype(np.int32), scores[rows].astype(np.float32))
+            self.recorded.append(RecordedQuery(key, group, copy.deepcopy(query), answers, base))
+        self.pending = None
+        return signals
+
+    def close(self) -> None:
+        self.retriever.signals = self._signals
+
+
+class Replayed:
+    """A base source answering from recorded scores (keyed by the recorded query object)."""
+
+    def __init__(self, name: str, table, by_query: dict[int, tuple[np.ndarray, np.ndarray]]):
+        self.name = name
+        self.table = table
+        self.by_query = by_query
+
+    def __call__(self, query) -> np.ndarray | dict:
+        found = self.by_query.get(id(query))
+        if found is None:
+            return {}
+        dense = np.zeros(len(self.table), dtype=np.float32)
+        dense[found[0]] = found[1]
+        return dense
+
+
+def replayed_sources(table, recorded: list[RecordedQuery]) -> list[Replayed]:
+    names = sorted({name for r in recorded for name in r.base})
+    return [Replayed(name, table, {id(r.query): r.base[name] for r in recorded if name in r.base})
+            for name in names]
+
+
+def record_dialogues(agent, dialogues: Iterable, names: dict[str, str], progress: bool = False,
+                     ) -> list[RecordedQuery]:
+    """The agent's query before each recommender turn naming new films, for every dialogue.
+    The agent must carry no learnt parts (they are what is being trained)."""
+    from chatrec.evaluation.redial_data import render, scored_turns
+
+    recorder = SignalRecorder(agent.retriever)
+    dialogues = list(dialogues)
+    try:
+        for dialogue in _progress(dialogues, "learn: reading training dialogues", progress):
+            session = f"learn:{dialogue.conversation_id}"
+            agent.reset(session)
+            scored = {t.index: t for t in scored_turns(dialogue) if t.gold_new}
+            for index, message in enumerate(dialogue.messages):
+                turn = scored.get(index)
+                if turn is not None:
+                    answers = {i for group in turn.gold_new for i in group}
+                    recorder.expect(turn.key, dialogue.conversation_id, answers)
+                    agent.rank(session, k=1)
+                agent.observe(session, render(message.text, names), role=message.role)
+            agent.reset(session)
+    finally:
+        recorder.close()
+    return recorder.recorded
+
+
+def holdout_last_liked(frame) -> tuple[object, dict[str, str]]:
+    """(log without each user's last liked film and what came after it, user → that film).
+    Users with fewer than three liked films keep their log and give no case."""
+    ordered = frame.sort_values(["user_id", "timestamp", "item_id"], kind="stable")
+    liked = ordered[ordered["rating"] >= LIKED_RATING]
+    counts = liked.groupby("user_id")["item_id"].transform("size")
+    last = liked[counts >= 3].groupby("user_id").tail(1)
+    targets = dict(zip(last["user_id"], last["item_id"], strict=True))
+    cutoff = dict(zip(last["user_id"], last["timestamp"], strict=True))
+    stamp = ordered["user_id"].map(cutoff)
+    keep = stamp.isna() | (ordered["timestamp"] < stamp)
+    return ordered[keep], targets
+
+
+def record_interactions(agent_for_log, catalog, max_users: int | None = None, seed: int = 0,
+                        progress: bool = False) -> tuple[list[RecordedQuery], object]:
+    """One query per user: the agent (built by ``agent_for_log(held-out catalog)``) ranking for
+    that user from their log without their last liked film. Returns (queries, that agent)."""
+    from chatrec.catalog.models import Interactions
+    from chatrec.evaluation.heldout import with_interactions
+
+    reduced, targets = holdout_last_liked(catalog.interactions.frame)
+    users = sorted(targets)
+    if max_users is not None and len(users) > max_users:
+        rng = np.random.default_rng(seed)
+        users = sorted(rng.choice(users, size=max_users, replace=False).tolist())
+    held_out = with_interactions(catalog, Interactions(reduced))
+    agent = agent_for_log(held_out)
+    recorder = SignalRecorder(agent.retriever)
+    try:
+        for user in _progress(users, "learn: holding out interactions", progress):
+            session = f"learn:user:{user}"
+            recorder.expect(f"user:{user}", f"user:{user}", {targets[user]})
+            agent.rank(session, k=1, user_id=f"ml:{user}")
+            agent.reset(session)
+    finally:
+        recorder.close()
+    return recorder.recorded, agent
+
+
+def _progress(items: list, label: str, show: bool):
+    if not show:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=label, leave=False)

@@ -1,0 +1,56 @@
+"""Dialogue statistics: what they count, how they are stored, and that cross-fitting never lets a
+dialogue's own co-mentions score it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatrec.evaluation.redial_data import read_dialogues
+from chatrec.learn.dialogue_stats import DialogueCoMention, DialogueStats, MentionPopularity
+from chatrec.learn.models import cross_fitted_stats
+from chatrec.learn.training import RecordedQuery, inner_fold
+
+FIXTURES = Path(__file__).parent.parent / "evaluation" / "fixtures"
+
+
+@pytest.fixture
+def dialogues():
+    return read_dialogues(FIXTURES / "redial_raw.jsonl")
+
+
+def test_counts_and_comentions(dialogues):
+    stats = DialogueStats.fit(dialogues)
+    # two messages of the recommender naming Step Brothers are one merged turn: counted once
+    assert stats.recommended["111918"] == 1
+    assert stats.dialogues == len(dialogues)
+    # alpha 1, no shrink: P(b named | a named) = 1 for every partner of Finding Nemo
+    assert DialogueCoMention(stats, alpha=1.0, shrink=0.0).scores({"154844": 1.0}) == {
+        "133249": 1.0, "82894": 1.0}
+    # a pseudo-count lowers what one dialogue says
+    shrunk = DialogueCoMention(stats, alpha=1.0, shrink=5.0).scores({"154844": 1.0})
+    assert 0 < shrunk["133249"] < 1.0
+    assert MentionPopularity(stats)(None)["111918"] == pytest.approx(0.6931, abs=1e-4)
+
+
+def test_stats_survive_storage(dialogues):
+    stats = DialogueStats.fit(dialogues)
+    again = DialogueStats.from_json(stats.to_json())
+    assert again.to_json() == stats.to_json()
+    assert DialogueCoMention(again).scores({"111776": 1.0}) == DialogueCoMention(stats).scores({"111776": 1.0})
+
+
+def test_cross_fitted_statistics_never_saw_the_dialogue(dialogues):
+    recorded = [RecordedQuery(f"{d.conversation_id}:1", d.conversation_id, None, set()) for d in dialogues]
+    stats_for = cross_fitted_stats(dialogues, recorded, folds=2)
+    for record, dialogue in zip(recorded, dialogues, strict=True):
+        stats = stats_for(record)
+        own = {i for m in dialogue.messages for i in m.ids}
+        others = [d for d in dialogues if inner_fold(d.conversation_id, 2) != inner_fold(dialogue.conversation_id, 2)]
+        assert stats.dialogues == len(others)
+        for a in own:
+            # every co-mention of the dialogue's own films comes from other dialogues
+            partners = {b for d in others for b in {i for m in d.messages for i in m.ids} if a in
+                        {i for m in d.messages for i in m.ids} and b != a}
+            assert set(stats.together.get(a, {})) == partners
