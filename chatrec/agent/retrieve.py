@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from chatrec.agent import patterns as P
 from chatrec.agent.models import Constraints
 from chatrec.agent.table import ItemTable
+from chatrec.index.aspects import aspect_text
 from kg.models import DIRECTED_BY, HAS_KEYWORD, MADE_BY, PERSON, STARS, WRITTEN_BY, node_kind
 
 logger = logging.getLogger(__name__)
@@ -69,9 +70,12 @@ class VectorSource:
         self.k = k
 
     def __call__(self, query: RetrievalQuery) -> dict[str, float]:
-        if not query.text or self.index is None:
+        # What the request is about, without its request words: "a good movie for tonight" asks
+        # for nothing a film's text could match (and would match titles).
+        text = aspect_text(query.text) if query.text else ""
+        if not text or self.index is None:
             return {}
-        return dict(self.index.query(query.text, k=self.k, flt=query.constraints.excluding(query.exclude)))
+        return dict(self.index.query(text, k=self.k, flt=query.constraints.excluding(query.exclude)))
 
 
 class ContentSource:

@@ -108,6 +108,8 @@ def build(
             queries = _timed(timings, "query model", lambda: index.embedder.load())
             facts["query model"] = f"{queries.name} ({queries.backend}, float32)"
 
+    _learn_stage(timings, facts, cat, settings, rebuild, with_index=not no_index)
+
     table = Table(title=f"chatrec build: {cat.name}", title_justify="left")
     table.add_column("step")
     table.add_column("what was built")
@@ -116,6 +118,29 @@ def build(
         table.add_row(name, value, f"{timings[name]:.1f} s" if name in timings else "")
     table.add_row("total", "", f"{sum(timings.values()):.1f} s")
     console.print(table)
+
+
+def _learn_stage(timings: dict[str, float], facts: dict[str, str], cat: Any, settings: Any, rebuild: bool,
+                 with_index: bool) -> None:
+    """Learn what the agent learns from the catalog's data (dialogue statistics, the ranker) and
+    say what it was learnt from; the full report is stored beside the models."""
+    from chatrec.learn import learnt_dir, load_or_learn
+    from chatrec.resources import Resources
+
+    def work():
+        resources = Resources.load(cat, settings, build_missing=False, with_index=with_index,
+                                   with_learnt=False)
+        return load_or_learn(resources, rebuild=rebuild, progress=True)
+
+    learnt = _timed(timings, "learn", work)
+    ranker = learnt.report.get("ranker", {})
+    learnt_from = [f"{c['name']} from {c['learnt_from']}" for c in learnt.report.get("components", [])]
+    facts["learn"] = "; ".join(learnt_from) or f"nothing to learn from: {ranker.get('model')}"
+    if ranker.get("validation"):
+        top = ", ".join(list(ranker.get("feature_importance_gain", {}))[:5])
+        facts["ranker validation"] = (f"NDCG@10 {ranker['validation'].get('ndcg@10')} (best iteration "
+                                      f"{ranker.get('best_iteration')}); top features {top}; report: "
+                                      f"{learnt_dir(settings, cat) / 'report.json'}")
 
 
 def _timed(timings: dict[str, float], name: str, work: Callable[[], Any]) -> Any:

@@ -63,4 +63,4 @@ def load_or_learn(resources, build_missing: bool = True, rebuild: bool = False,
     return learnt
 
 
-__all__ = ["LearntModels", "learn", "load_learnt", "load_or_learn", "training_dialogues"]
+__all__ = ["LearntModels", "learn", "learnt_dir", "load_learnt", "load_or_learn", "training_dialogues"]

@@ -153,14 +153,13 @@ def record_interactions(agent_for_log, catalog, max_users: int | None = None, se
     """One query per user: the agent (built by ``agent_for_log(held-out catalog)``) ranking for
     that user from their log without their last liked film. Returns (queries, that agent)."""
     from chatrec.catalog.models import Interactions
-    from chatrec.evaluation.heldout import with_interactions
 
     reduced, targets = holdout_last_liked(catalog.interactions.frame)
     users = sorted(targets)
     if max_users is not None and len(users) > max_users:
         rng = np.random.default_rng(seed)
         users = sorted(rng.choice(users, size=max_users, replace=False).tolist())
-    held_out = with_interactions(catalog, Interactions(reduced))
+    held_out = catalog.with_interactions(Interactions(reduced))
     agent = agent_for_log(held_out)
     recorder = SignalRecorder(agent.retriever)
     try:
