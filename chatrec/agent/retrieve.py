@@ -250,11 +250,14 @@ class Signals:
         mask: rows passing the hard constraints and not excluded.
         per_source: source name → scores in [0, 1] (normalised within ``mask``).
         fused: the hand-weighted fusion (``-inf`` outside ``mask``).
+        corrections: what the user asked to change (disliked attributes, refinements such as
+            "lighter"), already in ``fused``; a ranker applies them on top of its own order.
     """
 
     mask: np.ndarray
     per_source: dict[str, np.ndarray]
     fused: np.ndarray
+    corrections: np.ndarray | None = None
 
 
 class Ranker(Protocol):
@@ -331,8 +334,10 @@ class Retriever:
         pop_weight = w.popularity if personal else w.popularity_cold
         fused += pop_weight * table.popularity
         per_source["popularity"] = table.popularity
-        fused += self._attribute_adjustments(query)
-        return Signals(mask=mask, per_source=per_source, fused=np.where(mask, fused, -np.inf))
+        liked, corrections = self._attribute_adjustments(query)
+        fused += liked + corrections
+        return Signals(mask=mask, per_source=per_source, fused=np.where(mask, fused, -np.inf),
+                       corrections=corrections)
 
     def retrieve(self, query: RetrievalQuery, k: int, timings: dict[str, float] | None = None,
                  ) -> list[Candidate]:
@@ -359,16 +364,19 @@ class Retriever:
             out.append(Candidate(self.table.ids[row], float(score), sources))
         return out
 
-    def _attribute_adjustments(self, query: RetrievalQuery) -> np.ndarray:
+    def _attribute_adjustments(self, query: RetrievalQuery) -> tuple[np.ndarray, np.ndarray]:
+        """(bonus for liked attributes, corrections the user asked for: disliked attributes and
+        refinements such as "lighter")."""
         table = self.table
         w = self.weights
-        adjust = np.zeros(len(table), dtype=np.float32)
+        liked = np.zeros(len(table), dtype=np.float32)
         for node in query.liked_attributes:
             kind, _, value = node.partition(":")
             if kind == "genre":
-                adjust += w.liked_attribute * table.genre_mask(value)
+                liked += w.liked_attribute * table.genre_mask(value)
             elif kind == PERSON:
-                adjust += w.liked_attribute * table.person_mask(table.kg.label(node))
+                liked += w.liked_attribute * table.person_mask(table.kg.label(node))
+        adjust = np.zeros(len(table), dtype=np.float32)
         for node in query.disliked_attributes:
             kind, _, value = node.partition(":")
             if kind == "genre":
@@ -398,4 +406,4 @@ class Retriever:
                 adjust += 2 * w.refinement * table.popularity
             elif label == "obscure":
                 adjust -= 2 * w.refinement * table.popularity
-        return adjust
+        return liked, adjust

@@ -62,9 +62,12 @@ class RedialConfig(BaseModel):
         ranker: use the learnt ranker (False: learnt sources, hand-set fusion order).
         with_index: use the vector index (content and vector sources).
         seed: the ranker's seed.
+        train: training dialogues other than the build's (tests, or another sample of ReDial's
+            train split); None: the build's own.
     """
 
     dialogues: str
+    train: str | None = None
     learnt: bool = True
     ranker: bool = True
     with_index: bool = True
@@ -142,6 +145,11 @@ class FoldAgents:
         self.resources = resources
         self.config = config
         train, self.names, self.digest = training_dialogues(resources.catalog, resources.settings)
+        if config.train is not None:
+            import hashlib
+
+            train = read_dialogues(Path(config.train))
+            self.digest = hashlib.sha256(Path(config.train).read_bytes()).hexdigest()
         self.train = train
         self.overlap = {d.conversation_id for d in train} & scored_ids
         self.show_progress = show_progress
@@ -150,7 +158,13 @@ class FoldAgents:
         self.components: dict[str, list] = {}
         self.shipped = None
         if config.learnt and not self.overlap:
-            self.shipped = load_or_learn(resources, progress=show_progress)
+            if config.train is None:
+                self.shipped = load_or_learn(resources, progress=show_progress)
+            else:
+                from chatrec.learn import learn
+
+                self.shipped = learn(resources, train, self.names, seed=config.seed,
+                                     sources_note={config.train: self.digest})
 
     @property
     def cross_fitted(self) -> bool:
@@ -180,7 +194,8 @@ class FoldAgents:
             self._recorded = record_dialogue_queries(base, self.train, self.names, self.show_progress)
         train = [d for d in self.train if fold_of(d.conversation_id, FOLDS) != fold]
         learnt = learn(self.resources, train, self.names, recorded_dialogues=self._recorded,
-                       seed=self.config.seed, sources_note={DEV_DIALOGUES: self.digest})
+                       seed=self.config.seed,
+                       sources_note={self.config.train or DEV_DIALOGUES: self.digest})
         return learnt
 
     def ready(self, fold: int | None) -> bool:
@@ -262,7 +277,7 @@ def run_redial(
         "units": len(records),
         "training": {
             "mode": f"{FOLDS}-fold cross-fitted by conversationId" if folds.cross_fitted
-            else "the build's learnt models (scored dialogues disjoint from its training dialogues)",
+            else "learnt on all training dialogues (disjoint from the scored ones)",
             "validation_fold": VALIDATION_FOLD if folds.cross_fitted else None,
             "training_dialogues": len(folds.train),
             "overlapping_dialogues": len(folds.overlap),

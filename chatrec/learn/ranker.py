@@ -27,6 +27,9 @@ KNOWN_FIRST = 1000.0
 #: Weight of the quality prior in the hand-set fusion (open requests / anything else).
 QUALITY_OPEN = 0.6
 QUALITY_PERSONAL = 0.1
+#: Standard deviations of the learnt score per unit of the fusion's corrections (a refinement
+#: moves a film by 0.25, a disliked attribute by 0.5).
+CORRECTION_WEIGHT = 8.0
 
 
 def is_open(query: RetrievalQuery) -> bool:
@@ -176,6 +179,11 @@ class LearntRanker:
             return rows, np.zeros(0, dtype=np.float32)
         features = self.builder.build(query, signals, rows)
         scores = np.asarray(self.booster.predict(features, num_threads=1), dtype=np.float32)
+        if signals.corrections is not None and signals.corrections[rows].any():
+            # Training data holds no "lighter" or "not horror": the user's corrections move
+            # films by standard deviations of the learnt scores.
+            spread = float(scores.std()) or 1.0
+            scores = scores + CORRECTION_WEIGHT * spread * signals.corrections[rows]
         scores = _known_first(scores, rows, query, self.builder)
         top = _top(scores, k)
         rows, scores = rows[top], scores[top]

@@ -99,6 +99,10 @@ def test_redial_raw_and_processed(settings, fixtures, tmp_path):
     assert metrics["input"]["training"]["mode"].startswith("5-fold")
     # 391: {Step Brothers, Hangover} new, {Anchorman} named before; 402: {Up, Frozen}; 415: {Interstellar}
     assert (metrics["n_turns"], metrics["n_gold"], metrics["n_gold_new"]) == (4, 6, 5)
+    # every fold's learnt parts come from the other folds' dialogues only
+    for fold, learnt in metrics["input"]["learnt_components"].items():
+        stats = [c for c in learnt["components"] if c["name"].startswith("dialogue statistics")]
+        assert stats and stats[0]["learnt_from"] != "3 training dialogues", fold
     assert {"recall@1", "recall@10", "recall@50"} <= set(metrics)
     assert set(metrics["systems"]) == {"agent", "popularity", "ml_popularity", "item_cosine"}
     assert 0.0 <= metrics["recall@1"] <= metrics["recall@10"] <= metrics["recall@50"] <= 1.0
