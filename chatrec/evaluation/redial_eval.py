@@ -155,7 +155,7 @@ class FoldAgents:
         self.show_progress = show_progress
         self._recorded = None
         self._agents: dict[int | None, object] = {}
-        self.components: dict[str, list] = {}
+        self.components: dict[str, dict] = {}
         self.shipped = None
         if config.learnt and not self.overlap:
             if config.train is None:
@@ -245,13 +245,12 @@ def run_redial(
         resources = Resources.load(catalog, settings, with_index=config.with_index, with_learnt=False,
                                    progress=show_progress)
         folds = FoldAgents(resources, config, {u.conversation_id for u in units}, show_progress)
-        fold_ids = sorted({folds.fold(u.conversation_id) for u in units}, key=lambda f: -1 if f is None else f)
+        fold_ids = sorted({folds.fold(u.conversation_id) for u in units}, key=_fold_order)
         baselines = ContextBaselines(catalog, {f: folds.recommended(f) for f in fold_ids})
         finder = NameFinder(names)
     todo = units[:limit] if limit else units
     # One fold after another, so each fold's learnt models are built once.
-    todo = sorted(todo, key=lambda u: (-1 if folds.fold(u.conversation_id) is None
-                                       else folds.fold(u.conversation_id)))
+    todo = sorted(todo, key=lambda u: _fold_order(folds.fold(u.conversation_id)))
     done = run.done()
     with LogTally() as tally:
         for unit in progress(todo, len(todo), f"ReDial {kind}", show_progress):
@@ -294,6 +293,10 @@ def run_redial(
 
     write_redial_report(run, metrics, records, config)
     return metrics
+
+
+def _fold_order(fold: int | None) -> int:
+    return -1 if fold is None else fold
 
 
 def _split_summary(records: list[dict], catalog) -> dict:

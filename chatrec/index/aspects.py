@@ -121,7 +121,7 @@ class AspectIndex:
         corpus = [item_document(item) for item in catalog]
         tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self.stemmer.stemWords,
                                 show_progress=False)
-        self.vocab = tokens.vocab
+        self.vocab: dict[str, int] = tokens.vocab  # type: ignore[union-attr]  # a Tokenized with ids
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
         self._last: tuple[str, np.ndarray, np.ndarray, int] | None = None
@@ -131,7 +131,7 @@ class AspectIndex:
 
         tokens = bm25s.tokenize([text], stopwords="en", stemmer=self.stemmer.stemWords,
                                 return_ids=False, show_progress=False)[0]
-        return [t for t in tokens if t in self.vocab]
+        return [t for t in tokens if isinstance(t, str) and t in self.vocab]
 
     def match(self, text: str) -> tuple[np.ndarray, np.ndarray, int]:
         """(score, coverage, number of aspects) for every item: score is the sum over aspects of

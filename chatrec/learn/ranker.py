@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import lightgbm as lgb
 import numpy as np
 
 from chatrec.learn.features import FEATURES, FeatureBuilder
@@ -111,11 +112,9 @@ def validation_group(key: str, share: int = 5) -> bool:
 
 
 def train_lambdarank(groups: list[TrainingGroup], seed: int = 0, rounds: int = 400,
-                     patience: int = 40) -> tuple[object, dict]:
+                     patience: int = 40) -> tuple[lgb.Booster, dict]:
     """A LightGBM LambdaRank booster over ``FEATURES``, early-stopped on a fifth of the groups.
     Groups without a positive teach nothing and are dropped. Returns (booster, report)."""
-    import lightgbm as lgb
-
     useful = [g for g in groups if g.labels.any() and len(g.labels) > 1]
     train = [g for g in useful if not validation_group(g.key)]
     valid = [g for g in useful if validation_group(g.key)]
@@ -169,8 +168,6 @@ class LearntRanker:
 
     @classmethod
     def from_string(cls, model: str, builder: FeatureBuilder) -> LearntRanker:
-        import lightgbm as lgb
-
         return cls(lgb.Booster(model_str=model), builder)
 
     def order(self, query: RetrievalQuery, signals: Signals, k: int) -> tuple[np.ndarray, np.ndarray]:

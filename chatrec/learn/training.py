@@ -17,10 +17,16 @@ from __future__ import annotations
 import copy
 import logging
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from chatrec.agent.agent import Agent
+    from chatrec.agent.retrieve import RetrievalQuery
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +48,7 @@ class RecordedQuery:
 
     key: str
     group: str
-    query: object
+    query: RetrievalQuery
     answers: set[str]
     base: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
@@ -134,22 +140,22 @@ def record_dialogues(agent, dialogues: Iterable, names: dict[str, str], progress
     return recorder.recorded
 
 
-def holdout_last_liked(frame) -> tuple[object, dict[str, str]]:
+def holdout_last_liked(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """(log without each user's last liked film and what came after it, user → that film).
     Users with fewer than three liked films keep their log and give no case."""
     ordered = frame.sort_values(["user_id", "timestamp", "item_id"], kind="stable")
-    liked = ordered[ordered["rating"] >= LIKED_RATING]
-    counts = liked.groupby("user_id")["item_id"].transform("size")
-    last = liked[counts >= 3].groupby("user_id").tail(1)
+    liked = ordered.loc[ordered["rating"] >= LIKED_RATING]
+    counts = liked.groupby("user_id")["item_id"].transform("size").to_numpy()
+    last = liked.loc[counts >= 3].groupby("user_id").tail(1)
     targets = dict(zip(last["user_id"], last["item_id"], strict=True))
     cutoff = dict(zip(last["user_id"], last["timestamp"], strict=True))
-    stamp = ordered["user_id"].map(cutoff)
+    stamp = ordered["user_id"].map(cutoff.get)
     keep = stamp.isna() | (ordered["timestamp"] < stamp)
-    return ordered[keep], targets
+    return ordered.loc[keep], targets
 
 
-def record_interactions(agent_for_log, catalog, max_users: int | None = None, seed: int = 0,
-                        progress: bool = False) -> tuple[list[RecordedQuery], object]:
+def record_interactions(agent_for_log: Callable[[object], Agent], catalog, max_users: int | None = None,
+                        seed: int = 0, progress: bool = False) -> tuple[list[RecordedQuery], Agent]:
     """One query per user: the agent (built by ``agent_for_log(held-out catalog)``) ranking for
     that user from their log without their last liked film. Returns (queries, that agent)."""
     from chatrec.catalog.models import Interactions
