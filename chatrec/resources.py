@@ -6,10 +6,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from chatrec.catalog.models import Catalog, Interactions
 from chatrec.config import Settings, get_settings
 from chatrec.errors import IndexMissingError
+
+if TYPE_CHECKING:
+    from chatrec.learn.models import LearntModels
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +29,7 @@ class Resources:
     linker: object
     index: object | None = None
     collab: object | None = None
-    learnt: object | None = None   # ``chatrec.learn.LearntModels`` (None: nothing learnt)
+    learnt: LearntModels | None = None   # what ``chatrec build`` learnt (None: nothing)
     timings_s: dict[str, float] = field(default_factory=dict)
 
     @classmethod

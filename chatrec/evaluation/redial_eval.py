@@ -24,6 +24,7 @@ from collections import defaultdict
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
@@ -42,6 +43,9 @@ from chatrec.evaluation.redial_data import (
 )
 from chatrec.evaluation.redial_diagnostics import canonical_turn, ranking_checks, summarise_checks
 from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
+
+if TYPE_CHECKING:
+    from chatrec.agent.agent import Agent
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +158,7 @@ class FoldAgents:
         self.overlap = {d.conversation_id for d in train} & scored_ids
         self.show_progress = show_progress
         self._recorded = None
-        self._agents: dict[int | None, object] = {}
+        self._agents: dict[int | None, Agent] = {}
         self.components: dict[str, dict] = {}
         self.shipped = None
         if config.learnt and not self.overlap:
