@@ -26,7 +26,7 @@ from chatrec.learn.training import RecordedQuery, inner_fold, replayed_sources
 logger = logging.getLogger(__name__)
 
 #: Bump when what is learnt changes meaning: stored models of another version are relearnt.
-LEARN_VERSION = 1
+LEARN_VERSION = 2
 #: Fusion weights of the dialogue sources in the hand-set fusion (which chooses the candidate
 #: pool and is itself a feature); chosen on IARD dialogues outside the dev sample.
 COMENTION_WEIGHT = 2.0
