@@ -63,7 +63,8 @@ class LearntModels:
     def ranker(self, builder):
         if self.ranker_model is None:
             return PriorRanker(builder)
-        return LearntRanker.from_string(self.ranker_model, builder)
+        from_dialogues = any(c["name"].startswith("dialogue statistics") for c in self.report.get("components", []))
+        return LearntRanker.from_string(self.ranker_model, builder, learnt_open_requests=from_dialogues)
 
     # ---- storage ----
     def save(self, folder: Path) -> None:

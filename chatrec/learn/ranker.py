@@ -162,15 +162,20 @@ class LearntRanker:
 
     kind = "LightGBM LambdaRank"
 
-    def __init__(self, booster, builder: FeatureBuilder):
+    def __init__(self, booster, builder: FeatureBuilder, learnt_open_requests: bool = True):
         self.booster = booster
         self.builder = builder
+        # A ranker learnt from interaction histories never saw a request without one: open
+        # requests keep the fusion with the quality prior, where the request's aspects count.
+        self.open_fallback = None if learnt_open_requests else PriorRanker(builder)
 
     @classmethod
-    def from_string(cls, model: str, builder: FeatureBuilder) -> LearntRanker:
-        return cls(lgb.Booster(model_str=model), builder)
+    def from_string(cls, model: str, builder: FeatureBuilder, learnt_open_requests: bool = True) -> LearntRanker:
+        return cls(lgb.Booster(model_str=model), builder, learnt_open_requests)
 
     def order(self, query: RetrievalQuery, signals: Signals, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.open_fallback is not None and is_open(query):
+            return self.open_fallback.order(query, signals, k)
         rows = self.builder.pool(signals)
         if len(rows) == 0:
             return rows, np.zeros(0, dtype=np.float32)

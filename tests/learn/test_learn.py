@@ -41,6 +41,8 @@ def test_agent_uses_what_was_learnt_and_ablation_leaves_it_out(learnt, small_res
 
     agent = Agent(small_resources, store=None, llm=None, learnt=learnt)
     assert isinstance(agent.retriever.ranker, LearntRanker)
+    # learnt from histories only: an open request keeps the fusion with the quality prior
+    assert isinstance(agent.retriever.ranker.open_fallback, PriorRanker)
     reply = agent.respond("s", "I loved The Matrix, something similar?")
     assert len(reply.recommendations) == 5
     assert "retrieve.ranker" in reply.trace.timings_ms
