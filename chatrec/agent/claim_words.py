@@ -50,6 +50,9 @@ moving touching heartfelt heartwarming satisfying absorbing captivating riveting
 beautiful beautifully wonderfully strongly highly
 sure happy glad hope hoping think thought feel
 next instead then now came comes coming released release
+finally lastly additionally plus alternatively meanwhile
+offers offer brings bring delivers deliver provides provide gives combines blends
+screen list pace change role roles standout
 out up down off away back along around together
 """.split())
 

@@ -8,7 +8,7 @@ from typing import Any
 from chatrec.prompts.base import Message, Prompt, TokenEstimator
 from chatrec.prompts.framing import DATA_RULES, clean_text, render_dialogue
 
-VERSION = "phrase-1"
+VERSION = "phrase-2"
 
 # How each KG relation (kg.models) reads in a fact line.
 RELATION_WORDS = {
@@ -21,12 +21,17 @@ RELATION_WORDS = {
     "released_in": "released in the",
 }
 
+# The reply is shown only if every sentence reads as facts the knowledge graph holds (the agent's
+# closed-world guard), so the model is asked for those facts in plain, checkable words.
 SYSTEM = (
     "You write the reply of a movie recommender.\n"
     f"{DATA_RULES}\n"
-    "Recommend the listed titles in the given order, one short sentence each, using only the "
-    "facts listed under each title. Never name another title, person, year or genre, and do "
-    "not use your own knowledge. Plain text, at most {sentences} sentences, no lists."
+    "Recommend the listed titles in the given order, one short sentence each. Write each title "
+    "exactly as listed, with its year in parentheses. State only facts listed under that title, "
+    "in these words: directed by NAME, starring NAME, written by NAME, a GENRE film, about "
+    "KEYWORD, from the DECADE. Add nothing else that could be checked: no other titles, names, "
+    "years or numbers, no awards, links or plot, and never say what a film is not. Plain text, "
+    "at most {sentences} sentences, no lists."
 )
 
 
@@ -51,10 +56,22 @@ def fact_text(fact: Any) -> str:
     return f"{words} {getattr(fact, 'object_label', '')}".strip()
 
 
+def own_facts(item: Any) -> list[str]:
+    """The facts an ``Item`` states about itself (its genres, directors and first stars), the
+    same edges the knowledge graph holds, so the model has something true to say when the
+    explanation's facts are few."""
+    said = [f"genre {g}" for g in list(getattr(item, "genres", None) or [])[:2]]
+    said += [f"directed by {d}" for d in list(getattr(item, "directors", None) or [])[:1]]
+    said += [f"starring {c}" for c in list(getattr(item, "cast", None) or [])[:2]]
+    return said
+
+
 def render_items(items_with_facts: Sequence[tuple[Any, Sequence[Any]]], max_facts: int = 6) -> str:
+    """One line per item: its label, then the explanation's facts and its own, each once."""
     lines = []
     for rank, (item, facts) in enumerate(items_with_facts, start=1):
-        said = "; ".join(clean_text(fact_text(f), 80) for f in list(facts)[:max_facts])
+        texts = [clean_text(t, 80) for t in [*(fact_text(f) for f in facts), *own_facts(item)]]
+        said = "; ".join(list(dict.fromkeys(t for t in texts if t))[:max_facts])
         lines.append(f"{rank}. {clean_text(item_label(item), 120)} | facts: {said or 'none'}")
     return "\n".join(lines)
 

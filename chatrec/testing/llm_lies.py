@@ -174,6 +174,12 @@ class Lie:
     def reply(self, scene: Scene) -> str:
         return " ".join(part(scene) for part in (self.lead, self.lie) if part is not None)
 
+    def sentence_in(self, told: str) -> str:
+        """The lie in a reply told with it (after its lead, when it has one)."""
+        from chatrec.llm.sentences import split_sentences
+
+        return split_sentences(told)[-1] if self.lead is not None else told
+
 
 def _good(s: Scene) -> str:
     return f"{shown(s.a)} is a great pick."
@@ -446,6 +452,21 @@ class LieTeller:
         return Respond(text)
 
 
+def passes(guard, scene: Scene, text: str, *, closed_world: bool = True) -> tuple[bool, bool]:
+    """Whether ``text`` passes ``guard`` as a whole reply, and sentence by sentence as the agent
+    checks a stream (each with the items the sentences before it talked about)."""
+    from chatrec.llm.sentences import split_sentences
+
+    whole = guard.check(text, scene.recommended, scene.discussed, closed_world=closed_world).passed
+    carry: list[str] = []
+    for sentence in split_sentences(text):
+        result = guard.check(sentence, scene.recommended, scene.discussed, carry=carry, closed_world=closed_world)
+        if not result.passed:
+            return whole, False
+        carry = result.last_referenced or carry
+    return whole, True
+
+
 def tidy(text: str) -> str:
     """Text as a reply shows it, for comparing: no bold markers, single spaces."""
     return " ".join(text.replace("**", "").split())
@@ -455,3 +476,146 @@ def lie_shown(lie_sentence: str, texts: Iterable[str]) -> bool:
     """Whether ``lie_sentence`` appears in any of the ``texts`` a turn showed."""
     needle = tidy(lie_sentence).lower()
     return any(needle in tidy(text).lower() for text in texts)
+
+
+# ---------------------------------------------------------------- an honest server
+
+@dataclass(frozen=True)
+class Listed:
+    """An item as the phrasing prompt lists it: its label and the facts given for it."""
+
+    label: str                      # "Heat (1995)"
+    facts: dict[str, list[str]]     # "directed by" / "starring" / "written by" / "genre" / "about" / "released in the"
+
+    def first(self, kind: str) -> str | None:
+        values = self.facts.get(kind) or []
+        return values[0] if values else None
+
+
+_FACT_KINDS = ("directed by", "starring", "written by", "genre", "about", "released in the", "made by")
+
+
+def listed_items(prompt: str) -> list[Listed]:
+    """The items of a phrasing prompt with their facts, in order."""
+    items = []
+    for m in FACT_LINE.finditer(prompt):
+        facts: dict[str, list[str]] = {}
+        body = m.group("facts")
+        body = body[len("facts:"):].strip() if body.startswith("facts:") else body
+        for fact in (f.strip() for f in body.split(";")):
+            kind = next((k for k in _FACT_KINDS if fact.startswith(k + " ")), None)
+            if kind:
+                facts.setdefault(kind, []).append(fact[len(kind) + 1:].strip())
+        items.append(Listed(f"{m.group('title')} ({m.group('year')})", facts))
+    return items
+
+
+Style = Callable[[Listed], "str | None"]
+
+
+def _needs(*kinds: str):
+    """A style that applies only when the item has facts of ``kinds``."""
+    def wrap(make: Callable[..., str]) -> Style:
+        def style(item: Listed) -> str | None:
+            values = [item.first(k) for k in kinds]
+            return None if any(v is None for v in values) else make(item.label, *values)
+        return style
+    return wrap
+
+
+# Sentences in the forms the phrasing prompt asks for (a cooperative model that follows it).
+PROMPT_STYLES: list[Style] = [
+    _needs("directed by")(lambda t, d: f"{t} is directed by {d}."),
+    _needs("genre", "starring")(lambda t, g, s: f"{t} is a {g} film starring {s}."),
+    _needs("directed by", "genre")(lambda t, d, g: f"{t}, directed by {d}, is a {g} film."),
+    _needs("about")(lambda t, k: f"{t} is about {k}."),
+    _needs("starring")(lambda t, s: f"{t} is starring {s}."),
+    _needs("genre", "released in the")(lambda t, g, dec: f"{t} is a {g} film from the {dec}."),
+    _needs("written by")(lambda t, w: f"{t} is written by {w}."),
+    _needs("genre")(lambda t, g: f"{t} is a {g} film."),
+]
+
+# Sentences as a model varies them when it does not keep to the prompt's forms, some of them
+# beyond what the guard reads (negations, figures of speech): measured, never asserted.
+NATURAL_STYLES: list[Style] = [
+    _needs("genre")(lambda t, g: f"If you're in the mood for something {g}, {t} is a great choice."),
+    _needs("genre", "directed by")(lambda t, g, d: f"{t} is a {g} film directed by {d}, well worth a watch."),
+    _needs("starring")(lambda t, s: f"Don't miss {t}, starring {s}."),
+    _needs("directed by")(lambda t, d: f"{t} offers a gripping story from director {d}."),
+    _needs("genre", "starring")(lambda t, g, s: f"You'll love {t}, a {g} gem starring {s}."),
+    _needs("genre")(lambda t, g: f"Fans of {g} will enjoy {t}."),
+    _needs("starring", "genre")(lambda t, s, g: f"{t} brings {s} to the screen in a memorable {g} film."),
+    _needs("directed by")(lambda t, d: f"Next up is {t}, directed by {d}."),
+    _needs("genre")(lambda t, g: f"{t} is a must-see {g} film."),
+    _needs("genre", "directed by")(lambda t, g, d: f"Check out {t}, a {g} picture by {d}."),
+    _needs("starring")(lambda t, s: f"{t} features {s} in a standout role."),
+    _needs()(lambda t: f"Finally, {t} is another great option."),
+    _needs("directed by")(lambda t, d: f"{t}, directed by {d}, is a solid pick for tonight."),
+    _needs()(lambda t: f"For a change of pace, try {t}."),
+    _needs("starring")(lambda t, s: f"{t} rounds out the list with {s}."),
+    _needs("directed by", "genre")(lambda t, d, g: f"{d}'s {t} is a {g} treat."),
+    _needs("about")(lambda t, k: f"{t} is about {k}, which should suit your taste."),
+    _needs("genre", "starring")(lambda t, g, s: f"I'd recommend {t}, a {g} film with {s}."),
+    _needs("starring")(lambda t, s: f"{t} stars {s} and is a great pick."),
+    _needs("genre")(lambda t, g: f"{t} is a classic {g} film."),
+]
+
+
+@dataclass
+class HonestTeller:
+    """A server persona (``ScriptedLLMServer(HonestTeller(...))``) that phrases every listed item
+    truthfully from the prompt's facts alone, rotating through ``styles`` (the first that the
+    item's facts allow, else "... is a good pick."); reranking and understanding requests get
+    ``cooperative`` answers.
+
+    Attributes:
+        served: the reply texts, in order.
+    """
+
+    styles: list[Style] = field(default_factory=lambda: list(PROMPT_STYLES))
+    served: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __call__(self, seen):
+        from chatrec.testing.llm_personas import cooperative
+        from chatrec.testing.llm_servers import Respond
+
+        if seen.body.get("tools") or "facts:" not in seen.prompt_text:
+            return cooperative(seen)
+        with self._lock:
+            turn = len(self.served)
+            sentences = []
+            for n, item in enumerate(listed_items(seen.prompt_text)):
+                start = turn + n
+                order = [self.styles[(start + k) % len(self.styles)] for k in range(len(self.styles))]
+                sentence = next((s for s in (style(item) for style in order) if s), None)
+                sentences.append(sentence or f"{item.label} is a good pick.")
+            text = " ".join(sentences) or "Here you go."
+            self.served.append(text)
+        return Respond(text)
+
+# More free wordings, written after the guard's vocabulary was last extended and kept out of any
+# tuning: how the guard fares on phrasing it was not fitted to. Some make claims it rightly
+# cannot verify ("underrated", "one of the best").
+HELDOUT_STYLES: list[Style] = [
+    _needs("genre", "directed by")(lambda t, g, d: f"{t} is a stylish {g} film from director {d}."),
+    _needs("starring")(lambda t, s: f"Another strong choice is {t}, starring {s}."),
+    _needs("directed by", "genre")(lambda t, d, g: f"With {d} behind the camera, {t} is a {g} standout."),
+    _needs("starring")(lambda t, s: f"{t} showcases {s} at the top of their game."),
+    _needs("genre")(lambda t, g: f"Settle in with {t}, a {g} film that delivers."),
+    _needs("genre", "starring")(lambda t, g, s: f"{t} is a terrific {g} film with a strong cast led by {s}."),
+    _needs("directed by")(lambda t, d: f"Round things off with {t}, directed by {d}."),
+    _needs("genre")(lambda t, g: f"{t} should hit the spot if you want {g}."),
+    _needs("starring")(lambda t, s: f"{s} leads the cast of {t}."),
+    _needs("genre")(lambda t, g: f"{t} is an engaging {g} story worth your time."),
+    _needs("starring")(lambda t, s: f"Give {t} a try; it stars {s}."),
+    _needs("directed by", "genre")(lambda t, d, g: f"{t} comes from {d} and is a {g} treat."),
+    _needs("starring")(lambda t, s: f"{t} keeps things fun with {s} in the cast."),
+    _needs("genre")(lambda t, g: f"{t} is an underrated {g} film."),
+    _needs("directed by")(lambda t, d: f"Thanks to {d}'s direction, {t} is a gripping watch."),
+    _needs("genre", "starring")(lambda t, g, s: f"{t} is a {g} film that fans of {s} will enjoy."),
+    _needs("starring")(lambda t, s: f"Watch {t} for {s}'s performance."),
+    _needs("starring", "genre")(lambda t, s, g: f"{t} pairs {s} with a sharp {g} script."),
+    _needs("genre", "directed by")(lambda t, g, d: f"Last but not least, {t} is a {g} film directed by {d}."),
+    _needs("genre")(lambda t, g: f"{t} is one of the best {g} films around."),
+]

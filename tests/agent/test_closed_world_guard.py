@@ -8,7 +8,7 @@ import pytest
 
 from chatrec.agent.guard import Guard
 from chatrec.llm.sentences import split_sentences
-from chatrec.testing.llm_lies import HONEST, LIES, SHAPES, build_scene
+from chatrec.testing.llm_lies import HONEST, LIES, SHAPES, build_scene, passes
 
 # (recommended, discussed) titles: a thriller with a writer who does not direct, a family
 # animation, a franchise film, and films whose director also writes.
@@ -35,17 +35,6 @@ def scene(request, small_resources):
     return build_scene(small_resources.catalog, small_resources.kg, ids(recommended), ids(discussed))
 
 
-def _streamed(guard: Guard, scene, text: str) -> bool:
-    """Whether every sentence passes when checked one by one, as the agent does while streaming."""
-    carry: list[str] = []
-    for sentence in split_sentences(text):
-        result = guard.check(sentence, scene.recommended, scene.discussed, carry=carry, closed_world=True)
-        if not result.passed:
-            return False
-        carry = result.last_referenced or carry
-    return True
-
-
 def test_the_corpus_has_a_hundred_lies_of_every_shape():
     assert len(LIES) >= 100
     assert {lie.shape for lie in LIES} == set(SHAPES)
@@ -57,9 +46,7 @@ def test_no_lie_passes(guard, scene, lie):
     sentence = lie.lie(scene)
     assert len(split_sentences(sentence)) == 1, sentence   # one sentence: shown whole or not at all
     text = lie.reply(scene)
-    whole = guard.check(text, scene.recommended, scene.discussed, closed_world=True)
-    assert not whole.passed, text
-    assert not _streamed(guard, scene, text), text
+    assert passes(guard, scene, text) == (False, False), text
 
 
 @pytest.mark.parametrize("honest", range(len(HONEST)))
@@ -67,7 +54,7 @@ def test_honest_phrasing_passes(guard, scene, honest):
     text = HONEST[honest](scene)
     result = guard.check(text, scene.recommended, scene.discussed, closed_world=True)
     assert result.passed, (text, result.violations)
-    assert _streamed(guard, scene, text), text
+    assert passes(guard, scene, text) == (True, True), text
 
 
 def test_the_leads_of_the_lies_pass(guard, scene):

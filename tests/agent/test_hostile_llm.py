@@ -9,10 +9,9 @@ import pytest
 
 from chatrec.agent.llm_bridge import AgentLLM
 from chatrec.llm import LLM
-from chatrec.llm.sentences import split_sentences
 from chatrec.testing.bounds import finishes
 from chatrec.testing.checks import assert_grounded
-from chatrec.testing.llm_lies import LIES, SHAPES, LieTeller, lie_shown
+from chatrec.testing.llm_lies import LIES, SHAPES, HonestTeller, LieTeller, lie_shown
 from chatrec.testing.llm_servers import Flood, ScriptedLLMServer
 
 MESSAGE = "something like Toy Story"
@@ -40,17 +39,12 @@ def _tell(make_agent, small_resources, lies, stream: bool) -> list[str]:
             replies = _turn(agent, f"lie-{n}", stream)
             assert len(teller.served) == n + 1, "every turn asks for phrasing"
             assert_grounded(agent, replies[-1])
-            sentence = _lie_sentence(lie, teller.served[-1][1])
+            sentence = lie.sentence_in(teller.served[-1][1])
             if lie_shown(sentence, [r.text for r in replies]):
                 shown.append(lie.name)
             assert replies[-1].trace.guard is not None and replies[-1].trace.guard.text_source == "template", \
                 (lie.name, sentence, replies[-1].text)
     return shown
-
-
-def _lie_sentence(lie, told: str) -> str:
-    """The lie in what was told (after its lead, when it has one)."""
-    return split_sentences(told)[-1] if lie.lead is not None else told
 
 
 ONE_PER_SHAPE = [next(lie for lie in LIES if lie.shape == shape) for shape in SHAPES]
@@ -79,3 +73,22 @@ def test_a_flooding_server_costs_a_bounded_turn(make_agent, stream, flood):
         replies = finishes(lambda: _turn(agent, "s", stream))
         assert replies[-1].recommendations
         assert_grounded(agent, replies[-1])
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_a_cooperative_servers_phrasing_is_still_shown(make_agent, stream):
+    # A closed world that rejected everything would pass every test above: the honest server,
+    # phrasing the prompt's facts in the prompt's forms, must be shown in >= 80% of the turns
+    # where it phrased.
+    messages = ["something like Toy Story", "a 90s comedy please", "something older", "no animation",
+                "more like the second one", "movies with Tom Hanks"]
+    with ScriptedLLMServer(HonestTeller()) as server:
+        agent = _agent(make_agent, server)
+        phrased = shown = 0
+        for message in messages:
+            reply = (list(agent.respond_stream("s", message)) if stream else [agent.respond("s", message)])[-1]
+            assert_grounded(agent, reply)
+            if any(c.purpose == "phrase" and c.ok for c in reply.trace.llm_calls):
+                phrased += 1
+                shown += reply.trace.guard is not None and reply.trace.guard.text_source == "llm"
+        assert phrased >= 4 and shown >= 0.8 * phrased, (shown, phrased)
