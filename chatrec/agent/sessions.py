@@ -29,7 +29,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -93,8 +93,9 @@ class SessionRepository:
     # ------------------------------------------------------------------ locks
     @contextmanager
     def lock(self, session_id: str) -> Iterator[None]:
-        """Hold the session's lock. Surfaces drive streams from changing threads, so a turn holds
-        it only while it reads and writes the state, never across a ``yield`` to the surface."""
+        """Hold the session's lock, and its lease in the store against other workers. Surfaces
+        drive streams from changing threads, so a turn holds it only while it reads and writes
+        the state, never across a ``yield`` to the surface."""
         with self._locks_guard:
             entry = self._locks.get(session_id)
             if entry is None:
@@ -103,7 +104,7 @@ class SessionRepository:
             entry.users += 1
             self._evict_idle_locks()
         try:
-            with entry.lock:
+            with entry.lock, (self.store.session_lease(session_id) if self.store is not None else nullcontext()):
                 yield
         finally:
             with self._locks_guard:

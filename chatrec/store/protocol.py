@@ -14,6 +14,7 @@ The contract, the same for SQLite and PostgreSQL:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol, runtime_checkable
 
 from chatrec.store.records import (
@@ -28,6 +29,11 @@ from chatrec.store.records import (
 
 @runtime_checkable
 class SessionStore(Protocol):
+    def session_lease(self, session_id: str) -> AbstractContextManager[bool]:
+        """Hold the session against other workers' turns while one turn reads, thinks and
+        writes it (True inside when held)."""
+        ...
+
     def read_session(self, session_id: str) -> SessionRecord | None:
         """The stored session with its version, or None."""
         ...

@@ -35,6 +35,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from chatrec.errors import StoreError
 from chatrec.store import schema as S
 from chatrec.store.engine import Backend, connect, damaged, translated_errors
+from chatrec.store.leases import LEASE_TIMEOUT_S, SessionLeases, leases_for
 from chatrec.store.records import (
     FeedbackEvent,
     ProfileChange,
@@ -79,6 +80,7 @@ class Store:
         #: The SQLite file (None for a server).
         self.path = self.backend.path
         self._writer = self.engine.execution_options(write=True)
+        self._leases: SessionLeases = leases_for(self.dialect, self.engine, self.path)
         self._closed = False
         self._salt: bytes | None = None
         try:
@@ -340,9 +342,18 @@ class Store:
         with self._read("reach the store") as conn:
             conn.execute(sa.select(sa.literal(1))).scalar()
 
+    @contextmanager
+    def session_lease(self, session_id: str, timeout_s: float = LEASE_TIMEOUT_S) -> Iterator[bool]:
+        """Hold the session against other workers while a turn reads, thinks and writes it (see
+        ``chatrec.store.leases``); True inside when held, False when it could not be had."""
+        self._check_open()
+        with self._leases.hold(str(session_id), timeout_s) as held:
+            yield held
+
     def close(self) -> None:
         """Close every pooled connection. The store is unusable after."""
         self._closed = True
+        self._leases.close()
         self.engine.dispose()
 
     def __enter__(self) -> Store:
