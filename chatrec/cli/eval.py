@@ -84,14 +84,36 @@ def sim(
     split: str = typer.Option(
         "test", "--split", help="test (report) or tune (choose weights): disjoint users."
     ),
-    systems: str = typer.Option(
-        "agent,popularity,vector,collab", "--systems", help="Comma-separated."
+    systems: str | None = typer.Option(
+        None,
+        "--systems",
+        help="Comma-separated (default: agent,popularity,vector,collab; seeker-replay: "
+        "agent,popularity,vector).",
     ),
     simulator: str = typer.Option(
         "rules",
         "--simulator",
-        help="rules (scripted) or llm (an LLM writes the user's messages, iEvaLM-style; needs "
-        "CHATREC_LLM, responses cached so reruns are exact).",
+        help="rules (scripted, phrases written after real seekers), llm (an LLM writes the "
+        "user's messages, iEvaLM-style; needs CHATREC_LLM, responses cached so reruns are "
+        "exact) or seeker-replay (real ReDial seekers' own words, --dialogues).",
+    ),
+    dialogues: Path | None = typer.Option(
+        None,
+        "--dialogues",
+        help="seeker-replay: ReDial dialogues with questionnaires, raw release or iEvaLM "
+        "format (default: the dev dialogues).",
+    ),
+    train: Path | None = typer.Option(
+        None,
+        "--train",
+        help="seeker-replay: dialogues the popularity baseline counts from (default: the dev "
+        "dialogues; 5-fold cross-fitted when they are the scored ones).",
+    ),
+    phrases: str = typer.Option(
+        "both",
+        "--phrases",
+        help="rules: the phrase bank's half the user speaks with: both (each user with each "
+        "half; the held-out half is reported), tuning or held-out.",
     ),
     llm_cache: Path | None = typer.Option(
         None,
@@ -111,20 +133,28 @@ def sim(
     weights: str | None = WEIGHTS,
     no_index: bool = NO_INDEX,
 ) -> None:
-    """Simulated users chasing a held-out movie (Hit@k within T turns), agent vs baselines."""
+    """Simulated users looking for films they want (success@k), agent vs baselines: scripted
+    users on MovieLens, an LLM user, or real ReDial seekers replayed."""
     from chatrec.evaluation.report import print_table
-    from chatrec.evaluation.report_sim import SUMMARY_HEADER, summary_rows
-    from chatrec.evaluation.simulate import SimConfig, run_sim
 
-    if simulator not in ("rules", "llm"):
-        raise ConfigError("--simulator must be rules or llm")
+    if simulator not in ("rules", "llm", "seeker-replay"):
+        raise ConfigError("--simulator must be rules, llm or seeker-replay")
+    names = [s.strip() for s in systems.split(",") if s.strip()] if systems else None
+    if simulator == "seeker-replay":
+        _seeker_replay(dialogues, train, k, seed, names, out, limit, fresh, quiet, no_index)
+        return
+    from chatrec.evaluation.report_sim import SUMMARY_HEADER, summary_rows
+    from chatrec.evaluation.simulate import SYSTEMS, SimConfig, run_sim
+
     if simulator == "llm" and get_settings().llm is None:
         from chatrec.evaluation.llm_user import NOT_CONFIGURED
 
         raise ConfigError(NOT_CONFIGURED)
     if split not in ("test", "tune"):
         raise ConfigError("--split must be test or tune")
-    names = [s.strip() for s in systems.split(",") if s.strip()]
+    if phrases not in ("both", "tuning", "held-out"):
+        raise ConfigError("--phrases must be both, tuning or held-out")
+    names = names or list(SYSTEMS)
     if no_index:
         names = [n for n in names if n != "vector"]
     config = SimConfig(
@@ -137,6 +167,7 @@ def sim(
         keywords=keywords,
         weights=_weights(weights),
         simulator=simulator,
+        phrases=phrases,  # type: ignore[arg-type]
     )
     out = _out(out, f"sim-seed{seed}" + ("-llm" if simulator == "llm" else ""))
     metrics = run_sim(
@@ -150,11 +181,20 @@ def sim(
         llm_cache=llm_cache,
     )
     print_table(
-        f"Simulated users: {metrics['n_users']} users, T={turns}, k={k}, seed {seed}",
+        f"Simulated users ({metrics['phrases']} phrases): {metrics['n_users']} users, T={turns}, "
+        f"k={k}, seed {seed}",
         SUMMARY_HEADER,
         summary_rows(metrics),
         console,
     )
+    halves = metrics.get("phrase_halves")
+    if halves:
+        key = f"success@{k}"
+        console.print(
+            "agent Hit@k by phrase half: "
+            + ", ".join(f"{h} {b.get(key, 0):.3f}" for h, b in halves.items())
+            + (f" (gap {metrics['phrase_gap']:+.3f})" if metrics.get("phrase_gap") is not None else "")
+        )
     consistency = metrics.get("consistent_items")
     if consistency:
         console.print(
@@ -171,6 +211,31 @@ def sim(
             f"from an empty cache: {llm['distinct_calls']} calls, "
             f"{llm['prompt_tokens']}+{llm['completion_tokens']} tokens"
         )
+    _done(out)
+
+
+def _seeker_replay(dialogues: Path | None, train: Path | None, k: int, seed: int,
+                   names: list[str] | None, out: Path | None, limit: int | None, fresh: bool,
+                   quiet: bool, no_index: bool) -> None:
+    from chatrec.evaluation.report import print_table
+    from chatrec.evaluation.report_replay import SUMMARY_HEADER, summary_rows
+    from chatrec.evaluation.seeker_replay import DEV_DIALOGUES, SYSTEMS, ReplayConfig, run_seeker_replay
+
+    scored = str(dialogues) if dialogues else _data_file(DEV_DIALOGUES)
+    names = names or list(SYSTEMS)
+    if no_index:
+        names = [n for n in names if n != "vector"]
+    config = ReplayConfig(dialogues=scored, train=str(train) if train else None, k=k,
+                          systems=names, seed=seed, with_index=not no_index)
+    out = _out(out, f"sim-seeker-replay-{Path(scored).stem}")
+    metrics = run_seeker_replay(config, get_settings(), out, limit=limit,
+                                show_progress=not quiet, fresh=fresh)
+    print_table(
+        f"Seeker replay: {metrics.get('episodes', 0)} ReDial seekers, success@{k}",
+        [h.replace("success@k", f"success@{k}") for h in SUMMARY_HEADER],
+        summary_rows(metrics),
+        console,
+    )
     _done(out)
 
 

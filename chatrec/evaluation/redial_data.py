@@ -92,7 +92,8 @@ def mentions(text: str) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- files
-def _lines(path: Path) -> Iterator[tuple[int, dict]]:
+def read_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, record) of a JSONL file or a JSON array."""
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     stripped = text.lstrip()
@@ -111,7 +112,7 @@ def _lines(path: Path) -> Iterator[tuple[int, dict]]:
 def detect_format(path: Path) -> Literal["dialogues", "turns"]:
     """Which kind of file: "dialogues" (raw release or iEvaLM dialogues: ``messages``) or "turns" (iEvaLM processed
     turns: ``context`` + ``rec``)."""
-    for number, record in _lines(Path(path)):
+    for number, record in read_records(Path(path)):
         if "messages" in record:
             return "dialogues"
         if "context" in record and "rec" in record:
@@ -129,7 +130,7 @@ def read_dialogues(path: Path) -> list[Dialogue]:
     Only ``conversationId``, ``initiatorWorkerId``, ``respondentWorkerId`` and each message's
     ``senderWorkerId`` and ``text`` are read (see the module docstring)."""
     out: list[Dialogue] = []
-    for number, record in _lines(Path(path)):
+    for number, record in read_records(Path(path)):
         try:
             cid = str(record["conversationId"])
             initiator = record["initiatorWorkerId"]
@@ -197,7 +198,7 @@ def read_processed_turns(path: Path, names: dict[str, str]) -> list[ScoredTurn]:
     for item_id, name in names.items():
         by_name.setdefault(normalise_name(name), set()).add(item_id)
     turns: list[ScoredTurn] = []
-    for number, record in _lines(Path(path)):
+    for number, record in read_records(Path(path)):
         try:
             cid = str(record["dialog_id"])
             context_texts = [str(t or "") for t in record["context"]]
@@ -288,7 +289,7 @@ _IARD_NAME = re.compile(r"(@\d+)(?:\s*<[^<>]*>)+")
 
 
 def read_iard(
-    path: Path, exclude: set[str] = frozenset(), max_id: int | None = None
+    path: Path, exclude: frozenset[str] | set[str] = frozenset(), max_id: int | None = None
 ) -> list[Dialogue]:
     """ReDial dialogues of the IARD release (Cai & Chen 2020), for *tuning*: only roles and texts
     are read (not the intent labels), and the ``<Title (year)>`` IARD writes after each ``@id`` is

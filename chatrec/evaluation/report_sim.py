@@ -13,17 +13,9 @@ TARGET_RATIO = 2.0
 
 
 def template_text(template_id: str) -> str:
-    """The wording behind a template id ("decade/2" → "A movie from the {long}, ideally.")."""
-    kind, _, index = template_id.partition("/")
-    table = (
-        P.REVEAL.get(kind)
-        or P.REASON.get(kind)
-        or {"reject": P.REJECT, "accept": P.ACCEPT, "nothing": P.NOTHING_NEW}.get(kind)
-    )
-    try:
-        return table[int(index)]
-    except (TypeError, ValueError, IndexError):
-        return template_id
+    """The wording behind a template id ("decade/3" → "Anything from the {tick}?")."""
+    template = P.BY_ID.get(template_id)
+    return template.text if template is not None else template_id
 
 
 def summary_rows(metrics: dict) -> list[list[str]]:
@@ -68,7 +60,7 @@ def _transcript(record: dict, system: str, catalog_titles: dict[str, str]) -> st
         )
         if turn.get("question"):
             lines.append(f"  - {system} asks ({turn['question']})")
-        shown = [catalog_titles.get(i, i) for i in turn["items"]]
+        shown = [str(catalog_titles.get(i) or i) for i in turn["items"]]
         if shown:
             lines.append(f"  - {system} shows: " + "; ".join(shown))
         if turn.get("act"):
@@ -102,7 +94,14 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
     )
     if llm:
         parts += ["", llm_md(llm)]
-    parts += ["", "## Results", "", md_table(SUMMARY_HEADER, summary_rows(metrics)), ""]
+    parts += ["", "## Results", ""]
+    if metrics.get("phrases"):
+        parts += [f"The user speaks with the **{metrics['phrases']}** half of the phrase bank "
+                  "(templates written after real ReDial/IARD seekers, `chatrec/evaluation/phrases.py`).",
+                  ""]
+    parts += [md_table(SUMMARY_HEADER, summary_rows(metrics)), ""]
+    if metrics.get("phrase_halves"):
+        parts += ["### Tuning and held-out phrases", "", halves_md(metrics), ""]
     if "agent" in metrics["systems"] and "vector" in metrics["systems"]:
         ratio = metrics["systems"]["vector"].get("agent_ratio", {}).get("ratio")
         verdict = "reached" if ratio is not None and ratio >= TARGET_RATIO else "NOT reached"
@@ -163,9 +162,10 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
             "By phrasing (worst first):",
             "",
             md_table(
-                ["template", "wording", "understood", "n"],
+                ["template", "half", "wording", "understood", "n"],
                 [
-                    [t, template_text(t).replace("|", "/"), f"{v['rate']:.2f}", v["n"]]
+                    [t, P.half_of(t) if t in P.BY_ID else "–", template_text(t).replace("|", "/"),
+                     f"{v['rate']:.2f}", v["n"]]
                     for t, v in sorted(
                         understanding["by_template"].items(), key=lambda kv: kv[1]["rate"]
                     )
@@ -202,6 +202,26 @@ def write_sim_report(run, metrics: dict, records: list[dict], config) -> None:
     parts.append(warnings_md(metrics))
     parts.append(provenance_md(run.config, run.path("results.json"), run.timings))
     run.write_report("\n".join(parts) + "\n")
+
+
+def halves_md(metrics: dict) -> str:
+    """Hit@k of every system with each half of the phrase bank, and the agent's gap."""
+    halves = metrics["phrase_halves"]
+    k = metrics["k"]
+    key = f"success@{k}"
+    names = ["agent", *next(iter(halves.values()))["baselines"]]
+    rows = []
+    for half, block in halves.items():
+        row = [half]
+        for name in names:
+            entry = block if name == "agent" else block["baselines"][name]
+            low, high = entry.get(f"{key}_ci", [None, None])
+            row.append(f"{entry.get(key, 0):.3f} [{low:.3f}, {high:.3f}]" if low is not None else "–")
+        rows.append(row)
+    gap = metrics.get("phrase_gap")
+    note = (f"Agent Hit@{k}, tuning half − held-out half: **{gap:+.3f}** (target: within ±0.1; "
+            "a large gap means the agent is fitted to phrasings)." if gap is not None else "")
+    return md_table(["phrases", *[f"{n} Hit@{k} [95% CI]" for n in names]], rows) + "\n\n" + note
 
 
 def llm_md(llm: dict) -> str:

@@ -3,9 +3,13 @@
 For each sampled user one target they rated ≥ 4 is held out of their history *and* of the data
 the collaborative models are fitted on. A scripted ``SimulatedUser`` then talks to the agent and
 to each baseline in turn, the same user with the same target and the same seed, for at most
-``turns`` system turns; a hit is the target among the ``k`` shown items. With
-``simulator="llm"`` an LLM writes the user's messages instead (``chatrec.evaluation.llm_user``), on the
-same targets, plans and accept rule.
+``turns`` system turns; a hit is the target among the ``k`` shown items. The scripted user speaks
+with phrases written after real seekers (``chatrec.evaluation.phrases``); every user is run once
+with the tuning half of the phrase bank and once with the held-out half, and the held-out half is
+reported (the gap between the two says how much the agent is fitted to phrasings). With
+``simulator="llm"`` an LLM writes the user's messages instead (``chatrec.evaluation.llm_user``),
+on the same targets, plans and accept rule. ``--simulator seeker-replay`` (real ReDial seekers'
+own words) is ``chatrec.evaluation.seeker_replay``; all three report ``chatrec.evaluation.outcomes``.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import random
 import statistics
 import time
 import zlib
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
@@ -23,10 +27,14 @@ from chatrec.catalog.models import Catalog
 from chatrec.config import Settings
 from chatrec.evaluation import metrics as M
 from chatrec.evaluation.consistency import ConsistencyCounter
-from chatrec.evaluation.phrases import GENRE_NOUN
+from chatrec.evaluation.outcomes import from_records, headline
+from chatrec.evaluation.phrases import GENRE_NOUN, HALVES, Half, Phrases
 from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
 from chatrec.evaluation.understanding import check
 from chatrec.evaluation.user import Meaning, SimulatedUser, SystemTurn
+
+if TYPE_CHECKING:
+    from chatrec.evaluation.llm_user import LLMSimulatedUser
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +57,9 @@ class SimConfig(BaseModel):
         weights: FusionWeights overrides for the agent (tuning), None = the agent's defaults.
         simulator: "rules" (scripted) or "llm" (an LLM writes the user's messages).
         simulator_model: the simulator LLM's model (filled in by ``run_sim``).
+        phrases: which half of the phrase bank the scripted user speaks with: "both" runs every
+            user once with each half and reports the held-out one (the LLM simulator, whose
+            own words replace the phrases, falls back on the held-out half).
     """
 
     users: int = 100
@@ -62,14 +73,19 @@ class SimConfig(BaseModel):
     weights: dict[str, float] | None = None
     simulator: Literal["rules", "llm"] = "rules"
     simulator_model: str | None = None
+    phrases: Literal["both", "tuning", "held-out"] = "both"
+
+    def halves(self) -> tuple[Half, ...]:
+        """The phrase halves each user is run with; the last one is reported."""
+        if self.phrases != "both":
+            return (self.phrases,)
+        return HALVES if self.simulator == "rules" else ("held-out",)
 
 
 def _config_dict(config: SimConfig) -> dict:
-    """The run's configuration; a scripted run's is as it was before the LLM simulator existed,
-    so earlier run directories still resume."""
+    """The run's configuration (the LLM's model only when an LLM plays the user)."""
     values = config.model_dump()
     if config.simulator == "rules":
-        values.pop("simulator")
         values.pop("simulator_model")
     return values
 
@@ -135,7 +151,7 @@ def _meaning_dict(meaning: Meaning) -> dict:
 
 def converse(
     system,
-    user: SimulatedUser,
+    user: SimulatedUser | LLMSimulatedUser,
     session_id: str,
     user_id: str,
     turns: int,
@@ -156,8 +172,9 @@ def converse(
             "items": answer.items[:k],
             "question": answer.question,
         }
-        if getattr(utterance, "llm", None):
-            entry["llm"] = utterance.llm
+        llm_record = getattr(utterance, "llm", None)
+        if llm_record:
+            entry["llm"] = llm_record
         if counter is not None:
             entry["consistent"] = counter.count(user.told)
         reply = getattr(system, "last_reply", None)
@@ -266,35 +283,40 @@ def run_sim(
         pairs = pick_targets(full, config)
         held = heldout_catalog(full, pairs)
     todo = pairs[:limit] if limit else pairs
+    halves = config.halves()
+    units = [(u, t, h) for u, t in todo for h in halves]
     done = run.done()
-    missing = [(u, t) for u, t in todo if f"{u}:{t}" not in done]
+    missing = [unit for unit in units if _key(*unit) not in done]
     if missing:
         with run.timed("setup"):
             resources = resources_for(held, settings, with_index=with_index)
             systems = build_systems(config.systems, held, resources, config.k, config.weights)
             counter = ConsistencyCounter(held, resources.kg)
     with LogTally() as tally:
-        for user_id, target in progress(missing, len(missing), "simulated users", show_progress):
-            key = f"{user_id}:{target}"
+        for user_id, target, half in progress(missing, len(missing), "simulated users", show_progress):
             record = {
                 "user": user_id,
                 "target": target,
                 "target_title": held[target].display,
+                "phrases": half,
                 "systems": {},
             }
             for name, system in systems.items():
                 seed = f"{config.seed}:{user_id}"
-                sim_user = SimulatedUser(held[target], held, resources.kg, seed, config.keywords)
+                sim_user = SimulatedUser(
+                    held[target], held, resources.kg, seed, config.keywords, Phrases(half)
+                )
+                speaker: SimulatedUser | LLMSimulatedUser = sim_user
                 if sim_llm is not None:
                     from chatrec.evaluation.llm_user import LLMSimulatedUser
 
-                    sim_user = LLMSimulatedUser(sim_user, sim_llm)
-                record["plan"] = [[a.kind, a.value] for a in sim_user.plan]
+                    speaker = LLMSimulatedUser(sim_user, sim_llm)
+                record["plan"] = [[a.kind, a.value] for a in speaker.plan]
                 with run.timed(f"system.{name}"):
                     record["systems"][name] = converse(
                         system,
-                        sim_user,
-                        f"sim:{config.seed}:{user_id}:{name}",
+                        speaker,
+                        f"sim:{config.seed}:{user_id}:{half}:{name}",
                         user_id,
                         config.turns,
                         config.k,
@@ -304,15 +326,33 @@ def run_sim(
                 i for r in record["systems"].values() for turn in r["turns"] for i in turn["items"]
             }
             record["titles"] = {i: held[i].display for i in sorted(shown) if i in held}
+            key = _key(user_id, target, half)
             run.record(key, record)
             done[key] = record
-    records = [done[f"{u}:{t}"] for u, t in todo if f"{u}:{t}" in done]
+    by_half = {h: [done[_key(u, t, h)] for u, t in todo if _key(u, t, h) in done] for h in halves}
+    reported = halves[-1]  # the held-out half when both run: the phrasings nobody tuned on
+    records = by_half[reported]
     names = (
         list(systems)
         if missing
         else [n for n in config.systems if records and n in records[0]["systems"]]
     )
-    metrics = summarise(records, config, names)
+    metrics = headline(from_records(records, names, "hit_turn"), config.k, config.seed)
+    metrics["simulator"] = config.simulator
+    metrics["phrases"] = reported
+    metrics.update(summarise(records, config, names))
+    if len(halves) > 1:
+        metrics["phrase_halves"] = {
+            h: {
+                **headline(from_records(by_half[h], names, "hit_turn"), config.k, config.seed),
+                "understanding": _understanding(by_half[h]) if "agent" in names else None,
+            }
+            for h in halves
+        }
+        key = f"success@{config.k}"
+        tuned, held_out = (metrics["phrase_halves"][h].get(key) for h in HALVES)
+        if tuned is not None and held_out is not None:
+            metrics["phrase_gap"] = round(tuned - held_out, 4)
     metrics["agent_warnings"] = tally.summary()
     if "agent" in config.systems:
         metrics["agent_config"] = agent_config(config.k, config.weights).model_dump(mode="json")
@@ -331,7 +371,7 @@ def run_sim(
         held,
         extra={
             "heldout_pairs": len(pairs),
-            "heldout_interactions": len(held.interactions),
+            "heldout_interactions": len(held.interactions or ()),
             "evaluated_users": len(records),
         },
     )
@@ -340,6 +380,10 @@ def run_sim(
 
     write_sim_report(run, metrics, records, config)
     return metrics
+
+
+def _key(user_id: str, target: str, half: str | None) -> str:
+    return f"{user_id}:{target}" + (f":{half}" if half else "")
 
 
 def summarise(records: list[dict], config: SimConfig, systems: list[str]) -> dict:

@@ -9,6 +9,7 @@ they have seen); none of them ever sees the held-out target's rating.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,10 +50,11 @@ class _Baseline:
             return []
         return self.catalog.interactions.history(user)["item_id"].tolist()
 
-    def turn(self, session_id: str, text: str) -> SystemTurn:
+    def turn(self, session_id: str, text: str, named: Iterable[str] = ()) -> SystemTurn:
+        """Answer one user message; ``named``: films the dialogue has named so far (never shown)."""
         session = self.sessions[session_id]
         session.texts.append(text)
-        exclude = set(session.shown) | set(self.history(session.user))
+        exclude = set(session.shown) | set(self.history(session.user)) | set(named)
         items = self.recommend(session, exclude)[: self.k]
         session.shown.extend(items)
         return SystemTurn(items=items)
@@ -65,16 +67,27 @@ class _Baseline:
 
 
 class PopularitySystem(_Baseline):
-    """The most-rated movies the user has not seen, whatever they say."""
+    """The most popular movies the user has not seen, whatever they say: by the catalog's
+    popularity (ratings), or by given counts (``counts``: item → how often human recommenders
+    named it in training dialogues), the catalog's popularity breaking ties."""
 
     name = "popularity"
 
-    def __init__(self, catalog: Catalog, k: int):
+    def __init__(self, catalog: Catalog, k: int, counts: Mapping[str, float] | None = None):
         super().__init__(catalog, k)
-        self.scores = np.array([float(it.popularity) for it in catalog], dtype=np.float64)
+        popularity = np.array([float(it.popularity) for it in catalog], dtype=np.float64)
+        if counts is None:
+            self.scores, self.fallback = popularity, None
+        else:
+            self.scores = np.zeros(len(self.space))
+            for item_id, count in counts.items():
+                row = self.space.index.get(item_id)
+                if row is not None:
+                    self.scores[row] = count
+            self.fallback = popularity
 
     def recommend(self, session: _Session, exclude: set[str]) -> list[str]:
-        return self.space.top(self.scores, self.k, exclude)
+        return self.space.top(self.scores, self.k, exclude, fallback=self.fallback)
 
 
 class VectorSystem(_Baseline):
@@ -154,7 +167,8 @@ class AgentSystem:
         self.users[session_id] = user
         self.agent.reset(session_id)
 
-    def turn(self, session_id: str, text: str) -> SystemTurn:
+    def turn(self, session_id: str, text: str, named: Iterable[str] = ()) -> SystemTurn:
+        """``respond`` to the message; ``named`` is ignored (the agent reads the films in the text)."""
         user = self.users.get(session_id)
         reply = self.agent.respond(
             session_id, text, user_id=f"ml:{user}" if user is not None else None

@@ -157,12 +157,20 @@ class SimulatedUser:
         seed: any string; the same seed gives the same dialogue for the same system answers.
         max_keywords: keywords the user may reveal (0: only genres, decade and a person, a
             harder setting since tag-genome keywords single out few films).
+        phrases: the templates this user speaks with (one half of the bank, or all of it).
     """
 
     def __init__(
-        self, target: Item, catalog: Catalog, kg, seed: str, max_keywords: int = MAX_KEYWORDS
+        self,
+        target: Item,
+        catalog: Catalog,
+        kg,
+        seed: str,
+        max_keywords: int = MAX_KEYWORDS,
+        phrases: P.Phrases | None = None,
     ):
         self.target = target
+        self.phrases = phrases or P.Phrases()
         self.catalog = catalog
         self.kg = kg
         self.seed = seed
@@ -186,26 +194,22 @@ class SimulatedUser:
         return None
 
     def _say(self, attribute: Attribute, rng: random.Random) -> tuple[str, str]:
-        if attribute.kind == "genre":
-            options = P.REVEAL["genre"]
-            if attribute.value not in P.GENRE_WORD:
-                options = [o for o in options if "{word}" not in o]
-            template, tid = P.pick(rng, options, "genre")
-            noun = P.GENRE_NOUN[attribute.value]
-            text = template.format(
-                noun=noun, a_noun=P.with_article(noun), word=P.GENRE_WORD.get(attribute.value, "")
-            )
-        elif attribute.kind == "decade":
-            template, tid = P.pick(rng, P.REVEAL["decade"], "decade")
+        kind = attribute.kind
+        if kind == "genre":
+            avoid = None if attribute.value in P.GENRE_WORD else "{word}"
+            template = self.phrases.pick(rng, "genre", avoid)
+            text = template.format(**P.genre_slots(attribute.value))
+        elif kind == "decade":
+            template = self.phrases.pick(rng, "decade")
             text = template.format(**P.decade_forms(int(attribute.value)))
-        elif attribute.kind == "keyword":
-            template, tid = P.pick(rng, P.REVEAL["keyword"], "keyword")
+        elif kind == "keyword":
+            template = self.phrases.pick(rng, "keyword")
             kw = attribute.value
             text = template.format(kw=kw, Kw=kw[:1].upper() + kw[1:])
         else:
-            template, tid = P.pick(rng, P.REVEAL[attribute.kind], attribute.kind)
+            template = self.phrases.pick(rng, kind)
             text = template.format(name=attribute.value)
-        return text, tid
+        return _sentence(text), template.id
 
     def _reveal(self, attribute: Attribute, meaning: Meaning) -> None:
         meaning.reveals.append(attribute)
@@ -234,7 +238,7 @@ class SimulatedUser:
                 parts.append(text)
                 templates.append(tid)
                 self._reveal(second, meaning)
-        prefix = rng.choice(P.OPEN_PREFIX)
+        prefix = self.phrases.pick(rng, "open").text
         text = prefix + " ".join(parts) if parts else prefix + "Can you recommend a movie?"
         self.turn += 1
         return Utterance(text.strip(), meaning, templates)
@@ -246,10 +250,10 @@ class SimulatedUser:
         parts: list[str] = []
         templates: list[str] = []
         if self.target.id in system.items:
-            template, tid = P.pick(rng, P.ACCEPT, "accept")
+            template = self.phrases.pick(rng, "accept")
             meaning.accepted = True
             self.turn += 1
-            return Utterance(template.format(title=self.target.title), meaning, [tid])
+            return Utterance(template.format(title=self.target.title), meaning, [template.id])
         wanted = None
         if system.items:
             text, tid = self._reject(system.items, rng, meaning)
@@ -264,9 +268,9 @@ class SimulatedUser:
             templates.append(tid)
             self._reveal(attribute, meaning)
         elif not parts:
-            template, tid = P.pick(rng, P.NOTHING_NEW, "nothing")
-            parts.append(template)
-            templates.append(tid)
+            template = self.phrases.pick(rng, "nothing")
+            parts.append(_sentence(template.text))
+            templates.append(template.id)
         self.turn += 1
         return Utterance(" ".join(parts), meaning, templates)
 
@@ -276,10 +280,11 @@ class SimulatedUser:
         reasons: list[tuple[str, str]] = []
         target = self.target
         years = [it.year for it in items if it.year]
-        if target.year and years and len(years) == len(items):
-            if all(it.decade is not None and it.decade < target.decade for it in items):
+        decade = target.decade
+        if target.year and decade is not None and years and len(years) == len(items):
+            if all(it.decade is not None and it.decade < decade for it in items):
                 reasons.append(("newer", ""))
-            elif all(it.decade is not None and it.decade > target.decade for it in items):
+            elif all(it.decade is not None and it.decade > decade for it in items):
                 reasons.append(("older", ""))
         # Genres most of the shown movies have and the target lacks: "no thrillers please".
         extra: dict[str, int] = {}
@@ -299,12 +304,13 @@ class SimulatedUser:
         for genre in said:
             if all(genre not in it.genres for it in items):
                 reasons.append(("want_genre", genre))
-        opener, opener_id = P.pick(rng, P.REJECT, "reject")
+        opener = self.phrases.pick(rng, "reject")
         meaning.rejects = True
         if not reasons:
-            return opener, opener_id
+            return _sentence(opener.text), opener.id
         kind, value = reasons[rng.randrange(len(reasons))]
-        template, tid = P.pick(rng, P.REASON[kind], kind)
+        needs_word = kind == "not_genre" and value not in P.GENRE_WORD
+        template = self.phrases.pick(rng, kind, "{word}" if needs_word else None)
         if kind == "newer":
             meaning.newer_than = max(years)
             self.told.newer_than = max(self.told.newer_than or 0, max(years))
@@ -314,11 +320,15 @@ class SimulatedUser:
         elif kind == "not_genre":
             meaning.excludes_genres.append(value)
             self.told.excludes_genres.append(value)
-        noun = P.GENRE_NOUN.get(value, value)
-        text = template.format(
-            noun=noun, a_noun=P.with_article(noun), plural=P.GENRE_PLURAL.get(value, value)
-        )
-        return f"{opener} {text}", tid
+        text = template.format(**P.genre_slots(value)) if value else template.text
+        return f"{_sentence(opener.text)} {_sentence(text)}", template.id
+
+
+def _sentence(text: str) -> str:
+    """A template's words with a full stop when none ends them: seekers write "no not really",
+    and joined to the next sentence it must still read as two (their casing is kept)."""
+    text = text.strip()
+    return text + "." if text and text[-1] not in ".!?" else text
 
 
 def _slot_kinds(slot: str) -> tuple[str, ...] | None:

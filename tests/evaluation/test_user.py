@@ -84,7 +84,7 @@ def test_rejection_reasons_come_from_differing_attributes(movielens, movielens_k
         # any reason given is true: the target is newer than all shown, lacks an excluded genre
         if meaning.newer_than is not None:
             assert meaning.newer_than < target.year and any(
-                r.format() in reply.text for r in P.REASON["newer"]
+                r.text in reply.text for r in P.BANK["newer"]
             )
         for genre in meaning.excludes_genres:
             assert genre not in target.genres
@@ -111,7 +111,7 @@ def test_answers_the_question_asked(movielens, movielens_kg):
         asked += 1
         answer = user.reply(SystemTurn(question="decade"))
         assert answer.meaning.reveals == [Attribute("decade", "1990")]
-        assert re.search(r"90s|nineties|1990s", answer.text)
+        assert re.search(r"90s|90's|nineties|1990s", answer.text)
     assert asked >= 3
 
 
