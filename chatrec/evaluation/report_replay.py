@@ -79,7 +79,10 @@ def write_replay_report(run, metrics: dict, records: list[dict]) -> None:
         f"{data['ended_by']}. Targets per episode {data['targets_per_episode']}, seeker turns per "
         f"episode {data['seeker_turns_per_episode']}. Split: fold {data['validation_fold']} of "
         f"{data['folds']} (crc32 of the conversation id) is validation, the others test. "
-        f"Popularity baseline: {data['popularity_counts']}.",
+        f"What the agent learns ({data['training']['learnt_by_agent']}) and the popularity "
+        f"baseline ({data['training']['popularity_baseline']}) come from "
+        f"`{data['training']['dialogues']}` ({data['training']['count']} dialogues): "
+        f"{data['training']['mode']}.",
         "",
         "## Results",
         "",

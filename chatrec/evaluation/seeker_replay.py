@@ -15,12 +15,16 @@ read by ``read_targets`` for the judge only. What the systems are given is built
 ``redial_data.read_dialogues`` (texts and roles, nothing else), cut before the first message
 naming a target.
 
-**Splits and cross-fitting.** Dialogues are split up front by ``fold_of`` (crc32 of the
-conversation id, 5 folds): fold ``VALIDATION_FOLD`` is the validation split, the only one
-anything may be tuned on; the other folds are the test split, reported apart. The popularity
-baseline counts the films human recommenders named in *training* dialogues (``train``, the dev
-dialogues by default); when those are the scored dialogues, each fold is scored with counts from
-the other folds only.
+**The agent** is the shipped one, with what ``chatrec build`` learns for the ReDial catalog from
+ReDial training dialogues (``chatrec.learn``).
+
+**Splits and cross-fitting.** Dialogues are split up front by the ReDial replay's folds
+(``redial_eval``: crc32 of the conversation id, 5 folds): fold ``VALIDATION_FOLD`` is the
+validation split, the only one anything may be tuned on; the other folds are the test split,
+reported apart. When the scored dialogues are among the training dialogues (the dev sample is
+what the build learns from), each fold is scored by an agent whose learnt parts were learnt on
+the other folds only, and the popularity baseline (the films human recommenders named in the
+training dialogues) is counted the same way.
 
 Baselines through the same loop: ``popularity`` (that count, minus films already named or
 shown) and ``vector`` (Chat-Rec's retrieval alone: the seeker's messages so far as the query to
@@ -32,6 +36,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -45,19 +50,14 @@ from chatrec.evaluation.outcomes import from_records, headline
 from chatrec.evaluation.redial_data import (
     Dialogue,
     fold_of,
-    mentions,
     read_dialogues,
     read_records,
 )
+from chatrec.evaluation.redial_eval import DEV_DIALOGUES, FOLDS, VALIDATION_FOLD, _data_root
 from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
 
 logger = logging.getLogger(__name__)
 
-DEV_DIALOGUES = "redial/dev/dialogues.jsonl"
-#: The ReDial harnesses' fold split: 5 folds by crc32 of the conversation id.
-FOLDS = 5
-#: The fold anything may be tuned on; the other folds are the reported test split.
-VALIDATION_FOLD = 0
 SYSTEMS = ("agent", "popularity", "vector")
 SPLITS = ("validation", "test")
 _YEAR = re.compile(r"\s*\(\s*\d{4}\s*\)\s*$")
@@ -245,76 +245,71 @@ def play(system, episode: Episode, k: int, session_id: str) -> dict:
     return record
 
 
-class FoldCounts:
-    """How often human recommenders named each film in the training dialogues: of all of them,
-    or — when they are the scored dialogues — of those outside a fold."""
-
-    def __init__(self, train: list[Dialogue], catalog, cross_fitted: bool):
-        self.catalog = catalog
-        self.train = train
-        self.cross_fitted = cross_fitted
-        self._cache: dict[int | None, dict[str, float]] = {}
-
-    def fold(self, episode: Episode) -> int | None:
-        return episode.fold if self.cross_fitted else None
-
-    def counts(self, fold: int | None) -> dict[str, float]:
-        if fold not in self._cache:
-            counted: Counter[str] = Counter()
-            for dialogue in self.train:
-                if fold is not None and fold_of(dialogue.conversation_id, FOLDS) == fold:
-                    continue
-                for message in dialogue.messages:
-                    if message.role == "recommender":
-                        for item_id in mentions(message.text):
-                            canonical = self.catalog.canonical_id(item_id)
-                            if canonical:
-                                counted[canonical] += 1
-            self._cache[fold] = {i: float(c) for i, c in counted.items()}
-        return self._cache[fold]
-
-
 class Recommenders:
-    """The systems of a run, one fold at a time (the popularity baseline is fold-specific; the
-    agent is the shipped one, ``Agent(resources)`` — ``Agent.from_config(catalog="redial")``
-    without a store or an LLM)."""
+    """The systems of a run, fold by fold.
 
-    def __init__(self, resources, config: ReplayConfig, counts: FoldCounts):
+    The agent is the shipped one: ``Agent(resources)`` with what ``chatrec build`` learns for
+    the ReDial catalog — ``Agent.from_config(catalog="redial")`` without a store or an LLM. When
+    the scored dialogues are among the dialogues it learns from (the dev sample is), each fold
+    is answered by an agent whose learnt parts were learnt, by the build's own code, on the other
+    folds only (``redial_eval.FoldAgents``, the ReDial replay's). The popularity baseline counts
+    what human recommenders named in the same training dialogues, cross-fitted the same way.
+    """
+
+    def __init__(self, resources, config: ReplayConfig, scored_ids: set[str], show_progress: bool):
+        from chatrec.evaluation.redial_eval import FoldAgents, RedialConfig
+
         self.resources = resources
         self.config = config
-        self.counts = counts
-        self._fixed: dict[str, object] = {}
+        self.folds = FoldAgents(
+            resources,
+            RedialConfig(dialogues=config.dialogues, train=config.train,
+                         with_index=config.with_index, seed=config.seed),
+            scored_ids,
+            show_progress,
+        )
         self._popularity: dict[int | None, object] = {}
-        self.agent = None
+        self._vector = None
+        self._agent: tuple[int | None, object] | None = None
+
+    def fold(self, episode: Episode) -> int | None:
+        return self.folds.fold(episode.conversation_id)
 
     def names(self) -> list[str]:
         names = []
         for name in self.config.systems:
+            if name not in SYSTEMS:
+                raise ConfigError(f"unknown system {name!r} for seeker-replay (choose from {', '.join(SYSTEMS)})")
             if name == "vector" and self.resources.index is None:
                 logger.warning("no vector index: the vector-only baseline is skipped")
                 continue
             names.append(name)
         return names
 
+    def popularity_counts(self, fold: int | None) -> dict[str, float]:
+        """Recommender mentions per catalog item (a film's ReDial ids counted together)."""
+        counts: dict[str, float] = {}
+        for item_id, count in self.folds.recommended(fold).items():
+            canonical = self.resources.catalog.canonical_id(item_id)
+            if canonical:
+                counts[canonical] = counts.get(canonical, 0.0) + count
+        return counts
+
     def get(self, name: str, fold: int | None):
         from chatrec.evaluation.systems import AgentSystem, PopularitySystem, VectorSystem
 
         catalog, k = self.resources.catalog, self.config.k
+        if name == "agent":
+            if self._agent is None or self._agent[0] != fold:
+                self._agent = (fold, AgentSystem(self.folds.agent(fold), k))
+            return self._agent[1]
         if name == "popularity":
             if fold not in self._popularity:
-                self._popularity = {fold: PopularitySystem(catalog, k, self.counts.counts(fold))}
+                self._popularity = {fold: PopularitySystem(catalog, k, self.popularity_counts(fold))}
             return self._popularity[fold]
-        if name not in self._fixed:
-            if name == "agent":
-                from chatrec.agent import Agent
-
-                self.agent = Agent(self.resources, store=None, llm=None)
-                self._fixed[name] = AgentSystem(self.agent, k)
-            elif name == "vector":
-                self._fixed[name] = VectorSystem(catalog, k, self.resources.index)
-            else:
-                raise ConfigError(f"unknown system {name!r} for seeker-replay (choose from {', '.join(SYSTEMS)})")
-        return self._fixed[name]
+        if self._vector is None:
+            self._vector = VectorSystem(catalog, k, self.resources.index)
+        return self._vector
 
 
 # ---------------------------------------------------------------------------- the run
@@ -341,24 +336,22 @@ def run_seeker_replay(
         root = _data_root(settings)
         names = {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}
         episodes, skipped = read_episodes(Path(config.dialogues), catalog, names)
-        train_path = Path(config.train) if config.train else root / DEV_DIALOGUES
-        train = read_dialogues(train_path)
-        overlap = {d.conversation_id for d in train} & {e.conversation_id for e in episodes}
-        counts = FoldCounts(train, catalog, cross_fitted=bool(overlap))
+        # What is missing (the ReDial catalog's graph, index) is built first, with progress.
+        resources = Resources.load(catalog, settings, with_index=config.with_index,
+                                   with_learnt=False, progress=show_progress)
+        recommenders = Recommenders(resources, config, {e.conversation_id for e in episodes},
+                                    show_progress)
     todo = episodes[:limit] if limit else episodes
     done = run.done()
-    missing = [e for e in todo if e.conversation_id not in done]
-    recommenders = None
-    if missing:
-        with run.timed("setup"):
-            resources = Resources.load(catalog, settings, with_index=config.with_index,
-                                       progress=show_progress)
-            recommenders = Recommenders(resources, config, counts)
-    # One fold after another: a fold's models are built once.
-    missing.sort(key=lambda e: _order(counts.fold(e)))
+    # One fold after another: a fold's learnt models are built once.
+    missing = sorted((e for e in todo if e.conversation_id not in done),
+                     key=lambda e: _order(recommenders.fold(e)))
     with LogTally() as tally:
         for episode in progress(missing, len(missing), "seekers replayed", show_progress):
-            assert recommenders is not None
+            fold = recommenders.fold(episode)
+            if "agent" in config.systems:
+                with run.timed("learn") if not recommenders.folds.ready(fold) else nullcontext():
+                    recommenders.get("agent", fold)
             record = {
                 "conversation_id": episode.conversation_id,
                 "fold": episode.fold,
@@ -370,7 +363,7 @@ def run_seeker_replay(
                 "systems": {},
             }
             for name in recommenders.names():
-                system = recommenders.get(name, counts.fold(episode))
+                system = recommenders.get(name, fold)
                 with run.timed(f"system.{name}"):
                     record["systems"][name] = play(
                         system, episode, config.k, f"replay:{episode.conversation_id}:{name}"
@@ -401,16 +394,23 @@ def run_seeker_replay(
                 sum(len(r["seeker"]) for r in records) / max(len(records), 1), 3),
             "validation_fold": VALIDATION_FOLD,
             "folds": FOLDS,
-            "popularity_counts": (f"recommender mentions in {train_path.name}, {FOLDS}-fold "
-                                  "cross-fitted by conversationId" if counts.cross_fitted else
-                                  f"recommender mentions in {train_path.name} (disjoint from the scored dialogues)"),
+            "training": {
+                "dialogues": config.train or DEV_DIALOGUES,
+                "count": len(recommenders.folds.train),
+                "overlapping_dialogues": len(recommenders.folds.overlap),
+                "mode": f"{FOLDS}-fold cross-fitted by conversationId" if recommenders.folds.cross_fitted
+                else "learnt on all training dialogues (disjoint from the scored ones)",
+                "learnt_by_agent": "dialogue statistics and the LambdaRank ranker (chatrec.learn)",
+                "popularity_baseline": "recommender mentions in the same training dialogues",
+            },
         },
+        "learnt_components": recommenders.folds.components,
         "diagnostics": diagnostics(records),
         "agent_warnings": tally.summary(),
     }
-    if recommenders is not None and recommenders.agent is not None:
-        metrics["agent_config"] = recommenders.agent.config.model_dump(mode="json")
-    files = [Path(config.dialogues), train_path]
+    if hasattr(recommenders.folds, "agent_config"):
+        metrics["agent_config"] = recommenders.folds.agent_config
+    files = [Path(config.dialogues)] + ([Path(config.train)] if config.train else [])
     run.write_results(metrics, provenance(catalog, files))
     from chatrec.evaluation.report_replay import write_replay_report
 
@@ -445,9 +445,3 @@ def diagnostics(records: list[dict]) -> dict:
         "target_in_rank10_at_end": sum(1 for r in ranked if r <= 10),
         "episodes_with_rank_diagnostic": len(last_ranks),
     }
-
-
-def _data_root(settings: Settings) -> Path:
-    from chatrec.catalog.fetch import ensure_data
-
-    return ensure_data(settings, needed=["redial/"], progress=False)

@@ -96,18 +96,24 @@ def test_raw_and_ievalm_formats_give_the_same_episodes(episodes, fixtures, redia
     ]
 
 
-def test_popularity_counts_are_cross_fitted(fixtures, redial):
-    from chatrec.evaluation.seeker_replay import FoldCounts
+def test_popularity_counts_are_cross_fitted(fixtures, redial, settings):
+    from chatrec.evaluation.seeker_replay import Recommenders, ReplayConfig
+    from chatrec.resources import Resources
 
-    dialogues = read_dialogues(fixtures / "seekers_raw.jsonl")
-    counts = FoldCounts(dialogues, redial, cross_fitted=True)
-    every = FoldCounts(dialogues, redial, cross_fitted=False).counts(None)
+    resources = Resources.load(redial, settings, with_index=False, with_learnt=False)
+    path = str(fixtures / "seekers_raw.jsonl")
+    scored = {d.conversation_id for d in read_dialogues(fixtures / "seekers_raw.jsonl")}
+    config = ReplayConfig(dialogues=path, train=path, systems=SYSTEMS, with_index=False)
+    crossed = Recommenders(resources, config, scored, show_progress=False)
+    assert crossed.folds.cross_fitted
+    every = Recommenders(resources, config, set(), show_progress=False).popularity_counts(None)
     nemo_sequel = redial.canonical_id("75881")  # named by the recommender of 506 only (fold 0)
-    assert every[nemo_sequel] == 1
-    assert nemo_sequel not in counts.counts(0)
-    assert counts.counts(1)[nemo_sequel] == 1
+    assert fold_of("506", 5) == 0 and every[nemo_sequel] == 1
+    assert nemo_sequel not in crossed.popularity_counts(0)
+    assert crossed.popularity_counts(1)[nemo_sequel] == 1
     fast_six = redial.canonical_id("137615")  # 501, fold 4
-    assert fast_six not in counts.counts(4) and counts.counts(0)[fast_six] == 1
+    assert fast_six not in crossed.popularity_counts(4)
+    assert crossed.popularity_counts(0)[fast_six] == 1
     # Only what human recommenders named counts, never the seeker's own films.
     assert redial.canonical_id("141788") not in every
 
@@ -132,7 +138,8 @@ def test_results_have_the_measures_of_every_system_and_split(replay_runs):
     assert 0.0 <= results["baselines"]["popularity"]["success@5"] <= 1.0
     assert results["splits"]["validation"]["episodes"] == 1  # 506
     assert results["splits"]["test"]["episodes"] == 3
-    assert results["input"]["popularity_counts"].endswith("cross-fitted by conversationId")
+    assert results["input"]["training"]["mode"] == "5-fold cross-fitted by conversationId"
+    assert set(results["learnt_components"]) <= {"0", "2", "1", "3", "4"}
     records = [json.loads(line)["record"] for line in open(out / "checkpoints" / "units.jsonl")]
     for record in records:
         named = set()
@@ -165,8 +172,10 @@ def test_a_rerun_gives_the_same_numbers(replay_runs, settings):
         return sorted(rows, key=lambda r: r["conversation_id"])
 
     assert records(a) == records(b)
-    stable = {k: v for k, v in ma.items() if k != "agent_warnings"}
-    assert stable == {k: v for k, v in mb.items() if k != "agent_warnings"}
+    costs = ("agent_warnings", "learnt_components")  # timings
+    assert {k: v for k, v in ma.items() if k not in costs} == {
+        k: v for k, v in mb.items() if k not in costs
+    }
     before = (a / "checkpoints" / "units.jsonl").read_text()
     again = run_seeker_replay(config, settings, a, show_progress=False)
     assert (a / "checkpoints" / "units.jsonl").read_text() == before  # resumed, nothing redone
