@@ -219,8 +219,8 @@ class ClosedWorld:
             if item_id not in self.catalog:
                 continue
             title = self.catalog[item_id].title
-            if len(title) < 2 or (len(title.split()) == 1 and item_id not in recommended):
-                continue
+            if len(title) < 2 or title not in sentence or (len(title.split()) == 1 and item_id not in recommended):
+                continue   # (the substring test first: a user's history can make hundreds of titles allowed)
             for m in re.finditer(rf"(?<![\w-]){re.escape(title)}(?![\w-])", sentence):
                 if all(m.end() <= u.start or u.end <= m.start() for u in units):
                     units.append(Unit(TITLE, m.start(), m.end(), m.group(0), items=(item_id,)))
