@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from chatrec.catalog.models import Catalog, Interactions
 from chatrec.config import Settings, get_settings
 from chatrec.errors import IndexMissingError
+from chatrec.protocols import Collaborative, Graph, Linker, VectorIndex
 
 if TYPE_CHECKING:
     from chatrec.learn.models import LearntModels
@@ -25,10 +26,10 @@ class Resources:
 
     settings: Settings
     catalog: Catalog
-    kg: object
-    linker: object
-    index: object | None = None
-    collab: object | None = None
+    kg: Graph
+    linker: Linker
+    index: VectorIndex | None = None
+    collab: Collaborative | None = None
     learnt: LearntModels | None = None   # what ``chatrec build`` learnt (None: nothing)
     timings_s: dict[str, float] = field(default_factory=dict)
 

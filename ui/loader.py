@@ -12,6 +12,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chatrec.agent import Agent
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +46,10 @@ class AgentLoader:
         warm_up: optional callable run on the agent after loading (imports, caches).
     """
 
-    def __init__(self, factory: Callable[[], object], warm_up: Callable[[object], None] | None = None):
+    def __init__(self, factory: Callable[[], Agent], warm_up: Callable[[Agent], None] | None = None):
         self._factory = factory
         self._warm_up = warm_up
-        self._agent = None
+        self._agent: Agent | None = None
         self._error: BaseException | None = None
         self._done = threading.Event()
         self._started_at: float | None = None
@@ -54,7 +58,7 @@ class AgentLoader:
         self._lock = threading.Lock()
 
     @classmethod
-    def ready_made(cls, agent) -> AgentLoader:
+    def ready_made(cls, agent: Agent) -> AgentLoader:
         """A loader that already holds ``agent`` (tests, embedding the app in other code)."""
         loader = cls(lambda: agent)
         loader._agent = agent
@@ -110,13 +114,13 @@ class AgentLoader:
         """The agent answers while its vector index is still being built."""
         return self.ready and _background_work(self._agent) is not None
 
-    def get(self, timeout: float | None = None):
+    def get(self, timeout: float | None = None) -> Agent:
         """The agent, waiting up to ``timeout`` seconds for it (None: forever)."""
         self.start()
         if not self._done.wait(timeout):
             raise AgentNotReady("I'm still getting ready (loading the catalog and the index; the "
                                 "very first start also builds them). Try again in a moment.")
-        if self._error is not None:
+        if self._error is not None or self._agent is None:
             raise AgentNotReady(f"chatrec could not start: {self._error}")
         return self._agent
 

@@ -13,14 +13,19 @@ import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chatrec.agent.models import Reply
 from ui.identity import Caller, Identities
 from ui.loader import AgentLoader, AgentNotReady
+from ui.profile_view import profile_sections
 from ui.ratelimit import RateLimiter
 from ui.sessions import clean_persona, clean_user_id, new_session_id, session_or_new
-from ui.views import CardView, Chip, ProfileSection
+from ui.views import CardView, ProfileSection
 from ui.why import WhyPictures, paths_from_evidence
+
+if TYPE_CHECKING:
+    from chatrec.agent import Agent
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +97,7 @@ class ChatService:
     def ready(self) -> bool:
         return self.loader.ready
 
-    def agent(self):
+    def agent(self) -> Agent:
         """The agent; raises ``AgentNotReady`` (with a message for the user) while loading."""
         return self.loader.get(self.wait_s)
 
@@ -375,69 +380,6 @@ class ChatService:
             return who, []
         agent = self.agent()
         state = agent.session(sid)
-        kg, catalog = agent.kg, agent.catalog
+        stored = agent.user_profile(user_id).model_dump(mode="json") if user_id else None
+        return who, profile_sections(agent, state, stored)
 
-        used: set[str] = set()
-
-        def item_chips(ids):
-            chips = []
-            for i in ids:
-                if i in catalog and i not in used:
-                    used.add(i)
-                    chips.append(Chip(catalog[i].display, i))
-            return chips
-
-        def node_chips(nodes):
-            chips = []
-            for node in nodes:
-                if node not in used:
-                    used.add(node)
-                    chips.append(Chip(_label(kg, node), node))
-            return chips
-
-        c = state.constraints
-        request: list[Chip] = []
-        years = _years(c.year_min, c.year_max)
-        if years:
-            request.append(Chip(years, "years"))   # agent.remove_preference lifts the range
-        request += node_chips(c.nodes(decades=False))  # the years chip stands for decades
-        sections = [
-            ProfileSection("Your request", request, "req"),
-            ProfileSection("Liked", item_chips(reversed(state.liked_items)), "like"),
-            ProfileSection("Not for me", item_chips(reversed(state.disliked_items)), "dislike"),
-            ProfileSection("Seen", item_chips(reversed(state.seen_items)), "seen"),
-            ProfileSection("You like", node_chips(reversed(state.liked_attributes)), "like"),
-            ProfileSection("You'd rather avoid",
-                           node_chips([*reversed(state.disliked_attributes), *c.excluded_nodes()]),
-                           "dislike"),
-        ]
-        if user_id:
-            stored = agent.user_profile(user_id).model_dump(mode="json")
-            earlier = []
-            for key, sign in (("liked_items", "👍"), ("disliked_items", "👎"), ("seen_items", "✓")):
-                for chip in item_chips(reversed(stored.get(key, []))):
-                    earlier.append(Chip(f"{sign} {chip.label}", chip.value))
-            for key, sign in (("liked_attributes", "👍"), ("disliked_attributes", "👎")):
-                for chip in node_chips(reversed(stored.get(key, []))):
-                    earlier.append(Chip(f"{sign} {chip.label}", chip.value))
-            sections.append(ProfileSection("Remembered from earlier sessions", earlier, "saved"))
-        return who, sections
-
-
-def _label(kg, node: str) -> str:
-    try:
-        return kg.label(node)
-    except Exception:  # noqa: BLE001 - a node the KG lost since: show its raw value
-        return node.split(":", 1)[-1]
-
-
-def _years(year_min: int | None, year_max: int | None) -> str:
-    if year_min is not None and year_max is not None:
-        if year_min % 10 == 0 and year_max == year_min + 9:
-            return f"the {year_min}s"
-        return f"{year_min}–{year_max}"
-    if year_min is not None:
-        return f"from {year_min}"
-    if year_max is not None:
-        return f"up to {year_max}"
-    return ""
