@@ -1,6 +1,11 @@
 """chatrec: a conversational recommender that people can trust."""
 
+from typing import TYPE_CHECKING
+
 from chatrec import config as _config  # noqa: F401  (sets the offline switches first)
+
+if TYPE_CHECKING:
+    from chatrec.agent import Agent
 
 __version__ = "0.1.0"
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -357,7 +357,7 @@ class EntityLinker:
         alternatives = [e.node for e in items if e.node != top.node] if top.kind == ITEM else []
         alternatives += [e.node for _, _, e in scored[1:] if e.node not in alternatives]
         return [Mention(start=start, end=end, text=text[start:end], node=top.node,
-                        kind=top.kind, score=round(top_score * factor, 3),
+                        kind=cast(MentionKind, top.kind), score=round(top_score * factor, 3),
                         alternatives=alternatives[: cfg.max_alternatives], source=source)]
 
     def _evidence(self, text: str, tokens: list[Token], span: Span, caps_ratio: float
@@ -398,7 +398,7 @@ class EntityLinker:
 
     def _genre_context_ok(self, tokens: list[Token], span: Span) -> bool:
         """A genre word that is also an everyday word needs a film word or determiner beside it."""
-        if len(span.phrase) > 1 or span.phrase[0] not in CONTEXT_GENRE_WORDS:
+        if len(span.phrase) != 1 or span.phrase[0] not in CONTEXT_GENRE_WORDS:
             return True
         after = tokens[span.j].norm if span.j < len(tokens) else ""
         before = tokens[span.i - 1].norm if span.i > 0 else ""

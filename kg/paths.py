@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kg.graph import KnowledgeGraph
 from kg.models import (
     DIRECTED_BY,
     HAS_GENRE,
@@ -28,6 +28,9 @@ from kg.models import (
     WRITTEN_BY,
     Fact,
 )
+
+if TYPE_CHECKING:
+    from chatrec.protocols import Graph
 
 # How much sharing an entity through a relation says, before rarity (directing is authorship;
 # a genre is a broad shelf; a decade is barely a reason).
@@ -56,14 +59,14 @@ class ExplanationPath(BaseModel):
     weight: float
 
 
-def rarity(kg: KnowledgeGraph, entity: str) -> float:
+def rarity(kg: Graph, entity: str) -> float:
     """Inverse-degree informativeness in (0, 1]: 1 for an entity of one item, near 0 for one
     that every item has."""
     n = max(kg.n_items, 1)
     return math.log((n + 1) / (kg.degree(entity) + 1)) / math.log(n + 1)
 
 
-def explain(kg: KnowledgeGraph, candidate_id: str, liked_items: Sequence[str] = (),
+def explain(kg: Graph, candidate_id: str, liked_items: Sequence[str] = (),
             liked_attributes: Iterable[str] = (), max_paths: int = 3) -> list[ExplanationPath]:
     """The best short paths from ``candidate_id`` to what the user liked, best first.
 
@@ -117,7 +120,7 @@ def explain(kg: KnowledgeGraph, candidate_id: str, liked_items: Sequence[str] = 
     return paths
 
 
-def shared_entities(kg: KnowledgeGraph, a: str, b: str) -> list[str]:
+def shared_entities(kg: Graph, a: str, b: str) -> list[str]:
     """Entity nodes two items share, most informative first."""
     common = set(kg.entities_of(a)) & set(kg.entities_of(b))
     return sorted(common, key=lambda node: (-rarity(kg, node), node))
@@ -133,7 +136,7 @@ def _best_relation(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
     return chosen
 
 
-def _fact(kg: KnowledgeGraph, item_id: str, relation: str, node: str) -> Fact:
+def _fact(kg: Graph, item_id: str, relation: str, node: str) -> Fact:
     fact = kg.fact(item_id, relation, node)
     if fact is None:  # cannot happen for edges read from the graph; fail loudly if it does
         raise ValueError(f"no edge {item_id} {relation} {node}")

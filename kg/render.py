@@ -12,14 +12,16 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import matplotlib
 from matplotlib.figure import Figure
 
-from kg.graph import KnowledgeGraph
 from kg.models import DECADE, GENRE, ITEM, KEYWORD, PERSON, item_node, node_kind
 from kg.paths import ExplanationPath
+
+if TYPE_CHECKING:
+    from chatrec.protocols import Graph
 
 KIND_COLOURS = {
     ITEM: "#4C72B0", PERSON: "#DD8452", GENRE: "#55A868", KEYWORD: "#8172B3",
@@ -33,7 +35,7 @@ RELATION_TEXT = {
 YOU = "you:"
 
 
-def render_paths(kg: KnowledgeGraph, candidate_id: str, paths: Sequence[ExplanationPath],
+def render_paths(kg: Graph, candidate_id: str, paths: Sequence[ExplanationPath],
                  fmt: Literal["png", "svg"] = "png", dpi: int = 110) -> bytes:
     """Draw the path subgraph of one recommendation.
 
@@ -106,13 +108,13 @@ def _column(nodes: list[str], x: float) -> dict[str, tuple[float, float]]:
     return {node: (x, 1.0 - step * (k + 1)) for k, node in enumerate(nodes)}
 
 
-def _label(kg: KnowledgeGraph, node: str) -> str:
+def _label(kg: Graph, node: str) -> str:
     if node == YOU:
         return "You"
     return textwrap.fill(kg.label(node), width=20, max_lines=3, placeholder="…")
 
 
-def _draw_node(ax, kg: KnowledgeGraph, node: str, xy: tuple[float, float]):
+def _draw_node(ax, kg: Graph, node: str, xy: tuple[float, float]):
     kind = "you" if node == YOU else node_kind(node)
     colour = KIND_COLOURS.get(kind, "#777777")
     return ax.annotate(

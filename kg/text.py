@@ -65,10 +65,13 @@ def _wordfreq_bins(name: str) -> list[list[str]] | None:
     path = Path(spec.submodule_search_locations[0]) / "data" / f"{name}_en.msgpack.gz"
     try:
         with gzip.open(path, "rb") as handle:
-            header, *bins = msgpack.load(handle, raw=False)
+            loaded = msgpack.load(handle, raw=False)
     except (OSError, ValueError, msgpack.UnpackException) as exc:
         logger.warning("reading %s failed (%s); using wordfreq's API", path, exc)
         return None
+    if not isinstance(loaded, list) or not loaded:
+        return None
+    header, *bins = loaded
     return bins if isinstance(header, dict) and header.get("format") == "cB" else None
 
 

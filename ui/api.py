@@ -129,6 +129,8 @@ def register_api(service: ChatService, concurrency_id: str | None = None) -> Non
             if isinstance(version, Notice):
                 raise gr.Error(version.text)
             final = version
+        if final is None:
+            raise gr.Error("No reply was produced; please try again.")
         return reply_dict(final)
 
     def feedback(session_id: str, item_id: str, kind: str, request: gr.Request | None = None) -> dict:
@@ -192,4 +194,6 @@ def register_api(service: ChatService, concurrency_id: str | None = None) -> Non
         return _call(run)
 
     for fn in (new_session, chat, feedback, remove_preference, reset, session, why):
-        gr.api(fn, api_name=fn.__name__, concurrency_id=concurrency_id if fn is chat else None)
+        # gr.api is public API that gradio's __init__ does not list in __all__
+        gr.api(fn, api_name=fn.__name__,  # pyright: ignore[reportPrivateImportUsage]
+               concurrency_id=concurrency_id if fn is chat else None)

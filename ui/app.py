@@ -16,8 +16,10 @@ import json
 import logging
 import weakref
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
+from gradio.themes import Base, Soft
 
 from ui.api import register_api
 from ui.gate import gate_middleware
@@ -85,9 +87,9 @@ WRITE_TAB_JS = """
 """
 
 
-def theme() -> gr.themes.Base:
+def theme() -> Base:
     # System fonts: the default theme fetches web fonts, which an offline install cannot.
-    return gr.themes.Soft(primary_hue="indigo", secondary_hue="amber", neutral_hue="slate",
+    return Soft(primary_hue="indigo", secondary_hue="amber", neutral_hue="slate",
                           radius_size="lg", font=["Inter", "ui-sans-serif", "system-ui", "sans-serif"],
                           font_mono=["ui-monospace", "SFMono-Regular", "monospace"])
 
@@ -256,7 +258,7 @@ def build_app(service: ChatService, *, concurrency: int = 8, title: str = "chatr
                     return
                 last = version
                 # The agent holds the session while it streams: render from the reply itself.
-                partial = {chatbot: messages + [{"role": "assistant",
+                partial: dict[Any, Any] = {chatbot: messages + [{"role": "assistant",
                                                  "content": assistant_markdown(version.text)}]}
                 if version.recommendations:
                     partial[cards] = cards_html(service.reply_cards(version))

@@ -181,7 +181,7 @@ class ChatService:
             return "Pick a user above to chat as someone with a rating history.", [], 0
         agent = self.agent()
         raw = agent.history_user(user_id)
-        if raw is None:
+        if raw is None or agent.catalog.interactions is None:
             return self.who_label(user_id), [], 0
         history = agent.catalog.interactions.history(raw)
         top = history.sort_values(["rating", "timestamp"], ascending=[False, False]).head(n)

@@ -28,7 +28,7 @@ def is_session_id(value: object) -> bool:
 
 def session_or_new(value: object) -> str:
     """``value`` when it is a well-formed session id, else a new one."""
-    return value if is_session_id(value) else new_session_id()
+    return value if isinstance(value, str) and is_session_id(value) else new_session_id()
 
 
 def clean_persona(value: object) -> str | None:

@@ -1,6 +1,11 @@
 """The Chat-Rec agent: understand, remember, decide, retrieve, rank, explain, guard."""
 
+from typing import TYPE_CHECKING
+
 from chatrec.agent.models import Constraints, DialogueAct, Question, Recommendation, Reply, Trace
+
+if TYPE_CHECKING:
+    from chatrec.agent.agent import Agent
 
 
 def __getattr__(name: str):

@@ -242,7 +242,9 @@ class Agent:
         item_id = self.catalog[item_id].id  # an id merged into another item names that item
         if kind not in ("liked", "disliked", "seen"):
             raise ValueError(f"feedback must be liked, disliked or seen, not {kind!r}")
-        act = DialogueAct(intent="feedback", **{f"{kind}_items": [item_id]})
+        act = DialogueAct(intent="feedback", liked_items=[item_id] if kind == "liked" else [],
+                          disliked_items=[item_id] if kind == "disliked" else [],
+                          seen_items=[item_id] if kind == "seen" else [])
 
         def record(state: SessionState) -> SessionState:
             apply_act(state, act)

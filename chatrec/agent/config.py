@@ -64,7 +64,7 @@ class AgentConfig(BaseModel):
         seeds, history, diversity, caches: see their classes.
     """
 
-    k: int = Field(5, ge=1)
+    k: int = Field(default=5, ge=1)
     pool: int = 30
     pool_per_item: int = 6
     weights: FusionWeights = Field(default_factory=FusionWeights)

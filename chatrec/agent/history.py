@@ -62,11 +62,12 @@ class UserHistory:
         p = self.policy
         history = self.catalog.interactions.history(raw_user)
         good = users.liked(history, self.scale)
+        recent = good.tail(p.seeds)
         seeds = {str(i): p.seed_base + p.seed_per_point * float(s)
-                 for i, s in zip(good["item_id"].tail(p.seeds), good["strength"].tail(p.seeds), strict=True)}
+                 for i, s in zip(recent["item_id"].tolist(), recent["strength"].tolist(), strict=True)}
         # Favourites: liked well above the user's mean, or rated as high as they ever rate.
         best = good if self.scale is None else \
             good[(good["strength"] >= p.favourite_margin) | (good["rating"] >= good["rating"].max())]
-        top = best["item_id"].tail(p.favourites).tolist()
+        top = best.tail(p.favourites)["item_id"].tolist()
         return History(seeds=seeds, rated=frozenset(history["item_id"]),
                        favourites=[i for i in reversed(top) if i in self.catalog])

@@ -23,8 +23,11 @@ def _now() -> float:
     return time.time()
 
 
+Role = Literal["user", "assistant", "recommender", "seeker"]
+
+
 class Turn(BaseModel):
-    role: Literal["user", "assistant", "recommender", "seeker"]
+    role: Role
     text: str
     at: float = Field(default_factory=_now)
     items: list[str] = Field(default_factory=list)   # items this turn mentioned or recommended
@@ -107,7 +110,7 @@ class SessionState(Preferences):
     created_at: float = Field(default_factory=_now)
     updated_at: float = Field(default_factory=_now)
 
-    def add_turn(self, role: str, text: str, items: list[str] | None = None,
+    def add_turn(self, role: Role, text: str, items: list[str] | None = None,
                  user_id: str | None = None) -> None:
         self.turns.append(Turn(role=role, text=text, items=items or [], user_id=user_id))
         if len(self.turns) > MAX_TURNS_KEPT:

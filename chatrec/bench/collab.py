@@ -87,7 +87,7 @@ def format_results(results: dict[str, dict[str, float]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chatrec bench collab",
-                                     description=__doc__.split("\n\n")[0])
+                                     description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--catalog", default="movielens")
     args = parser.parse_args(argv)

@@ -16,11 +16,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from chatrec.config import Settings, get_settings
 
+T = TypeVar("T")
 
-def _timed(fn: Callable[[], object]) -> tuple[float, object]:
+
+def _timed(fn: Callable[[], T]) -> tuple[float, T]:
     started = time.perf_counter()
     result = fn()
     return time.perf_counter() - started, result

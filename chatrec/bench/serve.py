@@ -77,7 +77,7 @@ def wait_for_page(url: str, proc: subprocess.Popen, started: float, timeout: flo
 
     while True:
         if proc.poll() is not None:
-            raise RuntimeError("chatrec serve exited:\n" + proc.stdout.read())
+            raise RuntimeError("chatrec serve exited:\n" + (proc.stdout.read() if proc.stdout else ""))
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return time.perf_counter() - started
@@ -165,6 +165,7 @@ def startup(runs: int, env: dict, catalog: str | None) -> tuple[list[tuple[float
         if run < runs - 1:
             proc.terminate()
             proc.communicate(timeout=30)
+    assert proc is not None and url is not None, "runs must be at least 1"
     return results, proc, url
 
 
@@ -250,7 +251,7 @@ def warm_up(url: str, turns: int = 10) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--home", help="CHATREC_HOME with built resources (default: the environment's)")
     parser.add_argument("--catalog", help="catalog spec (default: CHATREC_CATALOG or movielens)")
     parser.add_argument("--runs", type=int, default=3, help="start-ups to time")
@@ -284,9 +285,11 @@ def main(argv: list[str] | None = None) -> int:
               f"({args.client} client, after a 10-turn warm-up), no LLM:", flush=True)
         server_cpu, own_cpu = cpu_seconds(proc.pid), cpu_seconds()
         result = latency(url, args.sessions, args.turns, args.client)
-        if server_cpu is not None and own_cpu is not None:
-            result["server_cpu_s"] = cpu_seconds(proc.pid) - server_cpu
-            result["client_cpu_s"] = cpu_seconds() - own_cpu
+        server_after, own_after = cpu_seconds(proc.pid), cpu_seconds()
+        if server_cpu is not None and server_after is not None:
+            result["server_cpu_s"] = server_after - server_cpu
+        if own_cpu is not None and own_after is not None:
+            result["client_cpu_s"] = own_after - own_cpu
     finally:
         proc.terminate()
         proc.communicate(timeout=30)

@@ -104,7 +104,7 @@ def measure(
     """Run the benchmark over ``agent``; returns ack and reply latencies (ms) by phase."""
     with SlackAPI() as api:
         settings = SlackSettings(
-            _env_file=None,
+            _env_file=None,  # pyright: ignore[reportCallIssue] - pydantic-settings' init keyword
             bot_token="xoxb-bench-token",
             app_token="xapp-bench-token",
             signing_secret=_SECRET,
@@ -177,7 +177,7 @@ def report(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--catalog", default=None, help="movielens, redial or a JSONL/CSV path")
     parser.add_argument("--messages", type=int, default=100)
     parser.add_argument("--burst", type=int, default=50)

@@ -62,8 +62,8 @@ def dedupe_keywords(keywords: list[str]) -> list[str]:
 def rating_stats(ratings: pd.DataFrame) -> tuple[dict[str, int], dict[str, float]]:
     """item_id → number of ratings, item_id → mean rating (3 decimals)."""
     grouped = ratings.astype({"rating": "float64"}).groupby("item_id")["rating"]
-    counts = grouped.size().astype(int).to_dict()
-    means = grouped.mean().round(3).astype(float).to_dict()
+    counts = {str(k): int(v) for k, v in grouped.size().items()}
+    means = {str(k): float(v) for k, v in grouped.mean().round(3).items()}
     return counts, means
 
 

@@ -12,9 +12,11 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import cached_property
+from typing import cast
 
 import numpy as np
 import pandas as pd
+from pandas.util import hash_pandas_object
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatrec.catalog.normalize import display_title, title_key
@@ -98,7 +100,7 @@ class Interactions:
 
     @cached_property
     def _by_user(self) -> dict[str, pd.DataFrame]:
-        return {uid: part.sort_values("timestamp", kind="stable")
+        return {str(uid): part.sort_values("timestamp", kind="stable")
                 for uid, part in self.frame.groupby("user_id", sort=False)}
 
     @property
@@ -107,18 +109,19 @@ class Interactions:
 
     def history(self, user_id: str) -> pd.DataFrame:
         """The user's interactions in time order (empty frame for an unknown user)."""
-        return self._by_user.get(str(user_id), self.frame.iloc[0:0])
+        found = self._by_user.get(str(user_id))
+        return found if found is not None else self.frame.head(0)
 
     def has_user(self, user_id: str) -> bool:
         return str(user_id) in self._by_user
 
     @cached_property
     def item_counts(self) -> dict[str, int]:
-        return self.frame["item_id"].value_counts().to_dict()
+        return {str(k): int(v) for k, v in self.frame["item_id"].value_counts().items()}
 
     @cached_property
     def item_means(self) -> dict[str, float]:
-        return self.frame.groupby("item_id")["rating"].mean().astype(float).to_dict()
+        return {str(k): float(v) for k, v in self.frame.groupby("item_id")["rating"].mean().items()}
 
     def without(self, pairs: Iterable[tuple[str, str]]) -> Interactions:
         """A copy without the given (user_id, item_id) pairs: hold-outs for evaluation."""
@@ -127,10 +130,10 @@ class Interactions:
             return Interactions(self.frame)
         keys = list(zip(self.frame["user_id"], self.frame["item_id"], strict=True))
         mask = np.fromiter(((u, i) not in drop for u, i in keys), dtype=bool, count=len(keys))
-        return Interactions(self.frame[mask])
+        return Interactions(cast(pd.DataFrame, self.frame.loc[mask]))
 
     def fingerprint(self) -> str:
-        digest = hashlib.sha256(pd.util.hash_pandas_object(self.frame, index=False).values.tobytes())
+        digest = hashlib.sha256(hash_pandas_object(self.frame, index=False).to_numpy().tobytes())
         return digest.hexdigest()[:16]
 
 
@@ -273,6 +276,6 @@ class Catalog:
         inter = None
         if self.interactions is not None:
             frame = self.interactions.frame
-            inter = Interactions(frame[frame["item_id"].isin(keep_set)])
+            inter = Interactions(cast(pd.DataFrame, frame.loc[frame["item_id"].isin(sorted(keep_set))]))
         aliases = {a: t for a, t in self.id_aliases.items() if t in keep_set}
         return Catalog(name or self.name, (self.items[i] for i in keep), inter, self.sources, aliases)

@@ -66,7 +66,7 @@ def build_redial_map(root: Path) -> pd.DataFrame:
 
     rows = []
     for rid, name in names.items():
-        row = dict.fromkeys(COLUMNS, "")
+        row: dict[str, str] = dict.fromkeys(COLUMNS, "")
         row["redial_movieId"], row["redial_movieName"] = rid, name
         facts = info.get(rid)
         if facts is not None and facts.get("imdb_id"):
@@ -74,7 +74,7 @@ def build_redial_map(root: Path) -> pd.DataFrame:
             imdb = imdb_key(facts["imdb_id"])
             if imdb in by_imdb:
                 ml_id, tmdb = by_imdb[imdb]
-                row.update(ml_movieId=ml_id, ml_title=titles[ml_id], tmdbId=tmdb)
+                row.update(ml_movieId=str(ml_id), ml_title=str(titles[ml_id]), tmdbId=str(tmdb))
                 row["year_check"] = year_check(redial_year(name, facts.get("name")),
                                                parse_title(titles[ml_id]).year)
         rows.append(row)

@@ -8,7 +8,7 @@ import inspect
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import typer
 from rich.console import Console
@@ -177,7 +177,7 @@ def _stage(timings: dict[str, float], name: str, module: str, owner: str | None,
 def _graph_size(graph: Any) -> str:
     counts = getattr(graph, "counts", None)
     if callable(counts):  # cheap; the networkx view would be built just to be counted
-        sizes = dict(counts())
+        sizes = {str(kind): int(n) for kind, n in cast(dict, counts()).items()}
         edges = sizes.pop("edges", 0)
         detail = ", ".join(f"{n:,} {kind}" for kind, n in sizes.items())
         return f"{sum(sizes.values()):,} nodes ({detail}), {edges:,} edges"
@@ -214,7 +214,7 @@ def _index_size(index: Any, embedded: int, documents: Any, seconds: float) -> st
             f"worker(s), {embedded / max(seconds, 1e-9):.0f} docs/s)")
 
 
-def _size(size: int) -> str:
+def _size(size: float) -> str:
     if not size:
         return ""
     for unit in ("B", "KB", "MB", "GB"):

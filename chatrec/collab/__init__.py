@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,7 @@ def fit(interactions: Interactions | None) -> CollaborativeModels:
         ppr=PersonalizedPageRank(matrix),
         rating=KNNBaselinePredictor.fit(matrix),
         factors=ImplicitFactors.fit(matrix),
-        fingerprint=interactions.fingerprint() if matrix.nnz else "",
+        fingerprint=interactions.fingerprint() if interactions is not None and matrix.nnz else "",
     )
     logger.info("fitted collaborative models on %d ratings in %.2f s", matrix.nnz,
                 time.perf_counter() - started)
@@ -168,7 +169,8 @@ def _write(path: Path, models: CollaborativeModels) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".collab-", suffix=".npz.part")
         try:
             with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **models.to_arrays())
+                arrays: dict[str, Any] = models.to_arrays()  # (savez's own keywords take no arrays)
+                np.savez(handle, **arrays)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -37,7 +37,7 @@ class RatingMatrix:
     def __init__(self, users: np.ndarray, items: np.ndarray, ratings: sp.csr_matrix):
         self.users = np.asarray(users, dtype=str)
         self.items = np.asarray(items, dtype=str)
-        self.ratings = ratings.tocsr().astype(np.float32)
+        self.ratings = sp.csr_matrix(ratings, dtype=np.float32, copy=True)
         self.ratings.sort_indices()
         self.user_index: dict[str, int] = {u: i for i, u in enumerate(self.users.tolist())}
         self.item_index: dict[str, int] = {t: i for i, t in enumerate(self.items.tolist())}

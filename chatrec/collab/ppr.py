@@ -58,10 +58,8 @@ class PersonalizedPageRank:
         self._penalty = np.power(np.maximum(item_deg, 1.0), self.debias)
         # Column-stochastic operators, stored so that each hop is one CSR mat-vec.
         # to_items[i, u] = P(u → i) = 1/deg(u); to_users[u, i] = P(i → u) = 1/deg(i).
-        self._to_items = (edges.T @ sp.diags(1.0 / np.maximum(user_deg, 1.0))).tocsr()
-        self._to_users = (edges @ sp.diags(1.0 / np.maximum(item_deg, 1.0))).tocsr()
-        self._to_items = self._to_items.astype(np.float32)
-        self._to_users = self._to_users.astype(np.float32)
+        self._to_items = sp.csr_matrix(edges.T @ sp.diags(1.0 / np.maximum(user_deg, 1.0)), dtype=np.float32)
+        self._to_users = sp.csr_matrix(edges @ sp.diags(1.0 / np.maximum(item_deg, 1.0)), dtype=np.float32)
 
     @property
     def n_items(self) -> int:

@@ -292,7 +292,7 @@ class Popularity:
 
     @classmethod
     def from_frame(cls, space: ItemSpace, frame: pd.DataFrame) -> Popularity:
-        return cls(space, frame["item_id"].astype(str).value_counts().to_dict())
+        return cls(space, {str(k): float(v) for k, v in frame["item_id"].astype(str).value_counts().items()})
 
     def rank(self, k: int, exclude: Iterable[str] = ()) -> list[str]:
         return self.space.top(self.scores, k, exclude)

@@ -299,7 +299,7 @@ def _score_movies(text: str, mentions: list[Mention], gold_spans, to_catalog: di
         report.free_text_links += 1
         if mention.item_id in dialogue_items:
             report.free_text_verified += 1
-        elif len(unverified) < 200:
+        elif len(unverified) < 200 and mention.item_id is not None:
             unverified.append(f"{mention.text!r} → {catalog[mention.item_id].display} | {text[:120]}")
 
 
@@ -344,7 +344,7 @@ def sweep(catalog: Catalog, kg: KnowledgeGraph, dialogues_path: Path, thresholds
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--catalog", default="movielens", help="movielens, redial or a path")
     parser.add_argument("--dialogues", type=Path, default=None,
                         help="default: $CHATREC_DATA_DIR/redial/dev/dialogues.jsonl")

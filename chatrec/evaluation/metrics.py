@@ -49,7 +49,7 @@ def mean_ci(
     """(mean, low, high): the mean and a percentile bootstrap interval (seeded, so repeatable)."""
     data = np.asarray(values, dtype=np.float64)
     if data.size == 0:
-        return (float("nan"),) * 3
+        return (math.nan, math.nan, math.nan)
     rng = np.random.default_rng(seed)
     means = data[rng.integers(0, data.size, size=(n_boot, data.size))].mean(axis=1)
     alpha = (1 - level) / 2
@@ -71,7 +71,7 @@ def ratio_ci(
     a = np.asarray(numerator, dtype=np.float64)
     b = np.asarray(denominator, dtype=np.float64)
     if a.size == 0 or a.size != b.size or b.sum() == 0:
-        return (float("nan"),) * 3
+        return (math.nan, math.nan, math.nan)
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, a.size, size=(n_boot, a.size))
     den = b[idx].sum(axis=1)
@@ -89,7 +89,7 @@ def finite(value: float, digits: int = 4) -> float | None:
     return None if value is None or math.isnan(value) else round(float(value), digits)
 
 
-def summary(values: Sequence[float], seed: int = 0) -> dict[str, float]:
+def summary(values: Sequence[float], seed: int = 0) -> dict[str, float | int | None]:
     """{"mean", "ci_low", "ci_high", "n"} for a results file."""
     mean, low, high = mean_ci(values, seed)
     return {

@@ -25,6 +25,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ def holdout_split(interactions: Interactions, fraction: float = 0.1, seed: int =
         n = min(len(rows) - 1, max(1, round(fraction * len(rows))))
         held.append(rng.choice(rows.index.to_numpy(), size=n, replace=False))
     held_index = np.sort(np.concatenate(held)) if held else np.empty(0, dtype=np.int64)
-    return Interactions(frame.drop(index=held_index)), frame.loc[held_index]
+    return Interactions(frame.drop(index=held_index.tolist())), frame.loc[held_index]
 
 
 def last_liked_split(interactions: Interactions, liked: float = LIKED
@@ -194,7 +195,7 @@ def format_table(rows: Sequence[Row]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="chatrec eval rating",
-                                     description=__doc__.split("\n\n")[0])
+                                     description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fraction", type=float, default=0.1)
     parser.add_argument("--no-topn", action="store_true", help="only the rating table")
@@ -214,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(format_table(rows))
     print("\nChat-Rec (Gao et al. 2023) reports RMSE 0.785 on ML-100K (a different dataset and "
           "split).")
-    result = {"rating": {"rows": [asdict(r) for r in rows], **info,
+    result: dict[str, Any] = {"rating": {"rows": [asdict(r) for r in rows], **info,
                          "split": {"fraction": args.fraction, "seed": args.seed}}}
     if not args.no_topn:
         topn = topn_table(interactions)

@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -164,7 +164,7 @@ class _OnnxBackend:
         ids, mask = _encode(self._tokenizer, texts)
         hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
                                           "token_type_ids": np.zeros_like(ids)})[0]
-        return mean_pool(hidden, mask)
+        return mean_pool(np.asarray(hidden), mask)
 
 
 class _Bf16Backend:
@@ -188,7 +188,7 @@ class _Bf16Backend:
         model = BertModel.from_pretrained(str(model_dir)).eval()
         self._model = model
         reference = self.encode(CHECK_SENTENCES)
-        self._model = model.to(torch.bfloat16)
+        self._model = cast(Any, model).to(torch.bfloat16)   # transformers types .to as nn.Module
         cosine = float(np.min((reference * self.encode(CHECK_SENTENCES)).sum(axis=1)))
         if not cosine >= MIN_BF16_COSINE:
             raise RuntimeError(f"bfloat16 vectors disagree with float32 (cosine {cosine:.5f})")
@@ -360,7 +360,7 @@ def embed_query(embedder: Embedder, text: str) -> np.ndarray:
     """``embedder.embed_query`` when it has one (cached), else a plain ``embed``."""
     method = getattr(embedder, "embed_query", None)
     if callable(method):
-        return method(text)
+        return np.asarray(method(text))
     return embedder.embed([text])[0]
 
 

@@ -130,8 +130,8 @@ def export_onnx(model_dir: Path, target: Path, threads: int = 1) -> dict:
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
         session = ort.InferenceSession(str(tmp), options, providers=["CPUExecutionProvider"])
-        exported = session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                      "token_type_ids": types})[0]
+        exported = np.asarray(session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                 "token_type_ids": types})[0])
         cosine = float(np.min(_cosines(_pool(reference, mask), _pool(exported, mask))))
         if not cosine >= MIN_COSINE:
             raise ExportUnavailable(

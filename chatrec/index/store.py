@@ -295,7 +295,7 @@ class ItemIndex:
         excluded = len(flt.exclude_ids) if isinstance(flt, ItemFilter) else 0
         wanted = min(k + excluded, self._count)
         try:
-            found = self._collection.query(query_embeddings=[vector], n_results=wanted,
+            found = self._open_collection().query(query_embeddings=[vector], n_results=wanted,
                                            where=where_clause(flt), include=["distances"])
         except Exception as exc:
             raise IndexCorruptError(f"querying the index at {self.location} failed ({exc}); "
@@ -395,7 +395,7 @@ class ItemIndex:
         ids: list[str] = []
         rows: list[np.ndarray] = []
         for offset in range(0, self._count, _WRITE_BATCH):
-            got = self._collection.get(include=["embeddings"], limit=_WRITE_BATCH, offset=offset)
+            got = self._open_collection().get(include=["embeddings"], limit=_WRITE_BATCH, offset=offset)
             ids.extend(got["ids"])
             matrix = np.asarray(got["embeddings"], dtype=np.float32)
             rows.append(matrix.reshape(-1, self.embedder.dim))
@@ -437,11 +437,11 @@ class ItemIndex:
             try:
                 for start in range(0, len(to_embed), _WRITE_BATCH):
                     chunk = to_embed[start:start + _WRITE_BATCH]
-                    self._collection.upsert(ids=chunk, embeddings=vectors[start:start + len(chunk)],
+                    self._open_collection().upsert(ids=chunk, embeddings=vectors[start:start + len(chunk)],
                                             metadatas=[metas[i] for i in chunk])
                 for start in range(0, len(meta_only), _WRITE_BATCH):
                     chunk = meta_only[start:start + _WRITE_BATCH]
-                    self._collection.update(ids=chunk, metadatas=[metas[i] for i in chunk])
+                    self._open_collection().update(ids=chunk, metadatas=[metas[i] for i in chunk])
             except Exception as exc:
                 raise VectorIndexError(f"updating the index at {self.location} failed ({exc}); "
                                        f"{self.rebuild_hint}") from exc
@@ -463,7 +463,7 @@ class ItemIndex:
             if not present:
                 return 0
             for start in range(0, len(present), _WRITE_BATCH):
-                self._collection.delete(ids=present[start:start + _WRITE_BATCH])
+                self._open_collection().delete(ids=present[start:start + _WRITE_BATCH])
             for item_id in present:
                 self._items.pop(item_id, None)
             self._replace_vectors({}, remove=present)
@@ -501,7 +501,7 @@ class ItemIndex:
     def _stored_metadata(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         stored: dict[str, dict[str, Any]] = {}
         for start in range(0, len(ids), _WRITE_BATCH):
-            got = self._collection.get(ids=list(ids[start:start + _WRITE_BATCH]),
+            got = self._open_collection().get(ids=list(ids[start:start + _WRITE_BATCH]),
                                        include=["metadatas"])
             stored.update(zip(got["ids"], got["metadatas"], strict=True))
         return stored
@@ -527,7 +527,7 @@ class ItemIndex:
         self._set_vectors(keep_ids, matrix)
 
     def _after_write(self) -> None:
-        self._count = int(self._collection.count())
+        self._count = int(self._open_collection().count())
         self.manifest.update(count=self._count, updated_at=time.time())
         _write_json(self.location / "manifest.json", self.manifest)
 
@@ -538,6 +538,11 @@ class ItemIndex:
 
             release_persistent(self.location / "chroma", self._client)
         self._client = self._collection = None
+
+    def _open_collection(self) -> Any:
+        if self._collection is None:
+            raise VectorIndexError(f"the index at {self.location} is closed")
+        return self._collection
 
 
 # ---------------------------------------------------------------------- embedding
@@ -730,9 +735,7 @@ class _Place:
         try:
             client = self.client(self.folder)
             collection = client.get_collection(self.collection_name,
-                                               embedding_function=embedder.as_chroma()
-                                               if hasattr(embedder, "as_chroma")
-                                               else _adapter(embedder))
+                                               embedding_function=chroma_function(embedder))
             count = int(collection.count())
             if count != manifest.get("count"):
                 raise ValueError(f"{count} items stored, {manifest.get('count')} recorded")
@@ -824,7 +827,9 @@ class _Builder:
         self.cache = cache if cache is not None else default_cache(settings, embedder)
         self.progress = progress
         self.on_progress = on_progress
-        self.place = _Place(settings, catalog.name, build_command(catalog))
+        # A stream knows no source files: its command names it.
+        spec = catalog if isinstance(catalog, Catalog) else catalog.name
+        self.place = _Place(settings, catalog.name, build_command(spec))
         self.timings: dict[str, float] = {}
 
     def run(self) -> dict[str, float]:
@@ -891,9 +896,7 @@ class _Builder:
             raise
 
     def _create(self, client: Any, name: str, hnsw: dict[str, Any] | None = None) -> Any:
-        adapter = self.embedder.as_chroma() if hasattr(self.embedder, "as_chroma") \
-            else _adapter(self.embedder)
-        return client.create_collection(name, embedding_function=adapter,
+        return client.create_collection(name, embedding_function=chroma_function(self.embedder),
                                         configuration={"hnsw": {"space": "cosine", **(hnsw or {})}},
                                         metadata={"catalog": self.catalog.name})
 
@@ -941,3 +944,9 @@ def _lock(path: Path) -> Iterator[None]:
 
 
 __all__ = ["ItemIndex", "UpsertReport", "embed_documents", "default_cache"]
+
+
+def chroma_function(embedder: Embedder) -> Any:
+    """Chroma's embedding function for ``embedder``: its own when it has one, else the adapter."""
+    own = getattr(embedder, "as_chroma", None)
+    return own() if callable(own) else _adapter(embedder)

@@ -14,7 +14,16 @@ LangChain.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatrec.llm.client import LLM, LLMStream, TurnBudget
+    from chatrec.llm.factory import make_chat_model
+    from chatrec.llm.phrase import LLMPhraser
+    from chatrec.llm.rerank import LLMReranker
+    from chatrec.llm.sentences import SentenceBuffer, split_sentences
+    from chatrec.llm.summarize import Summarizer
+    from chatrec.llm.understand import LLMUnderstander
 
 _EXPORTS = {
     "make_chat_model": "chatrec.llm.factory",
@@ -36,4 +45,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'chatrec.llm' has no attribute {name!r}")
 
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["LLM", "LLMPhraser", "LLMReranker", "LLMStream", "LLMUnderstander", "SentenceBuffer", "Summarizer",
+           "TurnBudget", "make_chat_model", "split_sentences"]

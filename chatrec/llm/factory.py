@@ -20,6 +20,7 @@ import os
 from urllib.parse import urlparse
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from chatrec.config import Settings, get_settings
 from chatrec.errors import ConfigError
@@ -97,7 +98,7 @@ def make_chat_model(
         raise ConfigError(f"CHATREC_LLM_MAX_RETRIES must be >= 0 (got {retries}).")
 
     key = _api_key(settings)
-    is_openai = settings.llm.lower().startswith(OPENAI_PREFIX)
+    is_openai = (settings.llm or "").lower().startswith(OPENAI_PREFIX)
     if key is None:
         if is_openai and base_url is None and not os.environ.get("OPENAI_BASE_URL"):
             raise ConfigError(
@@ -118,7 +119,7 @@ def make_chat_model(
     chat = client_class(
         model=model,
         base_url=base_url,
-        api_key=key,
+        api_key=SecretStr(key),
         timeout=settings.llm_timeout,
         max_retries=retries,
         stream_usage=stream_usage,

@@ -312,7 +312,7 @@ class Summarizer:
                 bar.update(1)
                 result.prompt_tokens = self.stats["prompt_tokens"] - tokens_before[0]
                 result.completion_tokens = self.stats["completion_tokens"] - tokens_before[1]
-                postfix = {"new": result.counts["made"], "cached": result.counts["cached"],
+                postfix: dict[str, object] = {"new": result.counts["made"], "cached": result.counts["cached"],
                            "rejected": result.counts["rejected"],
                            "failed": result.counts["failed"], "tokens": result.tokens}
                 if price_per_1k is not None:

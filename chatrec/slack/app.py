@@ -247,12 +247,13 @@ class SlackBot:
             _safe_respond(respond, B.FEEDBACK_FAILED)
             return
         message = body.get("message") or {}
-        if not message.get("blocks"):
+        ts = message.get("ts") or container.get("message_ts")
+        if not message.get("blocks") or not ts:
             return
         try:
             self.client.chat_update(
                 channel=channel,
-                ts=message.get("ts") or container.get("message_ts"),
+                ts=ts,
                 text=message.get("text") or "",
                 blocks=B.after_feedback(message["blocks"], item_id, kind, user),
             )

@@ -470,7 +470,7 @@ def llama_server_missing() -> str | None:
         return ("llama-cpp-python is not installed: run .ci/llm-server.sh (compiles llama.cpp, "
                 "a few minutes)")
     try:
-        import llama_cpp.server  # noqa: F401
+        import llama_cpp.server  # noqa: F401  # pyright: ignore[reportMissingImports] - optional, installed by .ci/llm-server.sh
     except ImportError as exc:
         return f"llama-cpp-python[server] extras are missing ({exc}): run .ci/llm-server.sh"
     if tiny_model_path() is None:

@@ -285,6 +285,8 @@ class SocketModeServer:
                 retry_attempt=retry_attempt, retry_reason="timeout" if retry_attempt else ""
             )
         sent = time.perf_counter()
+        if self._conn is None:
+            raise ConnectionError("the Socket Mode client is gone")
         self._conn.send(json.dumps(envelope))
         return envelope_id, sent
 
@@ -435,7 +437,7 @@ def signed(secret: str, body: str, timestamp: int | None = None) -> dict[str, st
     """The signature headers Slack adds to an HTTP request."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    return {"x-slack-request-timestamp": ts, "x-slack-signature": signature}
+    return {"x-slack-request-timestamp": ts, "x-slack-signature": signature or ""}
 
 
 def http_body(kind: str, payload: dict) -> tuple[str, str]:
