@@ -12,45 +12,25 @@ import logging
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from chatrec.agent.answer import Answerer
 from chatrec.agent.arguments import item_id_arg, k_arg, required_user_id, session_id_arg, user_id_arg
+from chatrec.agent.compose import retrieval, turn_steps
 from chatrec.agent.config import AgentConfig
-from chatrec.agent.explain import Explainer
-from chatrec.agent.guard import Guard
 from chatrec.agent.history import UserHistory
 from chatrec.agent.memory import apply_act, apply_to_profile
 from chatrec.agent.models import DialogueAct, FeedbackKind, Recommendation, Reply
-from chatrec.agent.policy import DialoguePolicy
 from chatrec.agent.query import QueryBuilder
-from chatrec.agent.rate import Rater
-from chatrec.agent.recommend import Recommender
-from chatrec.agent.retrieve import (
-    CollaborativeSource,
-    ContentSource,
-    FactorSource,
-    FusionWeights,
-    KnowledgeGraphSource,
-    RetrievalQuery,
-    Retriever,
-    Source,
-    VectorSource,
-)
+from chatrec.agent.retrieve import FusionWeights, RetrievalQuery, Source
 from chatrec.agent.sessions import SessionRepository
 from chatrec.agent.state import SessionState, ShownItem, UserProfile
 from chatrec.agent.table import ItemTable
-from chatrec.agent.turn import TurnRunner, TurnSteps, clean_text
+from chatrec.agent.turn import TurnRunner, clean_text
 from chatrec.agent.understand import RuleUnderstander
-from chatrec.agent.verify import ReplyVerifier
 from chatrec.errors import UnknownItemError
-from chatrec.index.aspects import AspectIndex
-from chatrec.learn.features import FeatureBuilder
 from chatrec.learn.models import LearntModels
-from chatrec.learn.ranker import PriorRanker
 from chatrec.protocols import AgentLLMPort
 from chatrec.resources import Resources
 from chatrec.store.protocol import SessionStore
 from chatrec.store.records import FeedbackEvent
-from kg.paths import explain as find_paths
 
 logger = logging.getLogger(__name__)
 
@@ -86,36 +66,14 @@ class Agent:
         self.store = store
         self.llm = llm
         self.table = ItemTable(self.catalog, self.kg)
-        kg_source = KnowledgeGraphSource(self.kg, self.table)
-        aspects = AspectIndex(self.catalog)
-        sources: list[Source] = [VectorSource(resources.index), ContentSource(resources.index, self.table),
-                                 CollaborativeSource(resources.collab), FactorSource(resources.collab),
-                                 kg_source, aspects]
-        # What was learnt from the catalog's data (``chatrec build``): used unless ``learnt=False``.
-        self.learnt = resources.learnt if learnt is None else (learnt or None)
-        extra = {**(self.learnt.sources() if self.learnt is not None else {}), **(extra_sources or {})}
-        extra_weights = {}
-        for name, (source, weight) in extra.items():
-            sources.append(source)
-            extra_weights[name] = weight
-        self.ranker_features = FeatureBuilder(self.table, kg_source.matrix, aspects)
-        ranker = (self.learnt.ranker(self.ranker_features) if self.learnt is not None
-                  else PriorRanker(self.ranker_features))
-        self.retriever = Retriever(self.table, sources, config.weights, extra_weights, ranker=ranker)
+        built = retrieval(resources, self.table, config, learnt, extra_sources)
+        self.retriever, self.ranker_features, self.learnt = built.retriever, built.features, built.learnt
         self.history = UserHistory(self.catalog, config.history)
         self.queries = QueryBuilder(self.catalog, self.kg, self.history, config.seeds)
         self.sessions = SessionRepository(store, config.caches)
         self.understander = RuleUnderstander(self.catalog, self.linker)
-        explainer = Explainer(self.catalog, self.kg, find_paths)
-        augmentations = getattr(resources.index, "augmentations", None)
-        self.turns = TurnRunner(config, TurnSteps(
-            sessions=self.sessions, understander=self.understander, queries=self.queries,
-            policy=DialoguePolicy(self.catalog), answerer=Answerer(self.catalog, self.kg, explainer),
-            rater=Rater(self.catalog, resources.collab),
-            recommender=Recommender(self.catalog, self.queries, self.retriever, explainer, config, llm,
-                                    tastes=getattr(augmentations, "users", None)),
-            verifier=ReplyVerifier(Guard(self.catalog, self.kg, self.linker), llm),
-            linker=self.linker, kg=self.kg, llm=llm))
+        self.turns = TurnRunner(config, turn_steps(resources, config, self.sessions, self.understander,
+                                                   self.queries, self.retriever, llm))
 
     @property
     def k(self) -> int:
