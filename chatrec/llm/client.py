@@ -46,7 +46,7 @@ from langchain_core.messages import (
     SystemMessage,
     convert_to_messages,
 )
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 from tenacity.stop import stop_base
 from tenacity.wait import wait_exponential_jitter
@@ -61,9 +61,9 @@ from chatrec.llm.faults import (
     describe,
     retry_after,
 )
-from chatrec.llm.jsonparse import extract_json_object
+from chatrec.llm.structured import StructuredOutput, UnusableOutput, message_text
 from chatrec.prompts.base import Prompt, TokenEstimator
-from chatrec.prompts.schemas import inline_schema, schema_outline
+from chatrec.prompts.schemas import inline_schema
 from chatrec.tracing import LLMCall
 
 logger = logging.getLogger(__name__)
@@ -86,10 +86,6 @@ _TURN: contextvars.ContextVar[TurnBudget | None] = contextvars.ContextVar("chatr
 def current_turn() -> TurnBudget | None:
     """The budget of the turn in progress (inside ``LLM.turn()``), or None."""
     return _TURN.get()
-
-
-class UnusableOutput(Exception):
-    """The server answered, but nothing valid could be read from the answer."""
 
 
 @dataclass
@@ -179,7 +175,7 @@ class _Meter:
                      estimator: TokenEstimator) -> None:
         """For servers that report no usage (llama.cpp streams): prompt tokens from the
         calibrated estimator, completion tokens as counted by the caller."""
-        self.prompt_tokens += sum(estimator.estimate(_text(m)) + estimator.per_message
+        self.prompt_tokens += sum(estimator.estimate(message_text(m)) + estimator.per_message
                                   for m in lc_messages)
         self.completion_tokens += completion_tokens
         self.estimated = True
@@ -195,15 +191,7 @@ def _reply_size(message: BaseMessage) -> int:
     calls = (getattr(message, "additional_kwargs", None) or {}).get("tool_calls") or []
     raw = sum(len(str((call.get("function") or {}).get("arguments") or "")) for call in calls
               if isinstance(call, dict))
-    return len(_text(message)) + raw
-
-
-def _text(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return "".join(block if isinstance(block, str) else str(block.get("text", ""))
-                   for block in content if isinstance(block, (str, dict)))
+    return len(message_text(message)) + raw
 
 
 def to_messages(messages: Prompt | Sequence[Any]) -> list[BaseMessage]:
@@ -309,8 +297,7 @@ class LLM:
         methods = list(structured_methods or STRUCTURED_METHODS)
         if not self._openai:
             methods = [m for m in methods if m != "json_mode"]   # no portable response_format
-        self._methods = methods
-        self._unsupported: set[str] = set()
+        self._structured = StructuredOutput(model, methods, self._request, MIN_ATTEMPT_S)
         self._stats_lock = threading.Lock()
         self.stats = {"calls": 0, "ok": 0, "failed": 0, "skipped": 0, "requests": 0,
                       "prompt_tokens": 0, "completion_tokens": 0}
@@ -403,7 +390,7 @@ class LLM:
 
         def body(meter: _Meter, budget: TurnBudget) -> str:
             reply = self._request(self.model, lc_messages, kwargs, budget, meter, cap)
-            text = _text(reply).strip()
+            text = message_text(reply).strip()
             if not text:
                 raise UnusableOutput("empty answer")
             return text
@@ -489,7 +476,7 @@ class LLM:
                     budget.failure = budget.failure or error
         call = self._finish(purpose, started, meter, error, budget)
         if meter.prompt_tokens and not meter.estimated:
-            chars = sum(len(_text(m)) for m in lc_messages)
+            chars = sum(len(message_text(m)) for m in lc_messages)
             self.estimator.observe(chars, len(lc_messages), meter.prompt_tokens)
         return (result if error is None else None), call
 
@@ -556,108 +543,15 @@ class LLM:
             raise UnusableOutput(f"the reply has {size:,} characters, more than max_tokens allows "
                                  f"({max_chars:,}): the server ignores max_tokens")
         if not meter.add_usage(message):
-            answer = _text(message) or json.dumps([c.get("args") for c in message.tool_calls])
+            answer = message_text(message) or json.dumps([c.get("args") for c in message.tool_calls])
             meter.add_estimate(lc_messages, self.estimator.estimate(answer), self.estimator)
         return message
-
-    def _structured(self, lc_messages: list[BaseMessage], schema: type[M],
-                    shown_schema: dict[str, Any], kwargs: dict[str, Any], budget: TurnBudget,
-                    meter: _Meter, max_chars: int) -> M:
-        name = _tool_name(schema)
-        for method in [m for m in self._methods if m not in self._unsupported]:
-            try:
-                raw, data = self._ask(method, lc_messages, name, shown_schema, kwargs, budget,
-                                      meter, max_chars)
-            except Exception as exc:
-                if classify(exc) != UNSUPPORTED:
-                    raise
-                logger.info("llm %s: structured output via %s unsupported (%s)", self.model_id,
-                            method, describe(exc, 120))
-                self._unsupported.add(method)
-                continue
-            meter.method = method
-            value, problem = _validate(schema, data)
-            if value is not None:
-                return value
-            return self._repair(lc_messages, raw, problem, schema, name, shown_schema, kwargs,
-                                budget, meter, max_chars)
-        raise UnusableOutput("the server supports none of the structured-output methods")
-
-    def _repair(self, lc_messages: list[BaseMessage], raw: str, problem: str, schema: type[M],
-                name: str, shown_schema: dict[str, Any], kwargs: dict[str, Any],
-                budget: TurnBudget, meter: _Meter, max_chars: int) -> M:
-        """The one repair request: show the model its answer and what was wrong with it."""
-        if budget.remaining_s < MIN_ATTEMPT_S:
-            raise UnusableOutput(f"{problem} (no time left to repair)")
-        repair = [
-            *lc_messages,
-            AIMessage(content=raw[:1500] or "(nothing)"),
-            HumanMessage(content=(
-                f"That answer could not be used: {problem}. Reply with only one JSON object "
-                f"with these fields:\n{schema_outline(shown_schema)}")),
-        ]
-        for method in ("json_mode", "prompt"):
-            if method not in self._methods or method in self._unsupported:
-                continue
-            try:
-                _, data = self._ask(method, repair, name, shown_schema, kwargs, budget, meter,
-                                    max_chars)
-            except Exception as exc:
-                if classify(exc) != UNSUPPORTED:
-                    raise
-                self._unsupported.add(method)
-                continue
-            meter.method += "+repair"
-            value, problem = _validate(schema, data)
-            if value is not None:
-                return value
-            break
-        raise UnusableOutput(problem)
-
-    def _ask(self, method: str, lc_messages: list[BaseMessage], name: str,
-             shown_schema: dict[str, Any], kwargs: dict[str, Any], budget: TurnBudget,
-             meter: _Meter, max_chars: int) -> tuple[str, dict[str, Any] | None]:
-        """One structured request by ``method``: ``(raw text, parsed object or None)``."""
-        if method == "tools":
-            tool = {"type": "function", "function": {
-                "name": name, "description": "Record the answer.", "parameters": shown_schema}}
-            runnable = self.model.bind_tools([tool], tool_choice=name)
-            reply = self._request(runnable, lc_messages, kwargs, budget, meter, max_chars)
-            if reply.tool_calls:
-                args = reply.tool_calls[0].get("args")
-                return json.dumps(args), args if isinstance(args, dict) else None
-            invalid = getattr(reply, "invalid_tool_calls", None) or []
-            raw = str(invalid[0].get("args") or "") if invalid else _text(reply)
-            return raw, extract_json_object(raw)
-        if method == "json_mode":
-            reply = self._request(self.model, lc_messages,
-                                  {**kwargs, "response_format": {"type": "json_object"}},
-                                  budget, meter, max_chars)
-        else:
-            reply = self._request(self.model, lc_messages, kwargs, budget, meter, max_chars)
-        raw = _text(reply)
-        return raw, extract_json_object(raw)
 
 
 def _log_retry(retry_state: Any) -> None:
     exc = retry_state.outcome.exception() if retry_state.outcome is not None else None
     logger.info("llm retry in %.2f s after %s", retry_state.upcoming_sleep,
                 describe(exc, 120) if exc is not None else "a failure")
-
-
-def _validate(schema: type[M], data: dict[str, Any] | None) -> tuple[M | None, str]:
-    if data is None:
-        return None, "no complete JSON object was found"
-    try:
-        return schema.model_validate(data), ""
-    except ValidationError as exc:
-        problems = [f"{'.'.join(str(p) for p in err['loc']) or 'object'}: {err['msg']}"
-                    for err in exc.errors()[:3]]
-        return None, "; ".join(problems)
-
-
-def _tool_name(schema: type[BaseModel]) -> str:
-    return "record_" + "".join(ch if ch.isalnum() else "_" for ch in schema.__name__).lower()
 
 
 def _is_openai_compatible(model: BaseChatModel) -> bool:
@@ -758,7 +652,7 @@ class LLMStream:
                     raise item[1]
                 chunk = item[1]
                 reported = meter.add_usage(chunk) or reported
-                piece = _text(chunk)
+                piece = message_text(chunk)
                 if piece:
                     pieces += 1
                     if len(self.text) + len(piece) > self._max_chars or pieces > self._max_pieces:
