@@ -98,7 +98,7 @@ def overlap_at_k(reference: np.ndarray, candidate: np.ndarray) -> np.ndarray:
 def redial_seeker_turns(data_root: Path, limit: int) -> list[str]:
     """The first ``limit`` ReDial dev seeker turns of three words or more, ``@id`` mentions
     removed (the agent links titles itself; the vector query is the words around them)."""
-    from chatrec.evaluation.redial_data import MENTION, read_dialogues
+    from chatrec.catalog.redial_dialogues import MENTION, read_dialogues
 
     texts: list[str] = []
     for dialogue in read_dialogues(data_root / REDIAL_DEV):

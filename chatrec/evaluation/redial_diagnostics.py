@@ -29,7 +29,7 @@ from pydantic import BaseModel
 
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import title_key
-from chatrec.evaluation.redial_data import ScoredTurn
+from chatrec.catalog.redial_dialogues import ScoredTurn
 from chatrec.evaluation.report import md_table
 
 logger = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ def run_replay_checks(config: ReplayChecksConfig, settings, out, limit: int | No
     """Replay every dialogue through ``Agent.from_config`` (no LLM, no store) and record
     ``ranking_checks`` and the constraint exclusions of each scored turn."""
     from chatrec.agent import Agent
-    from chatrec.evaluation.redial_data import NameFinder, read_dialogues, read_iard, scored_turns
+    from chatrec.catalog.redial_dialogues import NameFinder, read_dialogues, read_iard, scored_turns
     from chatrec.evaluation.redial_eval import Unit, replay
     from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
 

@@ -28,9 +28,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from chatrec.config import Settings
-from chatrec.evaluation import metrics as M
-from chatrec.evaluation.redial_data import (
+from chatrec.catalog.redial_dialogues import (
     Message,
     NameFinder,
     ScoredTurn,
@@ -41,6 +39,8 @@ from chatrec.evaluation.redial_data import (
     render,
     scored_turns,
 )
+from chatrec.config import Settings
+from chatrec.evaluation import metrics as M
 from chatrec.evaluation.redial_diagnostics import canonical_turn, ranking_checks, summarise_checks
 from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
 

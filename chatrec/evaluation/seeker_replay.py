@@ -12,7 +12,7 @@ system under test is the recommender now.
 
 **What is hidden.** The targets come from the questionnaires, which list future films; they are
 read by ``read_targets`` for the judge only. What the systems are given is built from
-``redial_data.read_dialogues`` (texts and roles, nothing else), cut before the first message
+``redial_dialogues.read_dialogues`` (texts and roles, nothing else), cut before the first message
 naming a target.
 
 **The agent** is the shipped one, with what ``chatrec build`` learns for the ReDial catalog from
@@ -43,16 +43,16 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from chatrec.config import Settings
-from chatrec.errors import CatalogFormatError, ConfigError
-from chatrec.evaluation import metrics as M
-from chatrec.evaluation.outcomes import from_records, headline
-from chatrec.evaluation.redial_data import (
+from chatrec.catalog.redial_dialogues import (
     Dialogue,
     fold_of,
     read_dialogues,
     read_records,
 )
+from chatrec.config import Settings
+from chatrec.errors import CatalogFormatError, ConfigError
+from chatrec.evaluation import metrics as M
+from chatrec.evaluation.outcomes import from_records, headline
 from chatrec.evaluation.redial_eval import DEV_DIALOGUES, FOLDS, VALIDATION_FOLD, _data_root
 from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
 

@@ -16,7 +16,7 @@ import logging
 import pickle
 from pathlib import Path
 
-from chatrec.evaluation.redial_data import fold_of
+from chatrec.catalog.redial_dialogues import fold_of
 from chatrec.evaluation.redial_eval import FOLDS, VALIDATION_FOLD
 
 logger = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ def training_dialogues(catalog, settings) -> tuple[list, dict[str, str], str | N
         return [], {}, None
     from chatrec.catalog.fetch import ensure_data
     from chatrec.catalog.raw import read_id2info
+    from chatrec.catalog.redial_dialogues import read_dialogues
     from chatrec.catalog.sources import FILES_BY_PATH
-    from chatrec.evaluation.redial_data import read_dialogues
 
     root = ensure_data(settings, needed=[REDIAL_DIALOGUES], progress=False)
     names = {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}

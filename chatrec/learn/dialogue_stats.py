@@ -16,7 +16,7 @@ from typing import Protocol
 
 
 class DialogueLike(Protocol):
-    """A dialogue as the readers of ``chatrec.evaluation.redial_data`` produce it."""
+    """A dialogue as the readers of ``chatrec.catalog.redial_dialogues`` produce it."""
 
     conversation_id: str
     messages: list  # of objects with ``role`` ("seeker"/"recommender") and ``ids``

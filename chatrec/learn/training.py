@@ -55,7 +55,7 @@ class RecordedQuery:
 
 def inner_fold(group: str, folds: int) -> int:
     """A fold for cross-fitting inside the training data (salted: independent of the outer
-    evaluation folds of ``redial_data.fold_of``)."""
+    evaluation folds of ``redial_dialogues.fold_of``)."""
     return zlib.crc32(f"inner:{group}".encode()) % folds
 
 
@@ -118,7 +118,7 @@ def record_dialogues(agent, dialogues: Iterable, names: dict[str, str], progress
                      ) -> list[RecordedQuery]:
     """The agent's query before each recommender turn naming new films, for every dialogue.
     The agent must carry no learnt parts (they are what is being trained)."""
-    from chatrec.evaluation.redial_data import render, scored_turns
+    from chatrec.catalog.redial_dialogues import render, scored_turns
 
     recorder = SignalRecorder(agent.retriever)
     dialogues = list(dialogues)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from chatrec.catalog.models import Catalog, Item
-from chatrec.evaluation.redial_data import ScoredTurn
+from chatrec.catalog.redial_dialogues import ScoredTurn
 from chatrec.evaluation.redial_diagnostics import canonical_turn, checks_md, ranking_checks, summarise_checks
 
 

@@ -18,7 +18,7 @@ import sys
 
 import pytest
 
-from chatrec.evaluation.redial_data import fold_of, read_dialogues
+from chatrec.catalog.redial_dialogues import fold_of, read_dialogues
 
 pytestmark = pytest.mark.usefixtures("data_dir")
 

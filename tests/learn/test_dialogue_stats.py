@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chatrec.evaluation.redial_data import read_dialogues
+from chatrec.catalog.redial_dialogues import read_dialogues
 from chatrec.learn.dialogue_stats import DialogueCoMention, DialogueStats, MentionPopularity
 from chatrec.learn.models import cross_fitted_stats
 from chatrec.learn.training import RecordedQuery, inner_fold

@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from chatrec.errors import CatalogFormatError
-from chatrec.evaluation.redial_data import (
+from chatrec.catalog.redial_dialogues import (
     NameFinder,
     detect_format,
     fold_of,
@@ -20,6 +19,7 @@ from chatrec.evaluation.redial_data import (
     render,
     scored_turns,
 )
+from chatrec.errors import CatalogFormatError
 from chatrec.learn.dialogue_stats import DialogueStats
 
 POISON = "999999"
