@@ -16,6 +16,10 @@ A build happens in a sibling folder and is swapped in by renaming, so a crash mi
 leaves a half index in place (the old one stays, or none). With ``CHATREC_CHROMA_URL`` set, the
 collection lives on the server (built under a temporary name, then renamed) and the folder keeps
 only the side files; everything else is the same code.
+
+The vectors in process (``vectors.npy``, masks, exact scans) are ``chatrec.index.item_vectors``;
+batched Chroma requests are ``chatrec.index.batches``; the side files are written by
+``chatrec.index.files``.
 """
 
 from __future__ import annotations
@@ -40,15 +44,16 @@ import numpy as np
 from chatrec.catalog.atomic import atomic_write
 from chatrec.catalog.commands import build_command
 from chatrec.catalog.constraints import Constraints, ItemFilter
-from chatrec.catalog.masks import ConstraintMasks
 from chatrec.catalog.models import Catalog, Item
 from chatrec.config import Settings, get_settings
 from chatrec.errors import IndexCorruptError, IndexMissingError, VectorIndexError
+from chatrec.index import batches
 from chatrec.index.augmentations import Augmentations
 from chatrec.index.cache import EmbeddingCache
 from chatrec.index.documents import document_metadata, document_text
 from chatrec.index.embedder import Embedder, default_embedder, document_embedder, embed_query
-from chatrec.index.vectors import row_scores
+from chatrec.index.files import readable, write_json
+from chatrec.index.item_vectors import ItemVectors
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +63,6 @@ COLLECTION = "items"
 # How many neighbours the load-time probe asks for: an index missing its HNSW segment answers
 # fewer (only what is still in Chroma's log), however many items it counts.
 PROBE_RESULTS = 10
-_WRITE_BATCH = 2000
 #: Up to this many items, filtered queries and similarity scan the whole vector matrix exactly
 #: (about 1 ms per 10,000 rows on an idle core); above, unfiltered similarity goes to HNSW.
 EXACT_ROWS = 50_000
@@ -127,14 +131,13 @@ class ItemIndex:
         self.location = location
         self.manifest = manifest
         self._count = count
-        self._vectors: tuple[list[str], np.ndarray] | None = None
-        self._row_of: dict[str, int] = {}
-        self._masks: ConstraintMasks | None = None
         #: "memory" (filters as masks over the vector matrix) or "chroma" (metadata ``where``).
         self.filter_engine = "memory"
         #: Query planning by size (see ``EXACT_ROWS``, ``SCAN_ROWS``, ``MAX_FETCH``).
         self.exact_rows, self.scan_rows, self.max_fetch = EXACT_ROWS, SCAN_ROWS, MAX_FETCH
         self._write_lock = threading.RLock()
+        #: The item vectors in process (filtered queries, similarity), beside Chroma's copy.
+        self.item_vectors = ItemVectors(location, embedder.dim, self._vectors_from_chroma, self._write_lock)
         #: LLM item summaries embedded with the documents (``chatrec augment``).
         self.augmentations = Augmentations.load(settings, catalog_name)
 
@@ -311,10 +314,7 @@ class ItemIndex:
         HNSW over-fetched by the filter's selectivity and post-filtered by the mask (falling back
         to the exact scan if too few pass).
         """
-        ids, matrix = self.vectors()
-        if self._masks is None:
-            self._masks = ConstraintMasks(ids, self._items)
-        mask = self._masks.mask(flt)
+        mask = self.item_vectors.masks(self._items).mask(flt)
         allowed = np.flatnonzero(mask)
         if allowed.size == 0:
             return []
@@ -322,26 +322,12 @@ class ItemIndex:
             excluded = len(flt.exclude_ids) if isinstance(flt, ItemFilter) else 0
             fetch = min(self._count, self.max_fetch,
                         int(np.ceil((k + excluded) * self._count / allowed.size * 2)))
-            row_of = self._row_of
+            row_of = self.item_vectors.row_of
             kept = [(item_id, score) for item_id, score in self._search(vector, fetch, None)
                     if item_id in row_of and mask[row_of[item_id]]]
             if len(kept) >= k + excluded:
                 return kept
-        return self._scan(vector, k, ids, matrix, allowed)
-
-    @staticmethod
-    def _scan(vector: np.ndarray, k: int, ids: list[str], matrix: np.ndarray, allowed: np.ndarray
-              ) -> list[tuple[str, float]]:
-        """Exact scoring of the ``allowed`` rows of the (possibly memory-mapped) matrix."""
-        # A few allowed rows: score only those (reads only their pages of a memory-mapped file).
-        scores = row_scores(matrix[allowed], vector) if allowed.size * 4 < len(ids) \
-            else row_scores(matrix, vector)[allowed]
-        if allowed.size > k:
-            top = np.argpartition(-scores, k - 1)[:k]
-        else:
-            top = np.arange(allowed.size)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(ids[allowed[i]], float(scores[i])) for i in top]
+        return self.item_vectors.scan(vector, k, allowed)
 
     def nearest(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """The ``k`` items most similar to ``vector``, unfiltered: an exact scan of the matrix
@@ -351,56 +337,19 @@ class ItemIndex:
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if self._count > self.exact_rows:
             return self._search(vector, k, None)
-        ids, matrix = self.vectors()
-        return self._scan(vector, k, ids, matrix, np.arange(len(ids)))
+        return self.item_vectors.scan(vector, k)
 
     def vectors(self) -> tuple[list[str], np.ndarray]:
         """All item ids and their unit vectors (row i ↔ id i), read-only, for similarity in
         process. Loaded once from ``vectors.npy``; rebuilt from Chroma if that file is gone."""
-        if self._vectors is None:
-            with self._write_lock:
-                if self._vectors is None:
-                    return self._load_vectors()
-        return self._vectors
+        return self.item_vectors.all()
 
     def vector(self, item_id: str) -> np.ndarray | None:
         """One item's vector, or ``None`` when it is not indexed."""
-        _, matrix = self.vectors()
-        row = self._row_of.get(item_id)
-        return None if row is None else matrix[row]
-
-    def _set_vectors(self, ids: list[str], matrix: np.ndarray) -> tuple[list[str], np.ndarray]:
-        matrix.setflags(write=False)
-        self._row_of = {item_id: row for row, item_id in enumerate(ids)}
-        self._masks = None
-        self._vectors = (ids, matrix)
-        return self._vectors
-
-    def _load_vectors(self) -> tuple[list[str], np.ndarray]:
-        try:
-            ids = json.loads((self.location / "ids.json").read_text(encoding="utf-8"))
-            # Memory-mapped: a worker pays RAM only for the pages its queries read, and workers
-            # on one machine share them through the page cache.
-            matrix = np.load(self.location / "vectors.npy", mmap_mode="r", allow_pickle=False)
-            if matrix.shape != (len(ids), self.embedder.dim):
-                raise ValueError(f"shape {matrix.shape} for {len(ids)} ids")
-        except (OSError, ValueError) as exc:
-            logger.warning("item vectors at %s unusable (%s): reading them from Chroma",
-                           self.location, exc)
-            ids, matrix = self._vectors_from_chroma()
-            _write_vectors(self.location, ids, matrix)
-        return self._set_vectors(list(ids), matrix)
+        return self.item_vectors.vector(item_id)
 
     def _vectors_from_chroma(self) -> tuple[list[str], np.ndarray]:
-        ids: list[str] = []
-        rows: list[np.ndarray] = []
-        for offset in range(0, self._count, _WRITE_BATCH):
-            got = self._open_collection().get(include=["embeddings"], limit=_WRITE_BATCH, offset=offset)
-            ids.extend(got["ids"])
-            matrix = np.asarray(got["embeddings"], dtype=np.float32)
-            rows.append(matrix.reshape(-1, self.embedder.dim))
-        matrix = np.concatenate(rows) if rows else np.zeros((0, self.embedder.dim), np.float32)
-        return ids, matrix
+        return batches.read_vectors(self._open_collection(), self._count, self.embedder.dim)
 
     # ------------------------------------------------------------------ updates
     def upsert(self, items: Iterable[Item], progress: bool = False,
@@ -414,18 +363,10 @@ class ItemIndex:
         if not items:
             return report
         with self._write_lock:
-            stored = self._stored_metadata([item.id for item in items])
+            stored = batches.stored_metadata(self._open_collection(), [item.id for item in items])
             texts = {item.id: self.document(item) for item in items}
             metas = {item.id: document_metadata(item, texts[item.id]) for item in items}
-            fresh, changed, meta_only = [], [], []
-            for item in items:
-                old = stored.get(item.id)
-                if old is None:
-                    fresh.append(item.id)
-                elif old.get("doc_hash") != metas[item.id]["doc_hash"]:
-                    changed.append(item.id)
-                elif {key: old.get(key) for key in metas[item.id]} != metas[item.id]:
-                    meta_only.append(item.id)
+            fresh, changed, meta_only = _changes(items, stored, metas)
             report.added, report.reembedded, report.metadata_only = (
                 len(fresh), len(changed), len(meta_only))
             report.unchanged = len(items) - len(fresh) - len(changed) - len(meta_only)
@@ -435,21 +376,16 @@ class ItemIndex:
                 [texts[i] for i in to_embed], self.documents, cache, progress=progress,
                 on_progress=on_progress)
             try:
-                for start in range(0, len(to_embed), _WRITE_BATCH):
-                    chunk = to_embed[start:start + _WRITE_BATCH]
-                    self._open_collection().upsert(ids=chunk, embeddings=vectors[start:start + len(chunk)],
-                                            metadatas=[metas[i] for i in chunk])
-                for start in range(0, len(meta_only), _WRITE_BATCH):
-                    chunk = meta_only[start:start + _WRITE_BATCH]
-                    self._open_collection().update(ids=chunk, metadatas=[metas[i] for i in chunk])
+                batches.upsert(self._open_collection(), to_embed, vectors, [metas[i] for i in to_embed])
+                batches.update_metadata(self._open_collection(), meta_only, [metas[i] for i in meta_only])
             except Exception as exc:
                 raise VectorIndexError(f"updating the index at {self.location} failed ({exc}); "
                                        f"{self.rebuild_hint}") from exc
             for item in items:
                 self._items[item.id] = item
-            self._masks = None
+            self.item_vectors.items_changed()
             if to_embed:
-                self._replace_vectors(dict(zip(to_embed, vectors, strict=True)), remove=())
+                self.item_vectors.replace(dict(zip(to_embed, vectors, strict=True)), remove=())
             if to_embed or meta_only:
                 self._after_write()
         logger.info("upsert into %s: %s", self.catalog_name, report)
@@ -459,14 +395,13 @@ class ItemIndex:
         """Delete items from the index; returns how many were there."""
         ids = list(dict.fromkeys(ids))
         with self._write_lock:
-            present = list(self._stored_metadata(ids))
+            present = list(batches.stored_metadata(self._open_collection(), ids))
             if not present:
                 return 0
-            for start in range(0, len(present), _WRITE_BATCH):
-                self._open_collection().delete(ids=present[start:start + _WRITE_BATCH])
+            batches.delete(self._open_collection(), present)
             for item_id in present:
                 self._items.pop(item_id, None)
-            self._replace_vectors({}, remove=present)
+            self.item_vectors.replace({}, remove=present)
             self._after_write()
         return len(present)
 
@@ -486,50 +421,19 @@ class ItemIndex:
                 and self.manifest.get("augmentation", "") == digest):
             return UpsertReport(unchanged=len(catalog))
         report = self.upsert(catalog, progress=progress, cache=cache, on_progress=on_progress)
-        gone = [item_id for item_id in self._all_ids() if item_id not in catalog]
+        gone = [item_id for item_id in self.vectors()[0] if item_id not in catalog]
         report.removed = self.remove(gone) if gone else 0
         self._items = {item.id: item for item in catalog}
-        self._masks = None
+        self.item_vectors.items_changed()
         self.manifest["fingerprint"] = catalog.fingerprint()
         self.manifest["augmentation"] = digest
         self._after_write()
         return report
 
-    def _all_ids(self) -> list[str]:
-        return list(self.vectors()[0])
-
-    def _stored_metadata(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        stored: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), _WRITE_BATCH):
-            got = self._open_collection().get(ids=list(ids[start:start + _WRITE_BATCH]),
-                                       include=["metadatas"])
-            stored.update(zip(got["ids"], got["metadatas"], strict=True))
-        return stored
-
-    def _replace_vectors(self, new: dict[str, np.ndarray], remove: Iterable[str]) -> None:
-        ids, matrix = self.vectors()
-        drop = set(remove)
-        keep = [row for row, item_id in enumerate(ids) if item_id not in drop]
-        keep_ids = [ids[row] for row in keep]
-        matrix = matrix[keep]  # a copy: the old matrix may still be in a caller's hands
-        row_of = {item_id: row for row, item_id in enumerate(keep_ids)}
-        appended = []
-        for item_id, vector in new.items():
-            row = row_of.get(item_id)
-            if row is None:
-                appended.append(item_id)
-            else:
-                matrix[row] = vector
-        if appended:
-            matrix = np.concatenate([matrix, np.stack([new[i] for i in appended])])
-            keep_ids.extend(appended)
-        _write_vectors(self.location, keep_ids, matrix)
-        self._set_vectors(keep_ids, matrix)
-
     def _after_write(self) -> None:
         self._count = int(self._open_collection().count())
         self.manifest.update(count=self._count, updated_at=time.time())
-        _write_json(self.location / "manifest.json", self.manifest)
+        write_json(self.location / "manifest.json", self.manifest)
 
     def close(self) -> None:
         """Release Chroma's handles on the index files (the index can be reopened later)."""
@@ -543,6 +447,22 @@ class ItemIndex:
         if self._collection is None:
             raise VectorIndexError(f"the index at {self.location} is closed")
         return self._collection
+
+
+def _changes(items: list[Item], stored: dict[str, dict[str, Any]], metas: dict[str, dict[str, Any]]
+             ) -> tuple[list[str], list[str], list[str]]:
+    """(new ids, ids whose document changed, ids whose metadata alone changed): the ``doc_hash``
+    in the stored metadata tells a document change without embedding anything."""
+    fresh, changed, meta_only = [], [], []
+    for item in items:
+        old = stored.get(item.id)
+        if old is None:
+            fresh.append(item.id)
+        elif old.get("doc_hash") != metas[item.id]["doc_hash"]:
+            changed.append(item.id)
+        elif {key: old.get(key) for key in metas[item.id]} != metas[item.id]:
+            meta_only.append(item.id)
+    return fresh, changed, meta_only
 
 
 # ---------------------------------------------------------------------- embedding
@@ -621,38 +541,6 @@ def _progress_bar(total: int, label: str, enabled: bool,
 
 
 # ---------------------------------------------------------------------- files
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    with atomic_write(path, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=1, sort_keys=True)
-    _readable(path)
-
-
-def _write_vectors(folder: Path, ids: Sequence[str], matrix: np.ndarray) -> None:
-    with atomic_write(folder / "vectors.npy") as handle:
-        np.save(handle, np.ascontiguousarray(matrix, dtype=np.float32), allow_pickle=False)
-    with atomic_write(folder / "ids.json", "w", encoding="utf-8") as handle:
-        json.dump(list(ids), handle)
-    _readable(folder / "vectors.npy", folder / "ids.json")
-
-
-def _readable(*paths: Path) -> None:
-    """Temporary files are created private (0600); an index may be shared (a team's home),
-    so give the finished files the permissions the umask allows, like any other file."""
-    for path in paths:
-        with contextlib.suppress(OSError):
-            path.chmod(0o666 & ~_UMASK)
-
-
-def _current_umask() -> int:
-    # Read once at import: os.umask can only be read by setting it, which is racy in threads.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _current_umask()
-
-
 def _rebuild_hint(command: str) -> str:
     # The safe next step: a plain build replaces only a damaged index, built beside it and
     # swapped in; sessions, profiles and LLM summaries live elsewhere and are never touched by it.
@@ -865,7 +753,7 @@ class _Builder:
             matrix = np.lib.format.open_memmap(staging / "vectors.npy", mode="w+", dtype=np.float32,
                                                shape=(total, self.embedder.dim))
             with _progress_bar(total, "indexing", self.progress, self.on_progress) as advance:
-                step = min(_WRITE_BATCH, _max_batch(client))
+                step = min(batches.BATCH, _max_batch(client))
                 for ids, metas, vectors in chunks:
                     for start in range(0, len(ids), step):
                         end = start + step
@@ -881,7 +769,7 @@ class _Builder:
                 raise VectorIndexError(f"staged index holds {count} of {total} items")
             with atomic_write(staging / "ids.json", "w", encoding="utf-8") as handle:
                 json.dump(all_ids, handle)
-            _readable(staging / "vectors.npy", staging / "ids.json")
+            readable(staging / "vectors.npy", staging / "ids.json")
             manifest = {
                 "format": FORMAT, "catalog": self.catalog.name,
                 "fingerprint": self.catalog.fingerprint(), "model": self.embedder.name,
@@ -889,7 +777,7 @@ class _Builder:
                 "server": self.settings.chroma_url or "",
                 "augmentation": augmentation,
             }
-            _write_json(staging / "manifest.json", manifest)
+            write_json(staging / "manifest.json", manifest)
             self.place.commit(staging, client, staged)
         except BaseException:
             self.place.abandon(staging, client, staged)

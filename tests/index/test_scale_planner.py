@@ -31,8 +31,8 @@ def test_a_broad_filter_on_a_large_index_uses_hnsw_and_still_only_returns_matche
         return original(vector, k, flt)
 
     monkeypatch.setattr(small_index, "_search", spy)
-    n_broad = int(small_index._masks.mask(broad).sum())
-    n_selective = int(small_index._masks.mask(selective).sum())
+    n_broad = int(small_index.item_vectors.masks(small_index._items).mask(broad).sum())
+    n_selective = int(small_index.item_vectors.masks(small_index._items).mask(selective).sum())
     assert 10 < n_selective < n_broad
     monkeypatch.setattr(small_index, "exact_rows", 10)             # "large": more than 10 items
     monkeypatch.setattr(small_index, "scan_rows", n_selective)     # "broad": more allowed than that
