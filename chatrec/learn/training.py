@@ -149,7 +149,7 @@ def holdout_last_liked(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str
     last = liked.loc[counts >= 3].groupby("user_id").tail(1)
     targets = dict(zip(last["user_id"], last["item_id"], strict=True))
     cutoff = dict(zip(last["user_id"], last["timestamp"], strict=True))
-    stamp = ordered["user_id"].map(cutoff.get)
+    stamp = ordered["user_id"].map(cutoff)
     keep = stamp.isna() | (ordered["timestamp"] < stamp)
     return ordered.loc[keep], targets
 

@@ -27,8 +27,9 @@ CATEGORIES = {
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    """The catalog file, its interactions (user_id,item_id: no rating column) and resources."""
+def shop_files(tmp_path_factory):
+    """The catalog file and its interactions (user_id,item_id: no rating column), in one folder;
+    and the item ids of each category."""
     folder = tmp_path_factory.mktemp("shop")
     rng = random.Random(5)
     items, by_category = [], {}
@@ -48,6 +49,13 @@ def shop(tmp_path_factory):
         lines += [f"u{u},{i}" for i in dict.fromkeys(picks)]
     lines += [f"grinder-fan,{i}" for i in by_category["grinder"][:6]]
     (folder / "shop.interactions.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder, by_category
+
+
+@pytest.fixture(scope="module")
+def shop(shop_files):
+    """Resources for the shop, with the word-hashing embedder (no model to load)."""
+    folder, by_category = shop_files
     settings = Settings(home=folder / "home")
     resources = hashed_resources(load_catalog(str(folder / "shop.jsonl"), settings), settings)
     yield resources, by_category
@@ -91,3 +99,16 @@ def test_a_reply_explains_with_the_users_own_history(shop):
     assert reply.recommendations and reply.trace.guard.passed
     assert sum(r.item.genres == ["grinder"] for r in reply.recommendations) >= 3
     assert any("you liked" in r.explanation for r in reply.recommendations)
+
+
+@pytest.mark.slow
+def test_the_agent_users_get_personalises_a_custom_catalog(shop_files, tmp_path):
+    """The documented path end to end: ``Agent.from_config`` on the file (the real embedder, the
+    learnt parts fitted on this log, no LLM) ranks for ``shop:grinder-fan``."""
+    folder, by_category = shop_files
+    agent = Agent.from_config(str(folder / "shop.jsonl"), Settings(home=tmp_path / "home"), llm=False, store=False)
+    ranked = agent.rank("s", k=10, user_id="shop:grinder-fan")
+    grinders = set(by_category["grinder"])
+    assert len(ranked) == 10
+    assert not {r.item.id for r in ranked} & set(by_category["grinder"][:6]), "owned items are not offered"
+    assert sum(r.item.id in grinders for r in ranked) >= 6, [r.item.title for r in ranked]
