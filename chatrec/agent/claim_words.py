@@ -4,9 +4,10 @@
 might enjoy", "worth a look") and bare praise ("great", "gripping"). Everything else must be
 part of a claim the guard verifies (a title, a person in a role, a genre, a keyword, a year), or
 the sentence is rejected. So the list is kept free of words that state facts the knowledge graph
-does not hold: negations, numbers and number words, awards and reception ("won", "acclaimed",
-"hit"), superlatives and rankings ("best", "first", "only"), provenance ("based", "novel",
-"remake", "sequel"), production ("produced", "filmed") and plot ("plays", "hero").
+does not hold: negations and contrasts ("anything but", "rather than", "instead of"), numbers
+and number words, awards and reception ("won", "acclaimed", "hit"), comparisons, superlatives
+and rankings ("than", "best", "first", "only"), provenance ("based", "novel", "remake",
+"sequel"), production ("produced", "filmed") and plot ("plays", "hero").
 
 ``ROLE_CUES`` are the phrases that say in which role a person is credited: "directed by X",
 "starring X" (the person follows: passive), "X directed", "X stars in" (the person precedes:
@@ -22,15 +23,15 @@ from dataclasses import dataclass
 from kg.models import DIRECTED_BY, MADE_BY, STARS, WRITTEN_BY
 
 PLAIN = frozenset("""
-a an the and or but so if then than also too as like just even still yet
+a an the and or but so if then also too as like just even still yet
 of to in on at for with by from about into onto through over under between among within
 this that these those it its it's itself they them their theirs there there's here here's
 you your yours you'll you're you've you'd yourself we we'll we're our us i i'd i'm i've i'll me my
 is are was were be been being am has have had having do does did will would could should
 can may might must shall
 who whom whose which what whatever whichever when where while whether how why
-one ones some any each every all both either another such something anything different
-very really quite pretty truly simply rather fairly rightly surely certainly definitely
+one ones some any each every all both either another such something different
+very really quite pretty truly simply fairly rightly surely certainly definitely
 probably perhaps maybe possibly absolutely genuinely especially particularly
 well more much lot lots bit little
 film films movie movies picture pictures flick flicks title titles pick picks choice choices
@@ -49,7 +50,7 @@ clever smart stylish thoughtful fun perfect ideal cool awesome amazing exciting 
 moving touching heartfelt heartwarming satisfying absorbing captivating riveting rewarding
 beautiful beautifully wonderfully strongly highly
 sure happy glad hope hoping think thought feel
-next instead then now came comes coming released release
+next then now came comes coming released release
 finally lastly additionally plus alternatively meanwhile
 offers offer brings bring delivers deliver provides provide gives combines blends
 screen list pace change role roles standout
@@ -128,6 +129,16 @@ GLUE_BEFORE_PERSON = frozenset({",", "and", "&", "the", "also", "both"})
 GLUE_AFTER_PERSON = frozenset({",", "and", "&", "who", "also", "has", "have", "had", "is", "was", "both"})
 # What may stand between an active role phrase and the title it names ("stars in both A and B").
 GLUE_BEFORE_TITLE = frozenset({"the", "both", "also", "in"})
+# A title after "so is" / "as does", or before ("does") "too" / "as well", takes the sentence's
+# claims ("Heat is a thriller, and so is Up"); with none in its sentence it restates another's,
+# which cannot be verified there. After a verb of liking, "too" is about the liking ("you'll
+# love Up too").
+ELLIPSIS_VERBS = frozenset({"is", "are", "was", "were", "does", "do", "did"})
+LIKING_VERBS = frozenset({"like", "love", "enjoy", "try", "watch", "see", "consider", "check", "recommend",
+                          "suggest", "add", "pick", "give"})
+# What joins titles into one subject ("A and B", "A, B and also C", "A as well as B").
+TITLE_JOINERS = frozenset({"and", "or", "&", "plus", "well"})
+TITLE_GAP = frozenset({",", "both", "also", "as", *TITLE_JOINERS})
 # "like" is a comparison ("a thriller, like Heat") unless it is the verb ("you'd like Heat").
 LIKE_AS_VERB_AFTER = frozenset({"you", "you'll", "you'd", "i", "we", "they", "would", "will", "might",
                                 "may", "could", "should", "to", "also", "really", "probably",

@@ -62,6 +62,7 @@ class Unit:
     value: int = 0
     cue: words.Cue | None = None
     compared: bool = False      # a title after "like": the claims must hold for it too
+    elliptical: bool = False    # "so is Heat", "Heat too": compared, and needs claims to compare
     bound: bool = False         # a role phrase some person was credited through
 
 
@@ -107,6 +108,10 @@ class ClosedWorld:
         context = _Context(units, groups, carry, recommended,
                            compared=[i for u in units if u.kind == TITLE and u.compared for i in u.items])
         self._verify(units, context, verdict)
+        if verdict.claims == 0:
+            for unit in units:
+                if unit.elliptical:
+                    verdict.violations.append(f"{unit.text!r} is said to share a claim made elsewhere")
         if groups:
             verdict.subject = list(groups[-1][2])
         return verdict
@@ -348,20 +353,29 @@ def _word(unit: Unit) -> str:
 
 
 def _mark_comparisons(units: list[Unit]) -> None:
+    """Titles the sentence's claims are said of by comparison ("like Heat", "as in Heat") or
+    ellipsis ("and so is Heat", "as does Heat", "Heat too", "Heat as well")."""
     for index, unit in enumerate(units):
-        if unit.kind != TITLE or index == 0:
+        if unit.kind != TITLE:
             continue
-        prev = units[index - 1]
-        if prev.kind in (WORD, CUE) and _word(prev) == "like":
-            verb = index >= 2 and _word(units[index - 2]) in words.LIKE_AS_VERB_AFTER
-            unit.compared = not verb
-        elif prev.kind == CUE and _word(prev) == "in" and index >= 2 and _word(units[index - 2]) == "as":
+        before = [_word(u) for u in units[max(0, index - 2): index]]
+        after = [_word(u) for u in units[index + 1: index + 3]]
+        while after and after[0] in words.ELLIPSIS_VERBS:
+            after = after[1:] + [_word(u) for u in units[index + 3: index + 4]]
+        if before[-1:] == ["like"]:
+            unit.compared = not (len(before) == 2 and before[0] in words.LIKE_AS_VERB_AFTER)
+        elif before == ["as", "in"]:
             unit.compared = True
+        elif len(before) == 2 and before[0] in ("so", "as") and before[1] in words.ELLIPSIS_VERBS:
+            unit.compared = unit.elliptical = True
+        elif (after[:1] == ["too"] or after[:2] == ["as", "well"]) \
+                and not (before and before[-1] in words.LIKING_VERBS):
+            unit.compared = unit.elliptical = True
 
 
 def _title_groups(units: list[Unit]) -> list[tuple[int, int, tuple[str, ...]]]:
-    """Runs of titles joined by "and", "or", "&" (commas within such a run): each run is one
-    subject; titles separated by commas alone are separate subjects."""
+    """Runs of titles joined by "and", "or", "&", "plus", "as well as" (commas and "also" within
+    such a run): each run is one subject; titles separated by commas alone are separate."""
     groups: list[tuple[int, int, tuple[str, ...]]] = []
     index = 0
     while index < len(units):
@@ -374,11 +388,11 @@ def _title_groups(units: list[Unit]) -> list[tuple[int, int, tuple[str, ...]]]:
         while cursor < len(units):
             gap_end = cursor
             while gap_end < len(units) and units[gap_end].kind in (WORD, PUNCT, CUE) \
-                    and _word(units[gap_end]) in {",", "and", "or", "&", "both"}:
+                    and _word(units[gap_end]) in words.TITLE_GAP:
                 gap_end += 1
             if gap_end > cursor and gap_end < len(units) and units[gap_end].kind == TITLE \
                     and not units[gap_end].compared:
-                joined = joined or any(_word(u) in {"and", "or", "&"} for u in units[cursor:gap_end])
+                joined = joined or any(_word(u) in words.TITLE_JOINERS for u in units[cursor:gap_end])
                 run.append(gap_end)
                 cursor = gap_end + 1
             else:
