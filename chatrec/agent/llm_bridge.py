@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 
 from chatrec.agent.models import Constraints, DialogueAct, Trace
 from chatrec.catalog.normalize import label_key
-from kg.models import GENRE, ITEM, KEYWORD, PERSON, node_value
+from kg.models import GENRE, ITEM, KEYWORD, PERSON, item_node, node_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from chatrec.agent.query import UserContext
@@ -135,10 +135,18 @@ class AgentLLM:
                 and (budget is None or budget.skip_reason() is None))
 
     def phrase(self, recommendations: list, state: SessionState) -> str | None:
-        return self.phraser.phrase([(r.item, r.evidence) for r in recommendations], state.turns[:-1])
+        return self.phraser.phrase(_items_with_own_facts(recommendations), state.turns[:-1])
 
     def stream_phrase(self, recommendations: list, state: SessionState):
-        return self.phraser.stream_sentences([(r.item, r.evidence) for r in recommendations], state.turns[:-1])
+        return self.phraser.stream_sentences(_items_with_own_facts(recommendations), state.turns[:-1])
+
+
+def _items_with_own_facts(recommendations: list) -> list[tuple]:
+    """Each item with the evidence edges whose subject it is. An explanation's path also holds
+    edges of the item it connects to ("written by X, who directed Toy Story"), and the prompt lists
+    facts under their title: an edge of another item there reads as a fact of this one, which an
+    honest model then states and the guard rightly rejects."""
+    return [(r.item, [f for f in r.evidence if f.subject == item_node(r.item.id)]) for r in recommendations]
 
 
 def _candidate_line(item) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from chatrec.agent.llm_bridge import AgentLLM
 from chatrec.llm import LLM
+from chatrec.prompts.phrase import fact_text, own_facts
 from chatrec.testing.checks import assert_grounded, ids
 from chatrec.testing.llm_personas import FACT_LINE, FAULTS, cooperative, lying
 from chatrec.testing.llm_servers import Respond, ScriptedLLMServer
@@ -42,6 +43,27 @@ def test_cooperative_llm_output_is_used_every_turn(make_agent):
             assert ids(reply) == fused_top[::-1]
             assert reply.recommendations[0].item.title in reply.text
         assert used == len(messages)  # 0% fallback
+
+
+def test_the_phrasing_prompt_lists_under_each_title_only_that_titles_facts(make_agent):
+    """An explanation's path holds edges of the item it leads to ("written by X, who directed
+    Toy Story"); listed under the recommended title, such an edge reads as its fact, an honest
+    model states it and the guard rejects the phrasing."""
+    with ScriptedLLMServer(cooperative) as server:
+        agent = _agent(make_agent, server)
+        checked = 0
+        for message in ["something like Toy Story", "a comedy", "something by Pixar"]:
+            before = len(server.seen)
+            reply = agent.respond("s", message)
+            by_display = {r.item.display: r.item for r in reply.recommendations}
+            prompts = [s.prompt_text for s in server.seen[before:] if "facts:" in s.prompt_text]
+            for line in FACT_LINE.finditer("\n".join(prompts)):
+                item = by_display[f"{line.group('title')} ({line.group('year')})"]
+                true = {fact_text(f) for f in agent.kg.facts_of(item.id)} | set(own_facts(item))
+                for fact in line.group("facts").split("; "):
+                    assert fact in true, (item.display, fact)
+                    checked += 1
+        assert checked >= 15
 
 
 def test_rule_weak_message_is_read_by_the_llm(make_agent):
