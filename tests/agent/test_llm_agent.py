@@ -140,6 +140,7 @@ def test_streaming_stops_at_a_false_sentence(make_agent):
         if seen.body.get("tools"):
             return cooperative(seen)
         m = FACT_LINE.search(seen.prompt_text)
+        assert m is not None
         return Respond(f"**{m.group('title')}** ({m.group('year')}) is a fine pick. It was directed by "
                        "Steven Spielberg and stars Meryl Streep.")
 
