@@ -64,7 +64,7 @@ def retrieval(resources: Resources, table: ItemTable, config: AgentConfig,
                              CollaborativeSource(resources.collab), FactorSource(resources.collab),
                              kg_source, aspects]
     used = resources.learnt if learnt is None else (learnt or None)
-    extra = {**(used.sources() if used is not None else {}), **(extra_sources or {})}
+    extra = {**(used.sources(table) if used is not None else {}), **(extra_sources or {})}
     extra_weights = {}
     for name, (source, weight) in extra.items():
         sources.append(source)

@@ -57,7 +57,7 @@ def validate(out: Path, seed: int = 0) -> dict:
     agent = Agent(resources, store=None, llm=None, learnt=learnt)
     table = agent.table
     replayed = replayed_sources(table, validation)
-    extra = learnt.sources()
+    extra = learnt.sources(table)
     results = {}
     for name, ranker in (("learnt ranker", agent.retriever.ranker), ("hand-set fusion", None)):
         retriever = Retriever(table, [*replayed, *(s for s, _ in extra.values())], agent.config.weights,

@@ -14,6 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Protocol
 
+import numpy as np
+
 
 class DialogueLike(Protocol):
     """A dialogue as the readers of ``chatrec.catalog.redial_dialogues`` produce it."""
@@ -127,3 +129,32 @@ class MentionPopularity:
 
     def __call__(self, query) -> dict[str, float]:
         return self.values
+
+
+class GenreMentionPopularity:
+    """Mention popularity conditioned on the genres the dialogue leans to: log(1 + times
+    recommended) · (floor + cosine of the film's genres with the dialogue's genre profile).
+    Without a profile it is plain mention popularity.
+
+    Args:
+        stats: counts from the training dialogues.
+        genres: the catalog's ``GenreProfile``.
+        floor: how much a film of other genres keeps.
+    """
+
+    name = "mention_genre"
+
+    def __init__(self, stats: DialogueStats, genres, floor: float = 0.2):
+        self.genres = genres
+        self.floor = floor
+        self.values = np.zeros(len(genres.matrix), dtype=np.float32)
+        for item_id, count in stats.recommended.items():
+            row = genres.pos.get(item_id)
+            if row is not None:
+                self.values[row] = math.log1p(count)
+
+    def __call__(self, query) -> np.ndarray:
+        similarity = self.genres.similarity(query)
+        if not similarity.any():
+            return self.values
+        return self.values * (self.floor + similarity)

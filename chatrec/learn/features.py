@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from chatrec.learn.genres import GenreProfile
 from kg.models import PERSON
 
 if TYPE_CHECKING:
     from chatrec.agent.retrieve import RetrievalQuery, Signals
 
 #: Sources whose scores are features (a source a catalog lacks is all zeros).
-SOURCES = ("vector", "content", "collab", "mf", "kg", "comention", "mention_pop", "aspects")
+SOURCES = ("vector", "content", "collab", "mf", "kg", "comention", "mention_pop", "mention_genre",
+           "neighbours", "aspects")
 #: How many candidates the ranker orders: the fusion's best, plus each source's best.
 POOL = 150
 PER_SOURCE = 25
@@ -31,7 +33,7 @@ FEATURES: tuple[str, ...] = (
     "item.log_popularity", "item.bayes_rating", "item.well_known", "item.year",
     "item.year_to_request", "item.year_to_liked",
     "match.aspects", "match.aspect_share", "match.liked_attributes", "match.disliked_attributes",
-    "match.kg_paths",
+    "match.kg_paths", "match.genre_profile",
     "query.seeds", "query.context", "query.aspects", "query.constraints", "query.known_user",
     "query.liked_attributes", "query.obscure",
 )
@@ -85,6 +87,7 @@ class FeatureBuilder:
         self.table = table
         self.priors = ItemPriors(table)
         self.aspects = aspects
+        self.genres = GenreProfile(table)
         self.kg_binary = None
         if kg_matrix is not None:
             binary = kg_matrix.copy()
@@ -138,6 +141,7 @@ class FeatureBuilder:
         columns["match.liked_attributes"] = liked
         columns["match.disliked_attributes"] = disliked
         columns["match.kg_paths"] = self._kg_paths(query, rows)
+        columns["match.genre_profile"] = self.genres.similarity(query)[rows]
         c = query.constraints
         constraint_count = sum(bool(v) for v in (c.year_min, c.year_max, c.genres_all, c.genres_any,
                                                  c.genres_none, c.people_any, c.people_none))

@@ -19,18 +19,28 @@ from pathlib import Path
 
 import numpy as np
 
-from chatrec.learn.dialogue_stats import DialogueCoMention, DialogueStats, MentionPopularity
+from chatrec.learn.dialogue_stats import (
+    DialogueCoMention,
+    DialogueStats,
+    GenreMentionPopularity,
+    MentionPopularity,
+)
+from chatrec.learn.genres import GenreProfile
+from chatrec.learn.neighbours import RequestNeighbours
 from chatrec.learn.ranker import LearntRanker, PriorRanker, TrainingGroup, train_lambdarank
 from chatrec.learn.training import RecordedQuery, inner_fold, replayed_sources
 
 logger = logging.getLogger(__name__)
 
 #: Bump when what is learnt changes meaning: stored models of another version are relearnt.
-LEARN_VERSION = 2
+LEARN_VERSION = 3
 #: Fusion weights of the dialogue sources in the hand-set fusion (which chooses the candidate
 #: pool and is itself a feature); chosen on IARD dialogues outside the dev sample.
 COMENTION_WEIGHT = 2.0
 MENTION_POP_WEIGHT = 2.0
+#: Chosen on the ReDial validation fold (fold 0 of ``redial_eval``).
+MENTION_GENRE_WEIGHT = 1.0
+NEIGHBOURS_WEIGHT = 1.0
 INNER_FOLDS = 5
 #: Interaction users sampled for ranker training (keeps the MovieLens build within seconds).
 MAX_USERS = 2000
@@ -43,6 +53,7 @@ class LearntModels:
     Attributes:
         catalog: the catalog's name.
         stats: dialogue statistics (None: no training dialogues).
+        neighbours: the training dialogues' recommender turns as a nearest-neighbour source.
         ranker_model: a LightGBM model as text (None: the hand-set fusion with a quality prior).
         report: every learnt component with the data it was learnt from, sizes, timings,
             the ranker's validation scores and feature importances.
@@ -52,13 +63,21 @@ class LearntModels:
     stats: DialogueStats | None = None
     ranker_model: str | None = None
     report: dict = field(default_factory=dict)
+    neighbours: RequestNeighbours | None = None
 
-    def sources(self) -> dict[str, tuple[object, float]]:
-        """The learnt retrieval sources with their fusion weights."""
-        if self.stats is None:
-            return {}
-        return {"comention": (DialogueCoMention(self.stats), COMENTION_WEIGHT),
-                "mention_pop": (MentionPopularity(self.stats), MENTION_POP_WEIGHT)}
+    def sources(self, table=None) -> dict[str, tuple[object, float]]:
+        """The learnt retrieval sources with their fusion weights (the genre-conditioned ones
+        need the agent's ``ItemTable``)."""
+        out: dict[str, tuple[object, float]] = {}
+        if self.stats is not None:
+            out["comention"] = (DialogueCoMention(self.stats), COMENTION_WEIGHT)
+            out["mention_pop"] = (MentionPopularity(self.stats), MENTION_POP_WEIGHT)
+            if table is not None:
+                out["mention_genre"] = (GenreMentionPopularity(self.stats, GenreProfile(table)),
+                                        MENTION_GENRE_WEIGHT)
+        if self.neighbours is not None:
+            out["neighbours"] = (self.neighbours, NEIGHBOURS_WEIGHT)
+        return out
 
     def ranker(self, builder):
         if self.ranker_model is None:
@@ -72,9 +91,11 @@ class LearntModels:
         files = {"report.json": json.dumps(self.report, indent=2, default=str)}
         if self.stats is not None:
             files["dialogue_stats.json"] = json.dumps(self.stats.to_json())
+        if self.neighbours is not None:
+            files["request_neighbours.json"] = json.dumps(self.neighbours.to_json())
         if self.ranker_model is not None:
             files["ranker.txt"] = self.ranker_model
-        for stale in ("dialogue_stats.json", "ranker.txt"):
+        for stale in ("dialogue_stats.json", "request_neighbours.json", "ranker.txt"):
             if stale not in files:
                 (folder / stale).unlink(missing_ok=True)
         for name, text in files.items():
@@ -93,7 +114,10 @@ class LearntModels:
         stats = (DialogueStats.from_json(json.loads(stats_path.read_text(encoding="utf-8")))
                  if stats_path.is_file() else None)
         model = ranker_path.read_text(encoding="utf-8") if ranker_path.is_file() else None
-        return cls(report.get("catalog", folder.name), stats, model, report)
+        neighbours_path = folder / "request_neighbours.json"
+        neighbours = (RequestNeighbours.from_json(json.loads(neighbours_path.read_text(encoding="utf-8")))
+                      if neighbours_path.is_file() else None)
+        return cls(report.get("catalog", folder.name), stats, model, report, neighbours)
 
 
 # ---------------------------------------------------------------------------- storage keys
@@ -119,23 +143,24 @@ def load_learnt(catalog, settings, dialogues_digest: str | None = None) -> Learn
 
 
 # ---------------------------------------------------------------------------- learning
-def training_groups(table, builder, recorded: list[RecordedQuery], stats_for_query=None,
+def training_groups(table, builder, recorded: list[RecordedQuery], learnt_for_query=None,
                     ) -> list[TrainingGroup]:
-    """Feature rows of every recorded query. ``stats_for_query(r)`` gives the dialogue
-    statistics a query may see (cross-fitted: never its own dialogue), or None."""
+    """Feature rows of every recorded query. ``learnt_for_query(r)`` gives the learnt
+    sources a query may see (``LearntModels`` cross-fitted: never from its own dialogue), or
+    None."""
     from chatrec.agent.retrieve import Retriever
 
     replayed = replayed_sources(table, recorded)
-    by_stats: dict[int, Retriever] = {}
+    by_learnt: dict[int, Retriever] = {}
     groups = []
     for record in recorded:
-        stats = stats_for_query(record) if stats_for_query is not None else None
-        retriever = by_stats.get(id(stats))
+        learnt = learnt_for_query(record) if learnt_for_query is not None else None
+        retriever = by_learnt.get(id(learnt))
         if retriever is None:
-            extra = LearntModels("", stats).sources() if stats is not None else {}
+            extra = learnt.sources(table) if learnt is not None else {}
             retriever = Retriever(table, [*replayed, *(s for s, _ in extra.values())],
                                   extra_weights={n: w for n, (_, w) in extra.items()})
-            by_stats[id(stats)] = retriever
+            by_learnt[id(learnt)] = retriever
         signals = retriever.signals(record.query)
         if signals is None:
             continue
@@ -148,10 +173,13 @@ def training_groups(table, builder, recorded: list[RecordedQuery], stats_for_que
     return groups
 
 
-def cross_fitted_stats(dialogues: list, recorded: list[RecordedQuery], folds: int = INNER_FOLDS):
-    """For each recorded query, statistics from the training dialogues of the other inner folds."""
-    per_fold = {f: DialogueStats.fit(d for d in dialogues if inner_fold(d.conversation_id, folds) != f)
-                for f in range(folds)}
+def cross_fitted_sources(dialogues: list, recorded: list[RecordedQuery], folds: int = INNER_FOLDS):
+    """For each recorded query, the learnt sources (dialogue statistics, request neighbours)
+    of the training dialogues of the other inner folds."""
+    per_fold = {
+        f: LearntModels("", DialogueStats.fit(d for d in dialogues if inner_fold(d.conversation_id, folds) != f),
+                        neighbours=RequestNeighbours.fit(r for r in recorded if inner_fold(r.group, folds) != f))
+        for f in range(folds)}
     return lambda record: per_fold[inner_fold(record.group, folds)]
 
 
@@ -177,7 +205,7 @@ def learn(resources, dialogues: list | None = None, names: dict[str, str] | None
     catalog = resources.catalog
     timings: dict[str, float] = {}
     report: dict = {"catalog": catalog.name, "components": [], "data": sources_note or {}}
-    stats = None
+    stats = neighbours = None
     groups: list[TrainingGroup] = []
     if dialogues:
         t = time.perf_counter()
@@ -191,10 +219,14 @@ def learn(resources, dialogues: list | None = None, names: dict[str, str] | None
             recorded_dialogues = record_dialogue_queries(base, dialogues, names or {}, progress)
         wanted = {d.conversation_id for d in dialogues}
         recorded = [r for r in recorded_dialogues if r.group in wanted]
+        neighbours = RequestNeighbours.fit(recorded)
+        report["components"].append({
+            "name": "request neighbours (films suggested in the most similar training turns)",
+            "learnt_from": f"{len(neighbours.turns)} recommender turns of {len(wanted)} training dialogues"})
         timings["record dialogues"] = time.perf_counter() - t
         t = time.perf_counter()
         groups = training_groups(base.table, base.ranker_features, recorded,
-                                 cross_fitted_stats(dialogues, recorded))
+                                 cross_fitted_sources(dialogues, recorded))
         timings["features"] = time.perf_counter() - t
         data_note = (f"{len(recorded)} recommender turns of {len(wanted)} training dialogues "
                      f"(dialogue statistics cross-fitted over {INNER_FOLDS} inner folds)")
@@ -229,7 +261,7 @@ def learn(resources, dialogues: list | None = None, names: dict[str, str] | None
         report["ranker"] = {"model": PriorRanker.kind, "why": "no training data"}
     report["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
     report["seconds"] = round(time.perf_counter() - started, 2)
-    return LearntModels(catalog.name, stats, model, report)
+    return LearntModels(catalog.name, stats, model, report, neighbours)
 
 
 def record_dialogue_queries(base_agent, dialogues: list, names: dict[str, str], progress: bool = False):

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from chatrec.agent.retrieve import RetrievalQuery
 from chatrec.catalog.redial_dialogues import read_dialogues
 from chatrec.learn.dialogue_stats import DialogueCoMention, DialogueStats, MentionPopularity
-from chatrec.learn.models import cross_fitted_stats
+from chatrec.learn.models import cross_fitted_sources
 from chatrec.learn.training import RecordedQuery, inner_fold
 
 FIXTURES = Path(__file__).parent.parent / "evaluation" / "fixtures"
@@ -42,10 +43,18 @@ def test_stats_survive_storage(dialogues):
 
 
 def test_cross_fitted_statistics_never_saw_the_dialogue(dialogues):
-    recorded = [RecordedQuery(f"{d.conversation_id}:1", d.conversation_id, None, set()) for d in dialogues]
-    stats_for = cross_fitted_stats(dialogues, recorded, folds=2)
+    recorded = [RecordedQuery(f"{d.conversation_id}:1", d.conversation_id,
+                              RetrievalQuery(text=f"words of {d.conversation_id}"), {d.conversation_id})
+                for d in dialogues]
+    learnt_for = cross_fitted_sources(dialogues, recorded, folds=2)
     for record, dialogue in zip(recorded, dialogues, strict=True):
-        stats = stats_for(record)
+        learnt = learnt_for(record)
+        stats = learnt.stats
+        assert stats is not None and learnt.neighbours is not None
+        # the request neighbours remember only other folds' turns
+        remembered = {film for _, films in learnt.neighbours.turns for film in films}
+        assert remembered == {d.conversation_id for d in dialogues
+                              if inner_fold(d.conversation_id, 2) != inner_fold(dialogue.conversation_id, 2)}
         own = {i for m in dialogue.messages for i in m.ids}
         others = [d for d in dialogues if inner_fold(d.conversation_id, 2) != inner_fold(dialogue.conversation_id, 2)]
         assert stats.dialogues == len(others)
