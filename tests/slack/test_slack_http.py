@@ -284,6 +284,8 @@ def test_a_button_pressed_by_someone_else_goes_to_their_profile(send, slack_api,
     slack_api.wait_for("chat.update")
     assert item in bot.agent.user_profile("slack:T0CHATREC:U0BOB").liked_items
     assert item not in bot.agent.user_profile("slack:T0CHATREC:U0ALICE").liked_items
+    # pressing a button in Alice's thread does not make it Bob's
+    assert bot.agent.session("slack:T0CHATREC:C0MOVIES:1710000550.000100").user_id == "slack:T0CHATREC:U0ALICE"
 
 
 def test_a_button_from_another_channel_is_ignored(send, slack_api, bot):
