@@ -64,6 +64,10 @@ class ItemPriors:
         self.bayes_rating = bayes.astype(np.float32)
         self.global_mean = global_mean
         self.well_known = counts >= WELL_KNOWN
+        #: The films an open request shows first: the well-known ones, and any the catalog's
+        #: other evidence says people know (``add_known``). Not a feature: it may grow after
+        #: the ranker was trained.
+        self.known = self.well_known.copy()
         self.has_counts = bool(counts.max(initial=0) > 0)
         self.years = np.where(table.years > 0, table.years, np.nan).astype(np.float32)
         spread = float(np.nanstd(bayes)) if rated.any() else 0.0
@@ -71,6 +75,11 @@ class ItemPriors:
         rating = np.nan_to_num((bayes - global_mean) / spread) if spread > 0 else np.zeros_like(pop)
         #: The quality prior: known and well rated, in about [-0.5, 1.5].
         self.quality = (pop + 0.25 * np.clip(rating, -2, 2)).astype(np.float32)
+
+
+    def add_known(self, rows) -> None:
+        """Count these rows as known to people (films human recommenders often suggest)."""
+        self.known[np.asarray(list(rows), dtype=np.int64)] = True
 
 
 class FeatureBuilder:

@@ -46,7 +46,7 @@ def _known_first(scores: np.ndarray, rows: np.ndarray, query: RetrievalQuery, bu
     priors = builder.priors
     if not priors.has_counts or not is_open(query) or wants_obscure(query):
         return scores
-    return scores + KNOWN_FIRST * priors.well_known[rows]
+    return scores + KNOWN_FIRST * priors.known[rows]
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

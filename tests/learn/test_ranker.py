@@ -41,6 +41,7 @@ class _Priors:
     def __init__(self, counts):
         self.counts = np.asarray(counts, dtype=np.float32)
         self.well_known = self.counts >= 10
+        self.known = self.well_known
         self.has_counts = True
         self.quality = np.log1p(self.counts) / np.log1p(self.counts.max())
 
@@ -65,3 +66,25 @@ def test_quality_prior_known_films_first_unless_obscure_is_asked():
     personal = RetrievalQuery(seeds={"x": 1.0}, constraints=Constraints())
     rows, _ = ranker.order(personal, signals, 1)
     assert rows[0] == 0  # a personal request keeps the fusion's first
+
+
+def test_films_recommenders_often_suggest_count_as_known_for_open_requests():
+    from chatrec.agent.table import ItemTable
+    from chatrec.catalog.models import Catalog, Item
+    from chatrec.learn.dialogue_stats import DialogueStats
+    from chatrec.learn.features import FeatureBuilder
+    from chatrec.learn.models import KNOWN_MENTIONS, LearntModels
+
+    items = [Item(id="rated", title="Rated By Many", popularity=50, mean_rating=3.5),
+             Item(id="new", title="Too New To Be Rated", popularity=1, mean_rating=4.0),
+             Item(id="once", title="Suggested Once", popularity=1, mean_rating=4.0)]
+    builder = FeatureBuilder(ItemTable(Catalog("films", items), kg=None))
+    stats = DialogueStats()
+    stats.recommended.update({"new": KNOWN_MENTIONS, "once": 1})
+    ranker = LearntModels("films", stats).ranker(builder)
+    assert builder.priors.known.tolist() == [True, True, False]
+    assert builder.priors.well_known.tolist() == [True, False, False]  # the feature is unchanged
+    fused = np.array([0.1, 0.2, 0.9], dtype=np.float32)
+    signals = Signals(mask=np.ones(3, dtype=bool), per_source={}, fused=fused)
+    rows, _ = ranker.order(RetrievalQuery(text="something fun"), signals, 3)
+    assert rows[-1] == 2  # the film suggested once comes after both known films
