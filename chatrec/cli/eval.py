@@ -289,6 +289,41 @@ def redial(
     _done(out)
 
 
+@eval_app.command("requests")
+def requests(
+    catalog: str = typer.Option("movielens", "--catalog", help="Catalog of the agent under test."),
+    split: str = typer.Option(
+        "tune,validation", "--split", help="Comma-separated: tune, validation (both by default)."
+    ),
+    suite: Path | None = typer.Option(None, "--suite", help="Suite file (default: the shipped one)."),
+    out: Path | None = OUT,
+    limit: int | None = LIMIT,
+    fresh: bool = FRESH,
+    quiet: bool = QUIET,
+) -> None:
+    """The request suite: 300+ ordinary requests (negation, comparisons, roles, certainty, one film
+    one item, stated ratings, open requests) checked against catalog data."""
+    from chatrec.evaluation.report import print_table
+    from chatrec.evaluation.requests_eval import SPLITS, RequestsConfig, run_requests
+
+    splits = [s.strip() for s in split.split(",") if s.strip()]
+    if not splits or any(s not in SPLITS for s in splits):
+        raise ConfigError(f"--split must name {' and/or '.join(SPLITS)}")
+    config = RequestsConfig(catalog=catalog, splits=splits, **({"suite": str(suite)} if suite else {}))
+    if not Path(config.suite).is_file():
+        raise ConfigError(f"no such file: {config.suite}")
+    out = _out(out, f"requests-{catalog}" if "/" not in catalog else "requests")
+    metrics = run_requests(config, get_settings(), out, limit=limit, show_progress=not quiet, fresh=fresh)
+    print_table(
+        "Request suite",
+        ["split", "checks passed", "pass rate", "cases fully passed"],
+        [[name, f"{m['checks_passed']}/{m['checks']}", f"{m['pass_rate']:.3f}", f"{m['cases_passed']}/{m['cases']}"]
+         for name, m in metrics["splits"].items()],
+        console,
+    )
+    _done(out)
+
+
 @eval_app.command("replay-checks")
 def replay_checks(
     dialogues: list[Path] | None = typer.Option(
