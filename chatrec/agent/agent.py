@@ -19,6 +19,7 @@ from chatrec.agent.history import UserHistory
 from chatrec.agent.memory import apply_act, apply_to_profile
 from chatrec.agent.models import DialogueAct, FeedbackKind, Recommendation, Reply
 from chatrec.agent.query import QueryBuilder
+from chatrec.agent.relax import retrieve_relaxed
 from chatrec.agent.retrieve import FusionWeights, RetrievalQuery, Source
 from chatrec.agent.sessions import SessionRepository
 from chatrec.agent.state import SessionState, ShownItem, UserProfile
@@ -181,11 +182,13 @@ class Agent:
             return self.queries.build(context, for_rank=True)
 
     def rank(self, session_id: str, k: int = 50, user_id: str | None = None) -> list[Recommendation]:
-        """Always ``k`` recommendations (fewer only if the catalog has fewer items passing the
-        hard constraints) for the dialogue so far, whatever the last message was. ``user_id``
-        attaches the session to a user (personalised ranking) as ``respond`` would."""
+        """Always ``k`` recommendations (fewer only if the catalog has fewer items at all) for the
+        dialogue so far, whatever the last message was: when the hard constraints leave fewer,
+        the least certain is relaxed (``chatrec.agent.relax``) and the films satisfying all of
+        them come first. ``user_id`` attaches the session to a user (personalised ranking) as
+        ``respond`` would."""
         k = k_arg(k)
-        candidates = self.retriever.retrieve(self.query(session_id, user_id), k)
+        candidates, _, _ = retrieve_relaxed(self.retriever, self.query(session_id, user_id), k)
         return [Recommendation(item=self.catalog[c.item_id], score=round(c.score, 5), sources=c.sources)
                 for c in candidates]
 

@@ -23,6 +23,7 @@ class SeedWeights(BaseModel):
     profile_like: float = 0.5        # likes remembered from earlier sessions
     profile_likes: int = 20          # how many of them (newest)
     observed: float = 0.3            # items a human recommender named (replayed dialogues)
+    seen: float = 0.3                # films the user said they saw (less than a like)
 
 
 class HistoryPolicy(BaseModel):

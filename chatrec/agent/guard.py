@@ -252,7 +252,8 @@ class Guard:
         except Exception:  # noqa: BLE001 - a linker failure cannot approve a text
             self._fail(result, "could not read the text to verify it")
             return
-        asked_people = {label_key(p) for p in (*c.people_any, *c.people_none)}
+        asked_people = {label_key(p) for p in (*c.people_any, *c.people_none, *c.directors_any, *c.cast_any,
+                                               *c.writers_any)}
         asked_genres = {label_key(g) for g in (*c.genres_all, *c.genres_any, *c.genres_none)}
         for start, end in sentence_ranges(line, [(t.start, t.end) for t in titles]):
             inside = [t for t in titles if start <= t.start < end]

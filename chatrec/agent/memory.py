@@ -1,16 +1,34 @@
 """Remember: fold a ``DialogueAct`` into the session state (and the user's profile).
 
-Constraints accumulate across turns: a decade stated once holds until the user states another;
-a new positive genre replaces the previous one unless the user says "also"; exclusions add up.
+Constraints live as long as the user wants them: a decade stated once holds until the user states
+another; a new request of the same kind replaces the old one ("make it a comedy instead": genres;
+"something with Harrison Ford instead": the cast) unless the user says "also"; exclusions add up,
+and the newest statement wins between a requirement and an exclusion ("no horror" after "a
+horror film"). Each constraint keeps where it came from, how sure the reading was and the turn it
+was said in (``Constraints.origins``), which decides what is relaxed first.
 """
 
 from __future__ import annotations
 
 from chatrec.agent.models import Constraints, DialogueAct
 from chatrec.agent.state import SessionState, UserProfile
+from chatrec.catalog.normalize import label_key
+
+_PEOPLE_FIELDS = ("people_any", "directors_any", "cast_any", "writers_any")
 
 
-def merge_constraints(current: Constraints, new: Constraints, additive: bool) -> Constraints:
+def _union(*lists: list) -> list:
+    return list(dict.fromkeys(v for values in lists for v in values))
+
+
+def _without_keys(values: list[str], drop: list[str]) -> list[str]:
+    keys = {label_key(d) for d in drop}
+    return [v for v in values if label_key(v) not in keys]
+
+
+def merge_constraints(current: Constraints, new: Constraints, additive: bool, turn: int = 0) -> Constraints:
+    """``current`` updated by what one message asked (``new``); ``turn`` stamps the new units'
+    origins."""
     merged = current.model_copy(deep=True)
     if new.year_min is not None or new.year_max is not None:
         # A new time frame replaces the old one, except a one-sided bound ("before 2000")
@@ -27,25 +45,32 @@ def merge_constraints(current: Constraints, new: Constraints, additive: bool) ->
                 merged.year_min = None
     if new.genres_all or new.genres_any:
         if additive:
-            merged.genres_all = list(dict.fromkeys([*merged.genres_all, *new.genres_all]))
-            merged.genres_any = list(dict.fromkeys([*merged.genres_any, *new.genres_any]))
+            merged.genres_all = _union(merged.genres_all, new.genres_all)
+            merged.genres_any = _union(merged.genres_any, new.genres_any)
         else:
             merged.genres_all = list(new.genres_all)
             merged.genres_any = list(new.genres_any)
-    if new.genres_none:
-        merged.genres_none = list(dict.fromkeys([*merged.genres_none, *new.genres_none]))
-        merged.genres_all = [g for g in merged.genres_all if g not in new.genres_none]
-        merged.genres_any = [g for g in merged.genres_any if g not in new.genres_none]
-    if new.people_any:
-        merged.people_any = (list(dict.fromkeys([*merged.people_any, *new.people_any]))
-                             if additive else list(new.people_any))
-    if new.people_none:
-        merged.people_none = list(dict.fromkeys([*merged.people_none, *new.people_none]))
-        merged.people_any = [p for p in merged.people_any if p not in new.people_none]
-    # "no horror" after "a horror film": the newest statement wins.
-    merged.genres_none = [g for g in merged.genres_none if g not in new.genres_all and g not in new.genres_any]
-    merged.people_none = [p for p in merged.people_none if p not in new.people_any]
+    for field in _PEOPLE_FIELDS:
+        asked = getattr(new, field)
+        if asked:
+            setattr(merged, field, _union(getattr(merged, field), asked) if additive else list(asked))
+    merged.genres_none = _union(merged.genres_none, new.genres_none)
+    merged.people_none = _union(merged.people_none, new.people_none)
+    merged.keywords_none = _union(merged.keywords_none, new.keywords_none)
+    merged.decades_none = _union(merged.decades_none, new.decades_none)
+    # The newest statement wins: "no horror" after "a horror film", and the other way round.
+    merged.genres_all = _without_keys(merged.genres_all, new.genres_none)
+    merged.genres_any = _without_keys(merged.genres_any, new.genres_none)
+    merged.genres_none = _without_keys(merged.genres_none, [*new.genres_all, *new.genres_any])
+    for field in _PEOPLE_FIELDS:
+        setattr(merged, field, _without_keys(getattr(merged, field), new.people_none))
+    asked_people = [p for field in _PEOPLE_FIELDS for p in getattr(new, field)]
+    merged.people_none = _without_keys(merged.people_none, asked_people)
     merged.unsupported = list(new.unsupported)  # only said for the turn that asked
+    for unit, origin in new.origins.items():
+        merged.origins[unit] = origin.model_copy(update={"turn": turn}) if turn and not origin.turn else origin
+    present = set(merged.units())
+    merged.origins = {unit: origin for unit, origin in merged.origins.items() if unit in present}
     return merged
 
 
@@ -56,8 +81,10 @@ def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> 
     state.see_items(act.seen_items)
     state.like_attributes(act.liked_attributes)
     state.dislike_attributes(act.disliked_attributes)
-    state.mention([*act.liked_items, *act.disliked_items, *act.seen_items])
-    state.constraints = merge_constraints(state.constraints, act.constraints, additive)
+    state.rate_items(act.stated_ratings)
+    state.mention([*act.liked_items, *act.disliked_items, *act.seen_items, *act.maybe_named])
+    turn = sum(1 for t in state.turns if t.role in ("user", "seeker"))
+    state.constraints = merge_constraints(state.constraints, act.constraints, additive, turn)
     # "older"/"newer" move the time frame rather than narrow it.
     # An explicit range in the same message ("an older one, from the 80s") wins.
     if "older" in act.refinements and act.constraints.year_max is not None \
@@ -81,11 +108,13 @@ def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> 
 
 
 def apply_to_profile(profile: UserProfile, act: DialogueAct) -> bool:
-    """Persist stated likes/dislikes/seen to the user's profile. True when something changed."""
+    """Persist stated likes/dislikes/seen (and the ratings they imply) to the user's profile.
+    True when something changed."""
     before = profile.model_dump(exclude={"updated_at"})
     profile.like_items(act.liked_items)
     profile.dislike_items(act.disliked_items)
     profile.see_items(act.seen_items)
+    profile.rate_items(act.stated_ratings)
     profile.like_attributes([a for a in act.liked_attributes if not a.startswith("decade:")])
     profile.dislike_attributes(act.disliked_attributes)
     return profile.model_dump(exclude={"updated_at"}) != before

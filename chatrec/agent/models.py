@@ -54,6 +54,10 @@ class DialogueAct(BaseModel):
     query_text: str = ""          # free-text need for vector retrieval ("rainy Sunday with my kids")
     ambiguous: dict[str, list[str]] = Field(default_factory=dict)  # mention → alternative item ids
     unknown_titles: list[str] = Field(default_factory=list)         # title-like spans not in catalog
+    # films whose exact title the message writes where no film was linked: never recommended back
+    maybe_named: list[str] = Field(default_factory=list)
+    # what the user said of films, as ratings: "I loved Inception" → 5.0, "Titanic was boring" → 2.0
+    stated_ratings: dict[str, float] = Field(default_factory=dict)
     source: Literal["rules", "llm", "merged"] = "rules"
 
 

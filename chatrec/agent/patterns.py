@@ -24,8 +24,8 @@ DECLINE = re.compile(r"^\s*(?:no|nah|nope|not now|i'?m good|i'?m fine)[\s,!.]*(?
 BYE = re.compile(r"\b(?:bye|goodbye|see you|good night|that'?s all|i'?m done)\b", _I)
 
 RATE = re.compile(
-    r"\b(?:(?:what|how) (?:would|will|might|do you think) i (?:rate|score|like|enjoy)|"
-    r"would i (?:like|enjoy|love)|will i (?:like|enjoy|love)|predict my rating|"
+    r"\b(?:(?:what|how) (?:would|will|might|do you think) i (?:rate|score)|how (?:would|will|much) i (?:like|enjoy)|"
+    r"(?<!what )(?<!what else )would i (?:like|enjoy|love)|(?<!what )(?<!what else )will i (?:like|enjoy|love)|predict my rating|"
     r"what (?:rating|score) would i give|how many stars would i give|my (?:predicted|expected) rating)\b", _I)
 
 # Questions about an item: the named group says which fact is asked for.
@@ -53,7 +53,7 @@ REQUEST = re.compile(
     r"\b(?:recommend\w*|suggest\w*|looking for|look for|searching for|want|wanna|need|in the mood|"
     r"something|anything|any (?:good )?(?:movies?|films?)|movies?|films?|flicks?|watch|show me|"
     r"give me|find me|what should|options|ideas|more|another|others?|similar|alternatives?|"
-    r"got any|can you|could you|help me)\b", _I)
+    r"got any|can you|could you|help me|what else|anything else|story|stories)\b", _I)
 
 # Polarity of a mention is read from the words just before it (same clause) and just after it.
 NEGATIVE_BEFORE = re.compile(
@@ -89,8 +89,12 @@ PERSON_REQUIRED_AFTER = re.compile(r"^\s*(?:'s)?\s*(?:movies?|films?|flicks?|pic
 TASTE_BEFORE = re.compile(r"\b(?:i|we)\s+(?:really\s+|also\s+|usually\s+|generally\s+|just\s+|mostly\s+)?"
                           r"(?:love|like|enjoy|adore|dig|prefer)\b[^.;!?]*$|"
                           r"\b(?:fan of|into|big on|partial to)\b[^.;!?]*$", _I)
-ASKS_FOR = re.compile(r"\b(?:recommend\w*|suggest\w*|looking for|want|wanna|need|show me|give me|find me|"
-                      r"got any|any (?:other|more|ideas|good ones|recs)|more|in the mood for|"
+ASKS_FOR = re.compile(r"\b(?:recommend\w*|suggest\w*|looking for|look for|searching for|in search of|hoping for|"
+                      r"want|wanna|need|show me|give me|find me|tell me (?:a|some|about some)|got any|"
+                      r"any (?:other|more|ideas|good|new|recs)|more|in the mood for|"
+                      r"(?:do|would) you (?:know|have|recommend)|know (?:of )?any|can you|could you|how about|"
+                      r"what about|i'?d (?:like|love)|i would (?:like|love)|something|anything|what else|"
+                      r"(?:are|is) there any|^\W*any|any (?:\w+ )?(?:movies?|films?|flicks?|suggestions?|ones?)|"
                       r"what (?:should|can|could) (?:i|we) watch)\b", _I)
 ALSO = re.compile(r"\b(?:also|too|as well|and also|plus|additionally)\b", _I)
 
@@ -109,8 +113,8 @@ NOT_THAT = re.compile(r"\b(?:not (?:that|this|it)(?: one)?|no(?:t)? (?:the )?(?:
                       r"nah|nope|something else|other (?:ones|suggestions)|different ones?|not interested|"
                       r"doesn'?t (?:appeal|interest)|not feeling (?:it|that))\b", _I)
 # Rejecting the whole list just shown: show different ones (shown items never come back anyway).
-REJECT_ALL = re.compile(r"\b(?:none of (?:those|these|them|the above)|not (?:really |quite )?what i(?:'m| am) "
-                        r"(?:after|looking for|want(?:ing)?)|(?:don'?t|do not) (?:like|want) any of (?:those|these|them)|"
+REJECT_ALL = re.compile(r"\b(?:none of (?:those|these|them|the above)|not (?:those|these|them)\b|"
+                        r"not (?:really |quite )?what i(?:'m| am) (?:after|looking for|want(?:ing)?)|(?:don'?t|do not) (?:like|want) any of (?:those|these|them)|"
                         r"(?:those|these) (?:don'?t|do not) (?:appeal|interest|grab)|neither of (?:those|these|them)|"
                         r"other (?:options|ideas|suggestions)|something different)\b", _I)
 SEEN_IT = re.compile(r"\b(?:(?:i'?ve|i have|already|i) (?:seen|watched|saw) (?:it|that|this|them|those|all|both)|"
@@ -189,4 +193,159 @@ did have has had will would can could should may might must shall just really so
 movie movies film films flick flicks one ones watch watching see seen want wanna need looking look find show
 give recommend suggest please thanks hi hello hey good great nice also more another maybe kind sort type
 what which who whom whose how why when where there here not no yes ok okay well all get got im i'm i've
+""".split())
+
+# ---------------------------------------------------------------------------- negation scope
+# A negation, and how far it reaches, is read by ``scope.negation_before``: the last of these in
+# the clause before a mention, with only filler words (``NEGATION_FILLER``) in between.
+NEGATOR = re.compile(
+    r"\b(?:no(?: more)?|not(?: (?:really|too|so|very|that|overly|a (?:big |huge )?fan of|(?:really )?into|"
+    r"(?:really )?in the mood for|interested in))?|never|without|nothing(?: too| that'?s? too)?|none|"
+    r"neither|nor|except|excluding|minus|avoid(?:ing)?|skip|hate[sd]?|dislike[sd]?|can'?t stand|"
+    r"cannot stand|tired of|sick of|other than|rather than|instead of|anything but|everything but|"
+    r"less|fewer|spare me|pass on|stay away from|steer clear of|"
+    r"(?:don'?t|do not|doesn'?t|does not|didn'?t|did not) (?:really )?(?:like|want|enjoy|love|care for|"
+    r"need|have|star|include|feature|involve|dig)|isn'?t|aren'?t|wasn'?t|won'?t be|"
+    r"(?:i'?m|i am) not (?:a (?:big |huge )?fan of|(?:really )?into|in the mood for|interested in))\b",
+    re.IGNORECASE)
+SOFT_NEGATOR = re.compile(r"less|fewer", re.IGNORECASE)
+# After a comma, these start a new clause rather than continue a negated list ("I'm tired of
+# Jason Statham, any other action movies?").
+SCOPE_RESTART = frozenset("any anything something just but maybe i please what how a an some".split())
+PLAIN_NEGATOR = re.compile(r"not(?: (?:really|too|so|very|that|overly))?|never|isn'?t|aren'?t|wasn'?t|neither|nor",
+                           re.IGNORECASE)
+NEGATION_FILLER = frozenset("""
+a an the any anything something some more much too so very really real overly extra excessive heavy
+lots lot of movies movie films film flicks flick stuff ones one kind kinds type types sort sorts with from
+by starring featuring in it about like including involving that that's is are has have having scenes
+scene content elements amount level levels his her their its them those these this all big huge many
+super full totally at thing things for me my particularly especially typical graphic crazy
+, / & or and nor either another other similar such as genre genres bloody blood
+""".split())
+
+# ---------------------------------------------------------------------------- kinds of sentence
+TAG_QUESTION = re.compile(r"(?:,\s*|\b)(?:right|is it|isn'?t it|was it|wasn'?t it|no)\s*\??\s*$", re.IGNORECASE)
+# A yes/no question about one film: "is it a comedy?", "is that the one with Johnny Depp?",
+# "Gravity sounds like an action movie, is it?", "does it have a happy ending?".
+ABOUT_FILM_QUESTION = re.compile(
+    r"^\W*(?:(?:and|but|so|oh|ok|okay|no|yes|hmm+)[,\s]+)*(?:is|was|isn'?t|wasn'?t|does|did|doesn'?t|didn'?t|"
+    r"has|had)\s+(?:it|that|this|he|she|they|the (?:first|second|third|fourth|fifth|last|other|new|"
+    r"latest) (?:one|movie|film)|the one|that one|this one)\b|"
+    r"\bthe one with\b|,\s*(?:is|was|isn'?t|wasn'?t) (?:it|that)\s*\??\s*$|\bright\s*\?\s*$|"
+    r"\b(?:is|was) (?:it|that|this) (?:a|an|the one|the movie|about|with)\b", re.IGNORECASE)
+# A question about the recommender's own taste: "do you like comedies?".
+ASKS_TASTE = re.compile(r"\b(?:do|did) you (?:like|love|enjoy|prefer|dig|watch|hate)\b|"
+                        r"\bare you (?:a fan of|into)\b|\bwhat(?:'s| is| are) your fav(?:ou?rite)?s?\b|"
+                        r"\bhave you (?:seen|watched)\b(?![^.?!]*\b(?:any|anything|something)\b)", re.IGNORECASE)
+TASTE_ANYWHERE = re.compile(r"\b(?:i|we)\s+(?:really\s+|also\s+|usually\s+|generally\s+|just\s+|mostly\s+|"
+                            r"do\s+)?(?:love|like|enjoy|adore|dig|prefer)\b|\b(?:fan of|i'?m into|big on|partial to)\b",
+                            re.IGNORECASE)
+# The user is open to anything: a genre named here is a leaning, not a filter.
+OPEN_TASTE = re.compile(r"\b(?:especially|mostly|mainly|usually|generally|all (?:kinds|sorts|types) of|"
+                        r"(?:like|love|watch) (?:all|most|any) (?:movies|films|genres|kinds)|any genre|"
+                        r"i'?m (?:open|not picky)|not too picky|anything really)\b", re.IGNORECASE)
+# A mention inside a description of a film: "Y is in it", "the one with Y", "it stars Y".
+DESCRIBING_BEFORE = re.compile(
+    r"\b(?:the one|that one|that movie|the movie|the film|that film|the guy|the girl|the actor|the actress)"
+    r"\s+(?:with|where|starring|from|in)\s+(?:the\s+)?$|"
+    r"\b(?:it|that|this|which|he|she)\s+(?:'s\s+)?(?:stars?|starred|starring|has|had|features?|featured|"
+    r"is|was)\s+(?:a\s+|an\s+|also\s+|actually\s+)?(?:\w+\s+)?$|"
+    r"\b(?:it|that|this)(?:'s| is| was)\s+(?:a|an)\s+(?:\w+\s+)?$", re.IGNORECASE)
+DESCRIBING_AFTER = re.compile(
+    r"^\W{0,3}(?:'s\s+)?(?:is|was|were|'s)\s+(?:also\s+|really\s+|so\s+|very\s+|pretty\s+|great\s+|good\s+|"
+    r"amazing\s+|terrible\s+|awesome\s+|hilarious\s+|funny\s+|excellent\s+)*(?:in (?:it|that|this|them|the movie|"
+    r"the film|there)|the (?:star|lead|bad guy|villain)|great in|good in|amazing in|terrible in|awesome in|"
+    r"hilarious in|funny in|excellent in)\b|"
+    r"^\W{0,3}(?:(?:is|was) )?(?:in it|in that one|played|plays|starred in|stars in|acted in)\b|"
+    r"^\W{0,3}(?:was|is|were)\s+(?:so\s+|really\s+|very\s+|pretty\s+)?(?:great|good|amazing|awesome|terrible|"
+    r"hilarious|funny|excellent|fantastic|brilliant|creepy|freaky|bad|annoying)\b", re.IGNORECASE)
+
+# ---------------------------------------------------------------------------- roles
+DIRECTOR_BEFORE = re.compile(r"\b(?:directed|helmed|made|filmed) by\s*$|\bdirector\s*$|\bby director\s*$|"
+                             r"\bfrom director\s*$", re.IGNORECASE)
+DIRECTOR_AFTER = re.compile(r"^\s*(?:-|–)?\s*(?:directed|directs|helmed)\b|^\s*(?:'s)?\s*(?:direction|directing)\b|"
+                            r"^\s*(?:was|is|as) (?:the )?director\b", re.IGNORECASE)
+WRITER_BEFORE = re.compile(r"\b(?:written|penned|scripted|adapted) by\s*$|\bscreenplay by\s*$|\bwriter\s*$|"
+                           r"\bbased on(?: (?:a|the) (?:book|novel|story|stories|work|works) (?:by|of))?\s*$|"
+                           r"\bauthor\s*$", re.IGNORECASE)
+WRITER_AFTER = re.compile(r"^\s*(?:wrote|writes)\b|^\s*(?:'s)?\s*(?:books?|novels?|stories|writing|screenplays?|"
+                          r"scripts?|adaptations?)\b|^\s*(?:novel|book) adaptations?\b", re.IGNORECASE)
+CAST_BEFORE = re.compile(r"\b(?:with|starring|featuring|stars?|actor|actress|cast|co-starring)\s*$", re.IGNORECASE)
+CAST_AFTER = re.compile(r"^\s*(?:is |was )?(?:in it|in them|in the lead)\b|^\s*(?:stars|starred|plays|played|acts|acted)\b",
+                        re.IGNORECASE)
+NATURAL_ROLE = re.compile(r"\b(?:by|from)\s*$", re.IGNORECASE)
+
+# ---------------------------------------------------------------------------- comparisons
+# Comparatives of time, when they are about films ("something newer", "older ones", "more
+# recent"), not about anything else ("older actors", "earlier this morning").
+NEWER = re.compile(r"\b(?:newer|more recent|more modern|most recent|latest|recent|not as old|later)\b", re.IGNORECASE)
+OLDER = re.compile(r"\b(?:older|earlier|more classic|longer ago|less recent|not as (?:new|recent)|vintage|"
+                   r"but (?:a |an )?(?:older )?classic|before (?:it|that one|that) came out|from before it)\b",
+                   re.IGNORECASE)
+COMPARATIVE_NEXT_OK = frozenset("""
+one ones movie movies film films flick flicks stuff titles title version versions releases release than
+please comedies dramas thrillers horrors horror comedy drama thriller action sci-fi scifi westerns western
+romances romance animated cartoons choices options picks suggestions recommendations years decades era
+stuff then too though instead maybe perhaps
+""".split())
+COMPARATIVE_PREV_OK = frozenset("""
+something anything any some a an bit little but only just even go much slightly way and or more
+somewhat
+""".split())
+COMPARATIVE_NEXT_BAD = frozenset("""
+actors actor actress actresses brother sister brothers sisters kids kid audience audiences people
+generation generations this today tonight week morning afternoon evening day days son daughter viewers
+self age man woman men women guy guys version_of
+""".split())
+# "like X but newer" asks for a window after X, not anything later.
+LIKE_WINDOW_YEARS = 25
+
+# ---------------------------------------------------------------------------- audience
+ADULT_AUDIENCE = re.compile(
+    r"\bfor (?:grown[- ]?ups|adults|a mature audience|mature audiences|older (?:people|audiences|viewers))\b|"
+    r"\bmore (?:adult|grown[- ]?up|mature)\b|\bgrown[- ]?up (?:version|movie|film)s?\b|"
+    r"\bnot (?:a |for )?(?:kids?|children)(?:'s)?(?: movie| film| flick)?\b|"
+    r"\bnot (?:a )?(?:family|kids?|children'?s?) (?:movie|film|flick)\b", re.IGNORECASE)
+
+# ---------------------------------------------------------------------------- open requests
+# Words about the occasion, not the film: never text to search titles with.
+OCCASION_WORDS = frozenset("""
+tonight today tomorrow weekend weekends night nights evening evenings morning afternoon sunday monday
+tuesday wednesday thursday friday saturday date rainy lazy bored boring chill chilling relax relaxing
+watch watching time now later week holiday holidays break vacation flight plane trip cozy
+what's whats i'd i'll i'm it's that's there's let's can't don't
+""".split())
+# "anything really", "surprise me": the user leaves the choice to us.
+VAGUE = re.compile(r"^\W*(?:(?:oh|um+|hmm+|well|honestly|idk)[,\s]+)*(?:anything(?: really| at all| is fine| works| goes)?|"
+                   r"surprise me|whatever(?: you (?:think|like|want|recommend))?(?: is good)?|no preference|"
+                   r"i don'?t (?:mind|care|know)|(?:it )?doesn'?t matter|up to you|you (?:choose|pick|decide)|"
+                   r"dealer'?s choice|any genre|i'?m (?:open|easy|not picky))\b", re.IGNORECASE)
+
+# ---------------------------------------------------------------------------- stated ratings
+# How strongly a stated opinion of a film rates it (1–5), strongest first.
+RATING_WORDS: list[tuple[float, re.Pattern[str]]] = [
+    (1.0, re.compile(r"\b(?:hated?|terrible|awful|horrible|the worst|worst|sucked|sucks|garbage|trash|"
+                     r"can'?t stand)\b", re.IGNORECASE)),
+    (2.0, re.compile(r"\b(?:didn'?t (?:like|enjoy|love|care for)|did not (?:like|enjoy)|not (?:a )?(?:big )?fan|"
+                     r"boring|meh|not (?:good|great)|wasn'?t (?:good|great|a fan)|disappointing|overrated|"
+                     r"dislike[ds]?|lame|dull)\b", re.IGNORECASE)),
+    (5.0, re.compile(r"\b(?:lov(?:e|ed|es|ing)|adore[ds]?|favou?rites?|the best|amazing|masterpiece|"
+                     r"brilliant|fantastic|awesome|incredible|one of my (?:all[- ]time )?fav)", re.IGNORECASE)),
+    (3.0, re.compile(r"\b(?:ok(?:ay)?|alright|all right|fine|not bad|decent|so-so)\b", re.IGNORECASE)),
+    (4.0, re.compile(r"\b(?:lik(?:e|ed|es)|enjoy(?:ed|s)?|good|great|fun|cool|funny|nice|really good)\b",
+                     re.IGNORECASE)),
+]
+
+# Words that say how to search, not what for: never part of the free-text query.
+NARRATIVE_STOP = frozenset("""
+nothing without isn't aren't don't doesn't didn't hate hated stand tired sick except minus anything but
+newer older recent recently earlier later classic classics modern latest oldest newest version versions
+suggestions suggestion recommendations recommendation recommend recommended suggest ideas please thanks
+grown grownups adults adult mature kid friendly picks pick choice choices options option
+lighter darker heavier grittier scarier funnier less fewer
+prefer preferably especially mostly usually really actually maybe perhaps probably definitely
+someone somebody thing things stuff sort kind type lot lots bit little else other others different
+new old good great best nice awesome amazing favorite favourite favorites favourites cool
+let let's go going get try see saw seen watched watch already think thought second
+instead actually know tell show find help start keep switch change suggestions ideas other
 """.split())

@@ -80,10 +80,11 @@ class DialoguePolicy:
 
     @staticmethod
     def knows_something(context: UserContext) -> bool:
-        """Enough to recommend on: a like, a request, a history — not only exclusions."""
+        """Enough to recommend on: a like, a film seen, a request — an exclusion alone too ("anything
+        but horror": well-known films without it) — or a history."""
         state, profile = context.state, context.profile
-        return bool(state.liked_items or state.liked_attributes or state.query_texts or state.refinements
-                    or state.constraints.has_requirements()
+        return bool(state.liked_items or state.seen_items or state.liked_attributes or state.query_texts
+                    or state.refinements or not state.constraints.is_empty()
                     or (profile and profile.liked_items) or context.log_user)
 
     def notes(self, act: DialogueAct) -> list[str]:

@@ -93,6 +93,10 @@ class QueryBuilder:
                 if turn.role == "recommender":
                     for item_id in turn.items:
                         seeds[item_id] = max(seeds.get(item_id, 0.0), w.observed)
+        for item_id in state.seen_items:
+            # "I've seen Star Wars and Alien, any other ideas?": what they chose to watch says
+            # something about them, less than a like.
+            seeds[item_id] = max(seeds.get(item_id, 0.0), w.seen)
         for rank, item_id in enumerate(reversed(state.liked_items)):
             seeds[item_id] = max(seeds.get(item_id, 0.0), w.recent_like if rank < w.recent_likes else w.older_like)
         for item_id in state.disliked_items:

@@ -11,8 +11,10 @@ from chatrec.agent.draft import Draft
 from chatrec.agent.explain import Explainer
 from chatrec.agent.models import Recommendation, Trace
 from chatrec.agent.query import QueryBuilder, UserContext
+from chatrec.agent.relax import retrieve_relaxed
 from chatrec.agent.retrieve import Retriever
 from chatrec.agent.timing import ms
+from chatrec.catalog.constraints import Constraints
 from chatrec.catalog.models import Catalog
 from chatrec.protocols import AgentLLMPort
 
@@ -49,7 +51,9 @@ class Recommender:
         state, k = context.state, self.config.k
         t = time.perf_counter()
         query = self.queries.build(context)
-        candidates = self.retriever.retrieve(query, k=self.config.pool_size(), timings=trace.timings_ms)
+        # Too few films for every constraint: the least certain is relaxed, and the reply says so.
+        candidates, relaxations, held = retrieve_relaxed(self.retriever, query, k=self.config.pool_size(),
+                                                         need=k, timings=trace.timings_ms)
         trace.timings_ms["retrieve"] = ms(t)
         trace.candidates = [{"item_id": c.item_id, "title": self.catalog[c.item_id].display,
                              "score": round(c.score, 4), "sources": c.sources} for c in candidates[:20]]
@@ -58,7 +62,7 @@ class Recommender:
         if self.llm is not None and chosen:
             taste = self.tastes.get(context.log_user) if context.log_user else None
             chosen = self.llm.rerank(chosen, candidates, context, self.catalog, trace, taste=taste)
-        allowed = state.constraints.excluding(query.exclude).matcher()
+        allowed = held.excluding(query.exclude).matcher()
         chosen = [c for c in chosen if allowed(self.catalog[c.item_id])]
         trace.timings_ms["rank"] = ms(t)
         t = time.perf_counter()
@@ -73,9 +77,13 @@ class Recommender:
             recs.append(Recommendation(item=item, score=round(cand.score, 5), sources=cand.sources,
                                        evidence=facts, explanation=sentence))
         trace.timings_ms["explain"] = ms(t)
-        return self._word(context, recs, [s for s in [prefix, *(notes or [])] if s])
+        relaxed = T.relaxed_note([(r.label, r.matched) for r in relaxations]) if relaxations and recs else ""
+        if relaxed:
+            trace.notes.append(f"relaxed: {relaxed}")
+        return self._word(context, recs, [s for s in [prefix, *(notes or []), relaxed] if s], held, relaxed)
 
-    def _word(self, context: UserContext, recs: list[Recommendation], lines: list[str]) -> Draft:
+    def _word(self, context: UserContext, recs: list[Recommendation], lines: list[str], held: Constraints,
+              relaxed: str) -> Draft:
         state = context.state
         # The constraint summary repeats the user's own words ("without Will Ferrell"): trusted,
         # so the guard checks only the claims about items.
@@ -85,12 +93,12 @@ class Recommender:
             lines.append(summary)
             return Draft("\n".join(lines), decision="recommend:none", trusted=[summary])
         preamble = "\n".join(lines)
-        intro = T.intro(state.session_id + str(len(state.turns)), state.constraints, len(recs), self.config.k)
+        intro = T.intro(state.session_id + str(len(state.turns)), held, len(recs), self.config.k)
         lines.append(intro)
         for i, rec in enumerate(recs, 1):
             lines.append(f"{i}. {T.title(rec.item)} — {rec.explanation}")
         return Draft("\n".join(lines), recommendations=recs, decision="recommend", preamble=preamble,
-                     trusted=[intro])
+                     trusted=[intro, relaxed])
 
 
 def explained_attributes(context: UserContext) -> list[str]:

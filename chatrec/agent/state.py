@@ -53,6 +53,8 @@ class Preferences(BaseModel):
     seen_items: list[str] = Field(default_factory=list)
     liked_attributes: list[str] = Field(default_factory=list)
     disliked_attributes: list[str] = Field(default_factory=list)
+    # what the user said of films, as ratings on a 1–5 scale ("I loved Inception" → 5.0)
+    ratings: dict[str, float] = Field(default_factory=dict)
 
     def like_items(self, ids: list[str]) -> None:
         _add_unique(self.liked_items, ids)
@@ -65,6 +67,10 @@ class Preferences(BaseModel):
     def see_items(self, ids: list[str]) -> None:
         _add_unique(self.seen_items, ids)
 
+    def rate_items(self, ratings: dict[str, float]) -> None:
+        """Record ratings the user stated; the latest statement about a film counts."""
+        self.ratings.update(ratings)
+
     def like_attributes(self, nodes: list[str]) -> None:
         _add_unique(self.liked_attributes, nodes)
         _remove(self.disliked_attributes, nodes)
@@ -75,7 +81,7 @@ class Preferences(BaseModel):
 
     def remove(self, value: str) -> bool:
         """Forget one item id or attribute node wherever it is. True if something was removed."""
-        found = False
+        found = self.ratings.pop(value, None) is not None
         for field in (self.liked_items, self.disliked_items, self.seen_items,
                       self.liked_attributes, self.disliked_attributes):
             if value in field:

@@ -7,6 +7,7 @@ import zlib
 
 from chatrec.agent.models import Constraints
 from chatrec.catalog.models import Item
+from chatrec.catalog.normalize import label_key
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -38,10 +39,22 @@ def constraint_summary(c: Constraints) -> str:
         parts.append(" or ".join(c.genres_any))
     if c.people_any:
         parts.append("with " + " or ".join(c.people_any))
+    if c.directors_any:
+        parts.append("directed by " + " or ".join(c.directors_any))
+    if c.cast_any:
+        parts.append("starring " + " or ".join(c.cast_any))
+    if c.writers_any:
+        parts.append("written by " + " or ".join(c.writers_any))
     if c.genres_none:
         parts.append("no " + ", no ".join(c.genres_none))
     if c.people_none:
         parts.append("without " + ", ".join(c.people_none))
+    if c.keywords_none:
+        # one family said once ("no gore" excludes gory, splatter, bloody)
+        said = dict.fromkeys(c.origin(f"keywords_none:{label_key(k)}").said or k for k in c.keywords_none)
+        parts.append("nothing " + ", nothing ".join(said))
+    if c.decades_none:
+        parts.append("not from the " + " or ".join(f"{d}s" for d in c.decades_none))
     return "; ".join(parts)
 
 
@@ -67,6 +80,17 @@ def no_match(c: Constraints) -> str:
     summary = constraint_summary(c)
     return (f"Nothing in the catalog matches all of that ({summary}). "
             "Could you relax one of those — a different decade or genre, say?")
+
+
+def relaxed_note(dropped: list[tuple[str, int]]) -> str:
+    """Said when the constraints left too few films: (what was left out, films matching everything
+    before it was), in the order they were left out."""
+    left_out = " and ".join(f"“{label}”" for label, _ in dropped)
+    matched = dropped[0][1]
+    if matched == 0:
+        return f"Nothing in the catalog matches everything you asked, so I left out {left_out}."
+    films = "film matches" if matched == 1 else "films match"
+    return f"Only {matched} {films} everything you asked; the others leave out {left_out}."
 
 
 def unsupported_note(labels: list[str]) -> str:

@@ -12,8 +12,13 @@ years). Three evaluators read the clauses and nothing else, so they cannot disag
 * :func:`chatrec.index.chroma.where_clause` — Chroma metadata ``where``.
 
 Labels are compared through ``label_key`` ("Sci-Fi" = "sci fi"); an item without a year fails any
-year bound (nothing promises it satisfies one). Attaching a certainty or a source to a
-constraint, or relaxing the weakest one, is a matter of clauses: ``without(clause)`` drops one.
+year bound (nothing promises it satisfies one).
+
+People can be asked for in a role ("directed by", "starring", "written by": ``directors_any``,
+``cast_any``, ``writers_any``) or in any role (``people_any``). Each constraint is a *unit* that
+can be dropped on its own (:meth:`Constraints.units`, :meth:`Constraints.without_unit`) and carries
+where it came from and how sure the reading was (``origins``): relaxing the least certain unit when
+the constraints leave too few items is the agent's job (``chatrec.agent.relax``).
 """
 
 from __future__ import annotations
@@ -28,14 +33,27 @@ from pydantic import BaseModel, Field
 from chatrec.catalog.models import Item
 from chatrec.catalog.normalize import label_key
 
-Attribute = Literal["genres", "people", "year", "id"]
-Operator = Literal["any", "none", "range"]
+Attribute = Literal["genres", "people", "directors", "cast", "writers", "keywords", "year", "id"]
+Operator = Literal["any", "none", "range", "outside"]
+Source = Literal["request", "refinement", "inference"]
 
-#: Label-valued attributes: their KG node kind, the fields an item must match, the field it must not.
-_FIELDS: dict[str, tuple[str, tuple[str, ...], str]] = {
+#: Label-valued attributes: their KG node kind, the fields an item must match, the field it must
+#: not match (None: no such field).
+_FIELDS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
     "genres": ("genre", ("genres_all", "genres_any"), "genres_none"),
     "people": ("person", ("people_any",), "people_none"),
+    "directors": ("person", ("directors_any",), None),
+    "cast": ("person", ("cast_any",), None),
+    "writers": ("person", ("writers_any",), None),
+    "keywords": ("keyword", (), "keywords_none"),
 }
+#: Attributes whose values are labels (compared through ``label_key``).
+LABEL_ATTRIBUTES: tuple[str, ...] = tuple(_FIELDS)
+#: Item fields holding each role-scoped attribute.
+_ROLE_FIELDS = {"directors": "directors", "cast": "cast", "writers": "writers", "keywords": "keywords"}
+#: Fields that are one unit as a whole ("any of these"); the other list fields are a unit per value.
+_GROUP_UNITS = ("genres_any", "people_any", "directors_any", "cast_any", "writers_any")
+_VALUE_UNITS = ("genres_all", "genres_none", "people_none", "keywords_none", "decades_none")
 
 
 @dataclass(frozen=True)
@@ -43,10 +61,12 @@ class Clause:
     """One atomic hard condition.
 
     Attributes:
-        attribute: "genres", "people" (any credited role), "year" or "id".
-        op: "any" (the item has at least one of ``values``), "none" (it has none of them) or
-            "range" (its year is within ``low``..``high``, inclusive; a missing bound is open).
-        values: labels (genres, people) or item ids.
+        attribute: "genres", "people" (any credited role), "directors", "cast", "writers",
+            "keywords", "year" or "id".
+        op: "any" (the item has at least one of ``values``), "none" (it has none of them),
+            "range" (its year is within ``low``..``high``, inclusive; a missing bound is open) or
+            "outside" (its year is not within ``low``..``high``; an unknown year is outside).
+        values: labels (genres, people, keywords) or item ids.
     """
 
     attribute: Attribute
@@ -58,7 +78,7 @@ class Clause:
     @property
     def positive(self) -> bool:
         """True for what an item must have (a genre, a person, a year), not what it must lack."""
-        return self.op != "none"
+        return self.op not in ("none", "outside")
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -68,11 +88,10 @@ class Clause:
         return frozenset(label_key(v) for v in self.values)
 
     def matches(self, item: Item) -> bool:
-        if self.op == "range":
-            if item.year is None:
-                return False
-            return ((self.low is None or item.year >= self.low)
-                    and (self.high is None or item.year <= self.high))
+        if self.op in ("range", "outside"):
+            inside = item.year is not None and ((self.low is None or item.year >= self.low)
+                                                and (self.high is None or item.year <= self.high))
+            return inside if self.op == "range" else not inside
         found = not self.keys.isdisjoint(item_keys(item, self.attribute))
         return found if self.op == "any" else not found
 
@@ -83,9 +102,30 @@ def item_keys(item: Item, attribute: str) -> set[str]:
         return {label_key(g) for g in item.genres}
     if attribute == "people":
         return {label_key(name) for _, name in item.people}
+    if attribute in _ROLE_FIELDS:
+        return {label_key(v) for v in getattr(item, _ROLE_FIELDS[attribute])}
     if attribute == "id":
         return {item.id}
     raise ValueError(f"no labels for attribute {attribute!r}")
+
+
+class ConstraintOrigin(BaseModel):
+    """Where a constraint came from and how sure the reading is.
+
+    Attributes:
+        source: "request" (asked for: "a 90s comedy"), "refinement" (changes a request:
+            "something newer", "make it a comedy instead") or "inference" (read from something
+            else the user said). Explicit requests outrank refinements, which outrank inferences.
+        certainty: how sure the reading is, in [0, 1]; the least certain constraint is relaxed
+            first when the constraints leave too few items.
+        turn: the user turn it was read in (0 = unknown).
+        said: the words it was read from, to say back when it is relaxed.
+    """
+
+    source: Source = "request"
+    certainty: float = 0.9
+    turn: int = 0
+    said: str = ""
 
 
 class Constraints(BaseModel):
@@ -98,7 +138,11 @@ class Constraints(BaseModel):
         genres_none: none of these genres.
         people_any: at least one of these people credited, in any role (full names).
         people_none: none of these people credited.
+        directors_any, cast_any, writers_any: at least one of these people in that role.
+        keywords_none: none of these keywords (the knowledge graph's keywords of an item).
+        decades_none: no film from these decades (1980 = 1980–1989).
         unsupported: asked for, but the catalog cannot check it (said back, never filtered on).
+        origins: unit (see :meth:`units`) → where it came from and how sure the reading is.
     """
 
     year_min: int | None = None
@@ -108,7 +152,13 @@ class Constraints(BaseModel):
     genres_none: list[str] = Field(default_factory=list)
     people_any: list[str] = Field(default_factory=list)
     people_none: list[str] = Field(default_factory=list)
+    directors_any: list[str] = Field(default_factory=list)
+    cast_any: list[str] = Field(default_factory=list)
+    writers_any: list[str] = Field(default_factory=list)
+    keywords_none: list[str] = Field(default_factory=list)
+    decades_none: list[int] = Field(default_factory=list)
     unsupported: list[str] = Field(default_factory=list)
+    origins: dict[str, ConstraintOrigin] = Field(default_factory=dict)
 
     # ------------------------------------------------------------------ the compiler
     def clauses(self) -> list[Clause]:
@@ -125,6 +175,12 @@ class Constraints(BaseModel):
             out.append(Clause("people", "any", tuple(dict.fromkeys(self.people_any))))
         if self.people_none:
             out.append(Clause("people", "none", tuple(dict.fromkeys(self.people_none))))
+        roles: tuple[tuple[Attribute, list[str]], ...] = (
+            ("directors", self.directors_any), ("cast", self.cast_any), ("writers", self.writers_any))
+        out += [Clause(role, "any", tuple(dict.fromkeys(names))) for role, names in roles if names]
+        if self.keywords_none:
+            out.append(Clause("keywords", "none", tuple(dict.fromkeys(self.keywords_none))))
+        out += [Clause("year", "outside", low=d, high=d + 9) for d in dict.fromkeys(self.decades_none)]
         return out
 
     # ------------------------------------------------------------------ questions
@@ -159,15 +215,17 @@ class Constraints(BaseModel):
         from kg.models import decade_node, genre_node, person_node  # kg is a room above catalog
 
         nodes = [genre_node(g) for g in (*self.genres_all, *self.genres_any)]
-        nodes += [person_node(p) for p in self.people_any]
+        nodes += [person_node(p) for p in (*self.people_any, *self.directors_any, *self.cast_any,
+                                           *self.writers_any)]
         nodes += [decade_node(d) for d in self.decades()] if decades else []
         return list(dict.fromkeys(nodes))
 
     def excluded_nodes(self) -> list[str]:
-        """The KG nodes ruled out: excluded genres and people."""
-        from kg.models import genre_node, person_node
+        """The KG nodes ruled out: excluded genres, people, keywords and decades."""
+        from kg.models import decade_node, genre_node, keyword_node, person_node
 
         nodes = [genre_node(g) for g in self.genres_none] + [person_node(p) for p in self.people_none]
+        nodes += [keyword_node(k) for k in self.keywords_none] + [decade_node(d) for d in self.decades_none]
         return list(dict.fromkeys(nodes))
 
     # ------------------------------------------------------------------ edits
@@ -179,31 +237,73 @@ class Constraints(BaseModel):
         """
         out = self.model_copy(deep=True)
         if isinstance(what, Clause):
-            if what.attribute == "year":
+            if what.attribute == "year" and what.op == "outside":
+                out.decades_none = [d for d in out.decades_none if d != what.low]
+            elif what.attribute == "year":
                 out.year_min = out.year_max = None
             elif what.attribute in _FIELDS:
                 _, positive, negative = _FIELDS[what.attribute]
                 drop = what.keys
-                for name in (positive if what.positive else (negative,)):
+                names = positive if what.positive else (negative,) if negative else ()
+                for name in names:
                     setattr(out, name, [v for v in getattr(out, name) if label_key(v) not in drop])
-            return out
+            return out._pruned()
         if what == "years" or what.startswith("decade:"):
             out.year_min = out.year_max = None
-            return out
+            if what.startswith("decade:"):
+                out.decades_none = [d for d in out.decades_none if str(d) != what.split(":", 1)[1]]
+            return out._pruned()
         kind, _, value = what.partition(":") if ":" in what else ("", "", what)
         key = label_key(value)
         for node_kind, positive, negative in _FIELDS.values():
             if kind and kind != node_kind:
                 continue
-            for name in (*positive, negative):
+            for name in (*positive, *((negative,) if negative else ())):
                 setattr(out, name, [v for v in getattr(out, name) if v != what and label_key(v) != key])
+        return out._pruned()
+
+    # ------------------------------------------------------------------ units and their origins
+    def units(self) -> list[str]:
+        """Each constraint that can be dropped on its own: "year" (the range), one per required
+        or excluded genre, excluded person, keyword and decade ("genres_all:comedy",
+        "decades_none:1980"), and the "any of" groups as a whole ("people_any", "cast_any")."""
+        out = ["year"] if self.year_min is not None or self.year_max is not None else []
+        for name in _VALUE_UNITS:
+            out += [f"{name}:{_unit_value(v)}" for v in dict.fromkeys(getattr(self, name))]
+        out += [name for name in _GROUP_UNITS if getattr(self, name)]
         return out
+
+    def without_unit(self, unit: str) -> Constraints:
+        """A copy without one unit of :meth:`units` (and its origin)."""
+        out = self.model_copy(deep=True)
+        name, _, value = unit.partition(":")
+        if name == "year":
+            out.year_min = out.year_max = None
+        elif name in _GROUP_UNITS:
+            setattr(out, name, [])
+        elif name in _VALUE_UNITS:
+            setattr(out, name, [v for v in getattr(out, name) if _unit_value(v) != value])
+        return out._pruned()
+
+    def origin(self, unit: str) -> ConstraintOrigin:
+        """Where a unit came from (an explicit request when nothing was recorded)."""
+        return self.origins.get(unit) or ConstraintOrigin()
+
+    def _pruned(self) -> Constraints:
+        """Origins of units that are no longer there dropped."""
+        present = set(self.units())
+        self.origins = {unit: origin for unit, origin in self.origins.items() if unit in present}
+        return self
 
     def excluding(self, item_ids: Iterable[str]) -> ItemFilter:
         """These constraints, and never the given items (shown, seen, disliked)."""
         data = self.model_dump()
         data["exclude_ids"] = set(data.get("exclude_ids", ())) | set(item_ids)
         return ItemFilter(**data)
+
+
+def _unit_value(value: str | int) -> str:
+    return str(value) if isinstance(value, int) else label_key(value)
 
 
 class ItemFilter(Constraints):

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from chatrec.catalog.constraints import Clause, Constraints, item_keys
+from chatrec.catalog.constraints import LABEL_ATTRIBUTES, Clause, Constraints, item_keys
 from chatrec.catalog.models import Item
 
 
@@ -39,7 +39,7 @@ class ConstraintMasks:
     @cached_property
     def _labels(self) -> dict[str, dict[str, np.ndarray]]:
         tables: dict[str, dict[str, np.ndarray]] = {}
-        for attribute in ("genres", "people"):
+        for attribute in LABEL_ATTRIBUTES:
             rows: dict[str, list[int]] = defaultdict(list)
             for row, item in enumerate(self._rows):
                 for key in item_keys(item, attribute) if item is not None else ():
@@ -48,7 +48,7 @@ class ConstraintMasks:
         return tables
 
     def having(self, attribute: str, keys: Iterable[str]) -> np.ndarray:
-        """Rows holding at least one of ``keys`` ("genres"/"people": label keys; "id": ids)."""
+        """Rows holding at least one of ``keys`` (label attributes: label keys; "id": ids)."""
         mask = np.zeros(len(self.ids), dtype=bool)
         if attribute == "id":
             rows = [self.row_of[k] for k in keys if k in self.row_of]
@@ -63,13 +63,13 @@ class ConstraintMasks:
 
     def clause_mask(self, clause: Clause) -> np.ndarray:
         """Rows satisfying one clause."""
-        if clause.op == "range":
+        if clause.op in ("range", "outside"):
             mask = self.years != 0
             if clause.low is not None:
                 mask &= self.years >= clause.low
             if clause.high is not None:
                 mask &= self.years <= clause.high
-            return mask
+            return mask if clause.op == "range" else ~mask
         found = self.having(clause.attribute, clause.keys)
         return found if clause.op == "any" else ~found
 

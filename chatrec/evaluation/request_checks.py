@@ -319,9 +319,14 @@ def popular(turn: Turn, arg) -> Result:
 
 
 def question_or_popular(turn: Turn, arg) -> Result:
+    """One useful question, or well-known, well-rated films none of which was found by a word of
+    the request in its title (``arg``: the request's words about the occasion)."""
     if turn.reply.question is not None and not turn.films:
         return True, ""
-    return _well_known(turn, rated=True)
+    known, why = _well_known(turn, rated=True)
+    if not known or not isinstance(arg, list):
+        return known, why
+    return no_title_words(turn, arg)
 
 
 def never_named(turn: Turn) -> Result:

@@ -53,9 +53,8 @@ def check(meaning: Meaning, act) -> list[dict]:
                 act.query_text or ""
             )
         else:
-            ok = person_node(value) in liked_attrs or any(
-                label_key(p) == label_key(value) for p in c.people_any
-            )
+            asked = [*c.people_any, *c.directors_any, *c.cast_any, *c.writers_any]
+            ok = person_node(value) in liked_attrs or any(label_key(p) == label_key(value) for p in asked)
         out.append({"element": f"{kind}+", "understood": bool(ok)})
     for genre in meaning.excludes_genres:
         ok = _genre_in(c.genres_none, genre) or genre_node(genre) in disliked_attrs

@@ -133,7 +133,9 @@ def where_clause(constraints: Constraints | None) -> dict[str, Any] | None:
 
     Excluded ids are left out (the caller asks for more results and drops them: a long ``$nin``
     is slower than over-fetching). Labels go through ``label_key`` exactly as the metadata did,
-    so "Sci-Fi" and "sci-fi" meet. The caller re-checks every hit with ``matches``.
+    so "Sci-Fi" and "sci-fi" meet. The caller re-checks every hit with ``matches``, which is what
+    makes the clauses the metadata cannot express exact: a person in a role is asked of
+    ``people`` (any role, a superset) and excluded keywords are left to the re-check.
     """
     if constraints is None:
         return None
@@ -141,6 +143,13 @@ def where_clause(constraints: Constraints | None) -> dict[str, Any] | None:
     for clause in constraints.clauses():
         if clause.attribute == "id":
             continue
+        if clause.op == "outside":
+            parts.append({"$or": [{"year": {"$lt": int(clause.low or 0)}},
+                                  {"year": {"$gt": int(clause.high or 0)}}]})
+            continue
+        if clause.attribute == "keywords":
+            continue
+        attribute = "people" if clause.attribute in ("directors", "cast", "writers") else clause.attribute
         if clause.op == "range":
             if clause.low is not None:
                 parts.append({"year": {"$gte": int(clause.low)}})
@@ -151,9 +160,9 @@ def where_clause(constraints: Constraints | None) -> dict[str, Any] | None:
             continue
         keys = list(dict.fromkeys(label_key(v) for v in clause.values))
         if clause.op == "none":
-            parts += [{clause.attribute: {"$not_contains": key}} for key in keys]
+            parts += [{attribute: {"$not_contains": key}} for key in keys]
         else:
-            options = [{clause.attribute: {"$contains": key}} for key in keys]
+            options = [{attribute: {"$contains": key}} for key in keys]
             parts.append(options[0] if len(options) == 1 else {"$or": options})
     if not parts:
         return None

@@ -79,7 +79,7 @@ def test_known_user_gets_personal_recommendations_without_questions(agent):
 
 
 def test_narrative_request_uses_vector_retrieval(agent):
-    reply = agent.respond("s", "something for a rainy Sunday afternoon with my kids")
+    reply = agent.respond("s", "a story about a lonely lighthouse keeper")
     assert reply.recommendations
     assert any("vector" in r.sources for r in reply.recommendations)
     assert_grounded(agent, reply)

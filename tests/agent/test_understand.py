@@ -28,7 +28,7 @@ CASES = [
     ("no horror please", "recommend", {"genres_none": ["horror"]}),
     ("a comedy or a drama", "recommend", {"genres_any": ["comedy", "drama"]}),
     ("an action comedy", "recommend", {"genres_all": ["action", "comedy"]}),
-    ("movies with Tom Hanks", "recommend", {"people_any": ["Tom Hanks"]}),
+    ("movies with Tom Hanks", "recommend", {"cast_any": ["Tom Hanks"]}),
     ("anything but Adam Sandler", "recommend", {"people_none": ["Adam Sandler"]}),
     ("something scary", "recommend", {"genres_all": ["horror"]}),
     ("a good comedy but not a romance", "recommend", {"genres_all": ["comedy"], "genres_none": ["romance"]}),
@@ -91,6 +91,10 @@ def test_unsupported_constraints_are_flagged(reader):
 
 
 def test_narrative_keeps_its_words(reader):
-    act = reader.read("something for a rainy Sunday afternoon with my kids", SessionState(session_id="t"))
+    act = reader.read("a story about a lonely lighthouse keeper", SessionState(session_id="t"))
     assert act.intent == "recommend"
-    assert "rainy" in act.query_text and "kids" in act.query_text
+    assert "lonely" in act.query_text and "lighthouse" in act.query_text
+    # the occasion is no need to search titles for ("Last Night" for "tonight")
+    assert reader.read("what's a good movie for tonight?", SessionState(session_id="t")).query_text == ""
+    kids = reader.read("something for a rainy Sunday afternoon with my kids", SessionState(session_id="t"))
+    assert kids.constraints.genres_all == ["family"] and "sunday" not in kids.query_text

@@ -1,0 +1,348 @@
+"""What each linked mention of a message means: a film liked, disliked, seen or referred to; a
+genre, person or keyword asked for (a hard constraint, with where it came from and how sure the
+reading is), excluded, liked as a taste (a soft preference) or only described.
+
+How sure: an explicit request ("looking for a comedy", "movies with Tom Hanks", "no horror") is
+certain (0.9); a taste said with a request ("I love horror, any suggestions?") less so (0.6); a
+taste alone ("I love horror"), a person named while describing a film ("The Interview with Seth
+Rogen was hilarious", "Jack Nicholson is in it") and attributes in questions about a film ("is it
+a comedy?") or about the recommender ("do you like comedies?") are no constraint at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chatrec.agent import patterns as P
+from chatrec.agent.models import DialogueAct
+from chatrec.agent.roles import ROLE_FIELDS, RoleReader
+from chatrec.agent.scope import (
+    SentenceKind,
+    Span,
+    attached_to_item,
+    clause_after,
+    clause_before,
+    describes_film,
+    negation_before,
+    negation_strength,
+    read_sentence,
+    sentence_bounds,
+)
+from chatrec.catalog.constraints import ConstraintOrigin, Source
+from chatrec.catalog.genres import GENRES, canonical_genre
+from chatrec.catalog.models import Catalog
+from chatrec.catalog.normalize import label_key, title_key
+from kg.models import DECADE, GENRE, ITEM, KEYWORD, PERSON, node_value
+
+# A fuzzy one-word title match in a neutral clause ("a rainy Sunday") is more often an ordinary
+# word than a film; it needs this much linker confidence unless the film is under discussion.
+MIN_NEUTRAL_TITLE_SCORE = 0.75
+REQUEST, TASTE_REQUEST, EXCLUSION, SOFT_EXCLUSION = 0.9, 0.6, 0.9, 0.7
+SHORT_MESSAGE_WORDS = 10
+# Negating one of these excludes the whole family ("no gore" rules out films tagged "gory" too).
+KEYWORD_FAMILIES = [
+    ("gore", "gory", "splatter", "bloody", "blood"),
+    ("violence", "violent", "brutality", "brutal"),
+    ("sex", "sexual", "sexy", "erotic", "nudity"),
+    ("zombies", "zombie"),
+    ("vampires", "vampire"),
+    ("aliens", "alien"),
+    ("war", "world war ii", "wwii", "wartime"),
+    ("christmas", "holiday"),
+    ("drugs", "drug addiction", "drugs & music"),
+]
+_STATEMENT = re.compile(r"^\W*(?:i(?!'?d\b)|i'?m|i'?ve|we|it|it'?s|that|that'?s|this|he|she|they|my)\b|"
+                        r"\b(?:i|we) (?:\w+ )?(?:saw|watched|liked|loved|enjoyed|hated|thought|think)\b",
+                        re.IGNORECASE)
+_ITEM_DISLIKE = re.compile(
+    r"\b(?:hate[ds]?|dislike[ds]?|didn'?t (?:like|enjoy|love|care for|get)|did not (?:like|enjoy|love)|"
+    r"don'?t (?:like|want|enjoy|love|care for)|can'?t stand|cannot stand|not (?:a )?(?:big |huge )?fan of|"
+    r"not really into|never liked|tired of|sick of|wasn'?t (?:a fan of|into))\b[^.;!?]*$", re.IGNORECASE)
+
+
+@dataclass
+class _Context:
+    text: str
+    words: int
+    spans: list[Span]
+    item_spans: list[Span]
+    items: list[str]              # item ids mentioned, text order
+    context_items: Sequence[str]  # items under discussion before this message
+
+
+class MentionReader:
+    """Reads the polarity and weight of each mention.
+
+    Args:
+        catalog: items (for titles, and whose credits a named film has).
+        kg: the knowledge graph (labels, the role a person is known for).
+    """
+
+    def __init__(self, catalog: Catalog, kg):
+        self.catalog = catalog
+        self.kg = kg
+        self.roles = RoleReader(kg)
+        self._sentences: dict[tuple[int, int], SentenceKind] = {}
+
+    def read(self, text: str, mentions: Sequence, act: DialogueAct, context_items: Sequence[str]) -> None:
+        """Fold the meaning of every mention into ``act``."""
+        self._sentences = {}
+        ctx = _Context(text, len(re.findall(r"\w+", text)), [Span(m.start, m.end) for m in mentions],
+                       [Span(m.start, m.end) for m in mentions if m.kind == ITEM],
+                       [node_value(m.node) for m in mentions if m.kind == ITEM], context_items)
+        positive_genres: list[tuple[int, int, str, float]] = []
+        people: dict[str, list[tuple[str, float, str]]] = {}
+        for m in mentions:
+            if m.kind == ITEM:
+                self._item(ctx, m, act)
+            elif m.kind == GENRE:
+                self._genre(ctx, m, act, positive_genres)
+            elif m.kind == PERSON:
+                self._person(ctx, m, act, people)
+            elif m.kind == KEYWORD:
+                self._keyword(ctx, m, act)
+            elif m.kind == DECADE and act.constraints.year_min is None and act.constraints.year_max is None \
+                    and not act.constraints.decades_none and not negation_before(text, m.start, ctx.spans):
+                decade = int(node_value(m.node))
+                act.constraints.year_min, act.constraints.year_max = decade, decade + 9
+        self._genres(text, positive_genres, act)
+        for field, entries in people.items():
+            names = list(dict.fromkeys(name for name, _, _ in entries))
+            setattr(act.constraints, field, names)
+            certainty = min(c for _, c, _ in entries)
+            _origin(act, field, certainty, " or ".join(dict.fromkeys(s for _, _, s in entries)))
+        for name in ("liked_items", "disliked_items", "seen_items", "liked_attributes", "disliked_attributes"):
+            setattr(act, name, list(dict.fromkeys(getattr(act, name))))
+        c = act.constraints
+        for name in ("genres_none", "people_none", "keywords_none"):
+            setattr(c, name, list(dict.fromkeys(getattr(c, name))))
+
+    # ------------------------------------------------------------------ sentences
+    def _kind(self, text: str, start: int, end: int) -> SentenceKind:
+        bounds = sentence_bounds(text, start, end)
+        kind = self._sentences.get(bounds)
+        if kind is None:
+            kind = self._sentences[bounds] = read_sentence(text[bounds[0]:bounds[1]])
+        return kind
+
+    def _request_context(self, ctx: _Context, kind: SentenceKind) -> bool:
+        """A request in this sentence, or a short message that is one by itself ("Horror!",
+        "a 90s comedy", "action but not sci-fi") — not a short statement ("I really liked Big
+        with Tom Hanks")."""
+        return kind.request or (ctx.words <= SHORT_MESSAGE_WORDS and not _STATEMENT.search(ctx.text))
+
+    # ------------------------------------------------------------------ films
+    def _item(self, ctx: _Context, m, act: DialogueAct) -> None:
+        value = node_value(m.node)
+        polarity, rating = self._item_polarity(ctx, m)
+        if m.kind == ITEM and polarity == "neutral" and m.score < MIN_NEUTRAL_TITLE_SCORE \
+                and value not in ctx.context_items and self._partial_title(m.text, value):
+            return
+        if m.alternatives:
+            act.ambiguous[m.text] = [node_value(a) for a in [m.node, *m.alternatives]]
+        if polarity == "negative":
+            act.disliked_items.append(value)
+        elif polarity in ("seen", "seen_positive"):
+            act.seen_items.append(value)
+            if polarity == "seen_positive":
+                act.liked_items.append(value)
+        elif polarity != "unseen":
+            # Named in a request ("something like X") or praised: a reference to go from.
+            act.liked_items.append(value)
+        if rating is not None and polarity != "unseen":
+            act.stated_ratings[value] = rating
+        if act.target_item is None:
+            act.target_item = value
+
+    def _item_polarity(self, ctx: _Context, m) -> tuple[str, float | None]:
+        text = ctx.text
+        before = clause_before(text, m.start)
+        after = clause_after(text, m.end)
+        rating = _stated_rating(before, after)
+        if P.UNSEEN_BEFORE.search(before):
+            return "unseen", None
+        if negation_before(text, m.start, ctx.spans) or _ITEM_DISLIKE.search(before) \
+                or P.NEGATIVE_AFTER.search(after):
+            return "negative", rating if rating is not None and rating <= 2 else 2.0
+        if P.SEEN_BEFORE.search(before) or P.SEEN_AFTER.search(after):
+            liked = P.POSITIVE_AFTER.search(after) or re.search(r"\b(?:lov|lik|enjoy)", before, re.IGNORECASE)
+            return ("seen_positive", rating or 4.0) if liked else ("seen", rating if rating and rating <= 3 else None)
+        if P.POSITIVE_BEFORE.search(before) or P.POSITIVE_AFTER.search(after):
+            stated = rating if rating is not None and _states_opinion(before, after) else None
+            return "positive", stated
+        return "neutral", None
+
+    def _partial_title(self, said: str, item_id: str) -> bool:
+        """True when ``said`` is only part of the item's title ("Sunday" for "Bloody Sunday")."""
+        item = self.catalog.get(item_id)
+        return item is not None and title_key(said) != title_key(item.title)
+
+    # ------------------------------------------------------------------ genres
+    def _genre(self, ctx: _Context, m, act: DialogueAct, positive: list) -> None:
+        text = ctx.text
+        kind = self._kind(text, m.start, m.end)
+        if kind.about_film or kind.asks_taste or self._describes(ctx, m):
+            return
+        label = self._label(m.node)
+        negation = negation_before(text, m.start, ctx.spans)
+        if negation is not None or P.NEGATIVE_AFTER.search(clause_after(text, m.end)):
+            act.disliked_attributes.append(m.node)
+            strength = negation_strength(negation) if negation is not None else "plain"
+            if strength == "strong" or (strength == "plain" and self._request_context(ctx, kind)):
+                act.constraints.genres_none.append(label)
+                certainty = EXCLUSION if self._request_context(ctx, kind) else SOFT_EXCLUSION
+                _origin(act, f"genres_none:{label_key(label)}", certainty, f"no {label}")
+            return
+        taste = bool(P.TASTE_BEFORE.search(clause_before(text, m.start)))
+        request = self._request_context(ctx, kind)
+        if kind.open or (taste and not kind.request) or not request:
+            act.liked_attributes.append(m.node)   # a leaning, not a filter
+            return
+        positive.append((m.start, m.end, label, TASTE_REQUEST if taste else REQUEST))
+
+    def _genres(self, text: str, positive: list, act: DialogueAct) -> None:
+        """Adjacent genres ("action comedy") are all required; a list ("comedy or drama",
+        "horror and thrillers") means any of them will do."""
+        if not positive:
+            return
+        c = act.constraints
+        joined_by_list = any(re.search(r"\b(?:or|and|either)\b|,|/", text[a_end:b_start], re.IGNORECASE)
+                             for (_, a_end, _, _), (b_start, _, _, _) in zip(positive, positive[1:], strict=False))
+        labels = list(dict.fromkeys(g for _, _, g, _ in positive))
+        certainty = min(c_ for _, _, _, c_ in positive)
+        if joined_by_list and len(labels) > 1:
+            c.genres_any = labels
+            act.liked_attributes.extend(f"{GENRE}:{label_key(g)}" for g in labels)
+            _origin(act, "genres_any", certainty, " or ".join(labels))
+        else:
+            c.genres_all = labels
+            for g in labels:
+                _origin(act, f"genres_all:{label_key(g)}", certainty, g)
+
+    def negated_genre_words(self, text: str, spans: Sequence[Span], act: DialogueAct) -> None:
+        """Genre words after a negation that the linker left alone because they are everyday
+        words out of context ("a drama that isn't about war", "nothing romantic")."""
+        for negation in P.NEGATOR.finditer(text):
+            if negation_strength(negation) == "soft":
+                continue
+            for word in re.finditer(r"[a-z'-]+|,", text[negation.end():negation.end() + 40].lower()):
+                start = negation.end() + word.start()
+                if any(s.start <= start < s.end for s in spans):
+                    break   # a linked mention: read with the others
+                token = word.group(0)
+                genre = _genre_word(token)
+                if genre is not None:
+                    if genre not in act.constraints.genres_none:
+                        act.constraints.genres_none.append(genre)
+                        act.disliked_attributes.append(f"{GENRE}:{label_key(genre)}")
+                        _origin(act, f"genres_none:{label_key(genre)}", EXCLUSION, f"no {token}")
+                    continue
+                if token not in P.NEGATION_FILLER:
+                    break
+
+    # ------------------------------------------------------------------ people
+    def _person(self, ctx: _Context, m, act: DialogueAct, people: dict) -> None:
+        text = ctx.text
+        kind = self._kind(text, m.start, m.end)
+        name = self._label(m.node)
+        if kind.about_film or kind.asks_taste:
+            if kind.about_film:
+                act.liked_attributes.append(m.node)   # "that was a Vin Diesel movie, right?"
+            return
+        negation = negation_before(text, m.start, ctx.spans)
+        if negation is not None and negation_strength(negation) != "soft":
+            act.constraints.people_none.append(name)
+            act.disliked_attributes.append(m.node)
+            _origin(act, f"people_none:{label_key(name)}",
+                    EXCLUSION if self._request_context(ctx, kind) else SOFT_EXCLUSION, f"without {name}")
+            return
+        if negation is not None:
+            act.disliked_attributes.append(m.node)
+            return
+        if self._describes(ctx, m) or (m.source == "surname" and not text[m.start:m.start + 1].isupper()):
+            if not P.NEGATIVE_AFTER.search(clause_after(text, m.end)):
+                act.liked_attributes.append(m.node)   # about the film they name, not a filter
+            return
+        taste = bool(P.TASTE_BEFORE.search(clause_before(text, m.start, 40)))
+        act.liked_attributes.append(m.node)
+        if kind.open or (taste and not kind.request) or not self._request_context(ctx, kind):
+            return   # "I really liked Big with Tom Hanks": a taste, not a filter
+        role = self.roles.role(text, m.start, m.end, m.node)
+        field = ROLE_FIELDS[role]
+        said = {"director": "directed by ", "cast": "with ", "writer": "written by "}.get(role, "with ") + name
+        people.setdefault(field, []).append((name, TASTE_REQUEST if taste else REQUEST, said))
+
+    def _describes(self, ctx: _Context, m) -> bool:
+        """The mention describes a film rather than asks for one: "Y is in it", "the one with Y",
+        "The Interview with Seth Rogen", "that was a Vin Diesel movie, right?"."""
+        text = ctx.text
+        if describes_film(text, m.start, m.end):
+            return True
+        if P.PASSING_MENTION.search(text[sentence_bounds(text, m.start, m.end)[0]:m.start]):
+            return True
+        if m.kind == PERSON and attached_to_item(text, m.start, ctx.item_spans):
+            # "Edge of Darkness with Mel Gibson": about that film when it credits them.
+            return any(m.node in set(self.kg.entities_of(i)) for i in ctx.items) if self.kg is not None else True
+        return False
+
+    # ------------------------------------------------------------------ keywords
+    def _keyword(self, ctx: _Context, m, act: DialogueAct) -> None:
+        text = ctx.text
+        kind = self._kind(text, m.start, m.end)
+        if kind.about_film or kind.asks_taste:
+            return
+        negation = negation_before(text, m.start, ctx.spans)
+        if negation is None:
+            if not self._describes(ctx, m):
+                act.liked_attributes.append(m.node)
+            return
+        act.disliked_attributes.append(m.node)
+        strength = negation_strength(negation)
+        if strength == "soft" or (strength == "plain" and not self._request_context(ctx, kind)):
+            return
+        label = self._label(m.node)
+        certainty = EXCLUSION if self._request_context(ctx, kind) else SOFT_EXCLUSION
+        genre = canonical_genre(label)
+        if genre in GENRES:   # "nothing about war" rules out war films, not only films tagged so
+            act.constraints.genres_none.append(genre)
+            _origin(act, f"genres_none:{label_key(genre)}", certainty, f"no {label}")
+        family = next((f for f in KEYWORD_FAMILIES if label_key(label) in f), (label_key(label),))
+        known = [k for k in family if self.kg is None or f"{KEYWORD}:{k}" in self.kg]
+        for keyword in known or [label]:
+            act.constraints.keywords_none.append(keyword)
+            _origin(act, f"keywords_none:{label_key(keyword)}", certainty, label)
+
+    def _label(self, node: str) -> str:
+        try:
+            return self.kg.label(node)
+        except Exception:  # noqa: BLE001
+            return node_value(node)
+
+
+def _origin(act: DialogueAct, unit: str, certainty: float, said: str, source: Source = "request") -> None:
+    act.constraints.origins[unit] = ConstraintOrigin(source=source, certainty=certainty, said=said)
+
+
+def _stated_rating(before: str, after: str) -> float | None:
+    """The rating words next to a film say: "loved" 5, "liked" 4, "ok" 3, "boring" 2, "hated" 1."""
+    near = before[-40:] + " | " + after[:40]
+    for value, pattern in P.RATING_WORDS:
+        if pattern.search(near):
+            return value
+    return None
+
+
+def _states_opinion(before: str, after: str) -> bool:
+    """"I loved X" / "X was great" state an opinion; "something like X" only refers to X."""
+    return bool(re.search(r"\b(?:i|we)\b[^.;!?]*$", before, re.IGNORECASE)) or bool(P.POSITIVE_AFTER.search(after))
+
+
+def _genre_word(word: str) -> str | None:
+    """The canonical genre a plain word names ("war", "westerns", "musicals", "romantic")."""
+    for candidate in (word, word.removesuffix("s"), re.sub(r"ies$", "y", word), word.removesuffix("tic") + "ce"):
+        genre = canonical_genre(candidate)
+        if genre in GENRES:
+            return genre
+    return None
