@@ -74,6 +74,8 @@ class Factors(Protocol):
 
 class RatingPredictor(Protocol):
     def predict(self, user_id: str, item_id: str) -> RatingPrediction | None: ...
+    def predict_for(self, history: Mapping[str, float], item_id: str,
+                    user_id: str | None = None) -> RatingPrediction | None: ...
 
 
 class Collaborative(Protocol):

@@ -39,7 +39,7 @@ def merge_constraints(current: Constraints, new: Constraints, additive: bool, tu
             merged.year_min = new.year_min
             if merged.year_max is not None and merged.year_max < new.year_min:
                 merged.year_max = None
-        else:
+        elif new.year_max is not None:
             merged.year_max = new.year_max
             if merged.year_min is not None and merged.year_min > new.year_max:
                 merged.year_min = None

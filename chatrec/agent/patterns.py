@@ -211,13 +211,14 @@ NEGATOR = re.compile(
 SOFT_NEGATOR = re.compile(r"less|fewer", re.IGNORECASE)
 # After a comma, these start a new clause rather than continue a negated list ("I'm tired of
 # Jason Statham, any other action movies?").
-SCOPE_RESTART = frozenset("any anything something just but maybe i please what how a an some".split())
+SCOPE_RESTART = frozenset("any anything something just but maybe i please what how a an some that that's it "
+                          "it's this they he she".split())
 PLAIN_NEGATOR = re.compile(r"not(?: (?:really|too|so|very|that|overly))?|never|isn'?t|aren'?t|wasn'?t|neither|nor",
                            re.IGNORECASE)
 NEGATION_FILLER = frozenset("""
 a an the any anything something some more much too so very really real overly extra excessive heavy
 lots lot of movies movie films film flicks flick stuff ones one kind kinds type types sort sorts with from
-by starring featuring in it about like including involving that that's is are has have having scenes
+by starring featuring in it about like including involving that is are has have having scenes
 scene content elements amount level levels his her their its them those these this all big huge many
 super full totally at thing things for me my particularly especially typical graphic crazy
 , / & or and nor either another other similar such as genre genres bloody blood

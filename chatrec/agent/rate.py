@@ -58,7 +58,7 @@ class Rater:
         elif model is not None and stated:
             prediction = model.predict_for(dict(stated), item.id)
         if prediction is None:
-            if context.log_user is None and not stated:
+            if (context.log_user is None or model is None) and not stated:
                 return Draft(T.COLD_RATING, answer_item=item, decision="rate:cold")
             return Draft(f"I can't guess a rating for {T.title(item)} — too little to go on.", answer_item=item,
                          decision="rate:unknown")

@@ -5,6 +5,7 @@ X is known for (Nolan directs, Stephen King writes, Tom Hanks acts).
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from chatrec.agent import patterns as P
@@ -34,10 +35,11 @@ class RoleReader:
         before = clause_before(text, start, 40)
         after = clause_after(text, end, 30)
         cues: list[tuple[int, Role]] = []
-        for role, pattern_before, pattern_after in (
+        roles: tuple[tuple[Role, re.Pattern[str], re.Pattern[str]], ...] = (
                 ("director", P.DIRECTOR_BEFORE, P.DIRECTOR_AFTER),
                 ("writer", P.WRITER_BEFORE, P.WRITER_AFTER),
-                ("cast", P.CAST_BEFORE, P.CAST_AFTER)):
+                ("cast", P.CAST_BEFORE, P.CAST_AFTER))
+        for role, pattern_before, pattern_after in roles:
             hit = pattern_before.search(before)
             if hit:
                 cues.append((len(before) - hit.start(), role))

@@ -84,6 +84,8 @@ def negation_before(text: str, start: int, entity_spans: Sequence[Span] = ()) ->
     gap_start = window_start + clause_start + found.end()
     gap = _blank_entities(text, gap_start, start, entity_spans)
     words = _WORDS.findall(gap.lower())
+    if words[:1] == [","] and found.group(0).lower() == "no":
+        return None   # "No, that's for kids": an answer, not a negation of what follows
     for i, word in enumerate(words):
         if word not in P.NEGATION_FILLER and word != "ent":
             return None

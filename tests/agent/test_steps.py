@@ -98,11 +98,14 @@ def test_policy_routes_each_intent(films, queries, intent, action, decision):
     assert decision is None or plan.draft.decision == decision
 
 
-def test_policy_asks_before_recommending_on_nothing_but_exclusions(films, queries):
+def test_policy_asks_before_recommending_on_nothing(films, queries):
     policy = DialoguePolicy(films)
-    state = SessionState(session_id="s", constraints=Constraints(genres_none=["horror"]))
+    state = SessionState(session_id="s")
     plan = policy.decide(queries.context(state, None), DialogueAct(intent="recommend"))
     assert plan.action == "reply" and plan.draft.question.slot == "preference"
+    # "anything but horror, can you recommend something?": well-known films without it
+    state.constraints = Constraints(genres_none=["horror"])
+    assert policy.decide(queries.context(state, None), DialogueAct(intent="recommend")).action == "recommend"
     state.constraints = Constraints(genres_all=["comedy"])
     assert policy.decide(queries.context(state, None), DialogueAct(intent="recommend")).action == "recommend"
     known = SessionState(session_id="t", user_id="films:u2")   # a user with a history needs no question
