@@ -164,7 +164,8 @@ class Agent:
                 apply_act(state, self.understander.read(message, state))
                 state.add_turn("user", message, ids)
             else:
-                state.mention(ids)
+                # what the other party named is never recommended back, under any of its entries
+                state.mention(self.understander.named_films(message, mentions))
                 if ids:
                     state.last_shown = [ShownItem(item_id=i) for i in ids]
                     state.focus_item = ids[0]

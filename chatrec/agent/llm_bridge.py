@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from chatrec.agent.models import Constraints, DialogueAct, Trace
+from chatrec.catalog.constraints import ConstraintOrigin
 from chatrec.catalog.normalize import label_key
 from kg.models import GENRE, ITEM, KEYWORD, PERSON, item_node, node_value
 
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 TASKS = ("understand", "rerank", "phrase")
 RERANK_CANDIDATES = 15
 MIN_YEAR = 1880
+LLM_CERTAINTY = 0.5   # a constraint only the LLM's reading holds (the rules' readings are 0.6–0.9)
 
 
 class AgentLLM:
@@ -298,6 +300,10 @@ def merge_reading(act: DialogueAct, reading, linker: Linker, kg: Graph, trace: T
         merged.intent = reading.intent
         merged.liked_items = [i for i in merged.liked_items if i != merged.target_item]
     merged.source = "merged"
+    # What only the LLM read is an inference: relaxed before anything the rules read.
+    for unit in set(merged.constraints.units()) - set(act.constraints.units()):
+        merged.constraints.origins[unit] = ConstraintOrigin(source="inference", certainty=LLM_CERTAINTY,
+                                                            said="read by the LLM")
     if unsaid:
         logger.info("LLM reading: ignored what the conversation does not say: %s", unsaid)
         trace.notes.append(f"LLM reading ignored (not in the conversation): {', '.join(u[:40] for u in unsaid[:5])}")

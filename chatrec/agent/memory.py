@@ -85,6 +85,10 @@ def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> 
     state.mention([*act.liked_items, *act.disliked_items, *act.seen_items, *act.maybe_named])
     turn = sum(1 for t in state.turns if t.role in ("user", "seeker"))
     state.constraints = merge_constraints(state.constraints, act.constraints, additive, turn)
+    for unit in act.released:
+        # said before this message, and the film the user now likes does not meet it
+        if unit in state.constraints.units() and state.constraints.origin(unit).turn < turn:
+            state.constraints = state.constraints.without_unit(unit)
     # "older"/"newer" move the time frame rather than narrow it.
     # An explicit range in the same message ("an older one, from the 80s") wins.
     if "older" in act.refinements and act.constraints.year_max is not None \

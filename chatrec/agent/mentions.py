@@ -27,6 +27,7 @@ from chatrec.agent.scope import (
     describes_film,
     negation_before,
     negation_strength,
+    negation_unclear,
     read_sentence,
     sentence_bounds,
 )
@@ -42,6 +43,9 @@ MIN_NEUTRAL_TITLE_SCORE = 0.75
 REQUEST, TASTE_REQUEST, EXCLUSION, SOFT_EXCLUSION = 0.9, 0.6, 0.9, 0.7
 SHORT_MESSAGE_WORDS = 10
 # Negating one of these excludes the whole family ("no gore" rules out films tagged "gory" too).
+# A genre asked for also accepts these labels (the same shelf under another name).
+GENRE_ALTERNATIVES = {"musical": ("music",), "music": ("musical",),
+                      "family": ("animation",)}   # a kids' film is often filed as animation only
 KEYWORD_FAMILIES = [
     ("gore", "gory", "splatter", "bloody", "blood"),
     ("violence", "violent", "brutality", "brutal"),
@@ -53,9 +57,15 @@ KEYWORD_FAMILIES = [
     ("christmas", "holiday"),
     ("drugs", "drug addiction", "drugs & music"),
 ]
-_STATEMENT = re.compile(r"^\W*(?:i(?!'?d\b)|i'?m|i'?ve|we|it|it'?s|that|that'?s|this|he|she|they|my)\b|"
+_STATEMENT = re.compile(r"^\W*(?:i(?!'?d\b)|i'?m|i'?ve|we|it|it'?s|that|that'?s|this|these|those|some|he|she|"
+                        r"they|my|oh|ah|yeah|yes|wow|ooh|haha|lol|well)\b|"
                         r"\b(?:i|we) (?:\w+ )?(?:saw|watched|liked|loved|enjoyed|hated|thought|think)\b",
                         re.IGNORECASE)
+# "horror is boring", "comedies are stupid": a dislike said after the genre, with its verb.
+_GENRE_DISLIKED_AFTER = re.compile(r"^\s*(?:movies?|films?)?\s*(?:is|are|was|were)\s+"
+                                   r"(?:so |really |pretty |too |just )?"
+                                   r"(?:bad|boring|terrible|awful|horrible|overrated|lame|dull|stupid|not for me)\b",
+                                   re.IGNORECASE)
 _ITEM_DISLIKE = re.compile(
     r"\b(?:hate[ds]?|dislike[ds]?|didn'?t (?:like|enjoy|love|care for|get)|did not (?:like|enjoy|love)|"
     r"don'?t (?:like|want|enjoy|love|care for)|can'?t stand|cannot stand|not (?:a )?(?:big |huge )?fan of|"
@@ -92,8 +102,8 @@ class MentionReader:
         ctx = _Context(text, len(re.findall(r"\w+", text)), [Span(m.start, m.end) for m in mentions],
                        [Span(m.start, m.end) for m in mentions if m.kind == ITEM],
                        [node_value(m.node) for m in mentions if m.kind == ITEM], context_items)
-        positive_genres: list[tuple[int, int, str, float]] = []
-        people: dict[str, list[tuple[str, float, str]]] = {}
+        positive_genres: list[tuple[int, int, str, float, str]] = []
+        people: dict[str, list[tuple[str, float, str, str]]] = {}
         for m in mentions:
             if m.kind == ITEM:
                 self._item(ctx, m, act)
@@ -107,12 +117,23 @@ class MentionReader:
                     and not act.constraints.decades_none and not negation_before(text, m.start, ctx.spans):
                 decade = int(node_value(m.node))
                 act.constraints.year_min, act.constraints.year_max = decade, decade + 9
-        self._genres(text, positive_genres, act)
+        # "I'm looking for a romantic comedy. Maybe something with Sandra Bullock": a hedged wish
+        # beside a firmer one is a leaning; "doesn't really matter" always is.
+        firm = any(h == "" for *_, h in positive_genres) or any(h == "" for e in people.values() for *_, h in e) \
+            or act.constraints.year_min is not None or act.constraints.year_max is not None
+        def leaning(hedge: str) -> bool:
+            return hedge == "strong" or (hedge == "weak" and firm)
+        for *_, label, _, hedge in positive_genres:
+            if leaning(hedge):
+                act.liked_attributes.append(f"{GENRE}:{label_key(label)}")
+        self._genres(text, [g for g in positive_genres if not leaning(g[4])], act)
         for field, entries in people.items():
-            names = list(dict.fromkeys(name for name, _, _ in entries))
-            setattr(act.constraints, field, names)
-            certainty = min(c for _, c, _ in entries)
-            _origin(act, field, certainty, " or ".join(dict.fromkeys(s for _, _, s in entries)))
+            kept = [e for e in entries if not leaning(e[3])]
+            if not kept:
+                continue
+            setattr(act.constraints, field, list(dict.fromkeys(name for name, *_ in kept)))
+            certainty = min(c for _, c, _, _ in kept)
+            _origin(act, field, certainty, " or ".join(dict.fromkeys(s for _, _, s, _ in kept)))
         for name in ("liked_items", "disliked_items", "seen_items", "liked_attributes", "disliked_attributes"):
             setattr(act, name, list(dict.fromkeys(getattr(act, name))))
         c = act.constraints
@@ -132,6 +153,11 @@ class MentionReader:
         "a 90s comedy", "action but not sci-fi") — not a short statement ("I really liked Big
         with Tom Hanks")."""
         return kind.request or (ctx.words <= SHORT_MESSAGE_WORDS and not _STATEMENT.search(ctx.text))
+
+    def _asks(self, ctx: _Context, kind: SentenceKind) -> bool:
+        """Whether a negation is part of a request (an exclusion: "no horror please", "I hate
+        horror. Any suggestions?") rather than a statement (a dislike: "I have no kids")."""
+        return self._request_context(ctx, kind) or bool(P.ASKS_FOR.search(ctx.text))
 
     # ------------------------------------------------------------------ films
     def _item(self, ctx: _Context, m, act: DialogueAct) -> None:
@@ -187,20 +213,21 @@ class MentionReader:
             return
         label = self._label(m.node)
         negation = negation_before(text, m.start, ctx.spans)
-        if negation is not None or P.NEGATIVE_AFTER.search(clause_after(text, m.end)):
+        after = clause_after(text, m.end)
+        if negation is not None or _GENRE_DISLIKED_AFTER.search(after) or P.NEGATED_AFTER.search(after):
             act.disliked_attributes.append(m.node)
-            strength = negation_strength(negation) if negation is not None else "plain"
-            if strength == "strong" or (strength == "plain" and self._request_context(ctx, kind)):
+            if self._asks(ctx, kind):   # an exclusion in a request; in a statement a dislike
                 act.constraints.genres_none.append(label)
-                certainty = EXCLUSION if self._request_context(ctx, kind) else SOFT_EXCLUSION
-                _origin(act, f"genres_none:{label_key(label)}", certainty, f"no {label}")
+                _origin(act, f"genres_none:{label_key(label)}", EXCLUSION, f"no {label}")
             return
+        if negation_unclear(text, m.start, ctx.spans):
+            return   # "we don't want anythng rated R or horror": unclear either way
         taste = bool(P.TASTE_BEFORE.search(clause_before(text, m.start)))
         request = self._request_context(ctx, kind)
         if kind.open or (taste and not kind.request) or not request:
             act.liked_attributes.append(m.node)   # a leaning, not a filter
             return
-        positive.append((m.start, m.end, label, TASTE_REQUEST if taste else REQUEST))
+        positive.append((m.start, m.end, label, TASTE_REQUEST if taste else REQUEST, _hedge(kind)))
 
     def _genres(self, text: str, positive: list, act: DialogueAct) -> None:
         """Adjacent genres ("action comedy") are all required; a list ("comedy or drama",
@@ -209,10 +236,15 @@ class MentionReader:
             return
         c = act.constraints
         joined_by_list = any(re.search(r"\b(?:or|and|either)\b|,|/", text[a_end:b_start], re.IGNORECASE)
-                             for (_, a_end, _, _), (b_start, _, _, _) in zip(positive, positive[1:], strict=False))
-        labels = list(dict.fromkeys(g for _, _, g, _ in positive))
-        certainty = min(c_ for _, _, _, c_ in positive)
-        if joined_by_list and len(labels) > 1:
+                             for (_, a_end, *_), (b_start, *_) in zip(positive, positive[1:], strict=False))
+        labels = list(dict.fromkeys(g for _, _, g, _, _ in positive))
+        certainty = min(c_ for _, _, _, c_, _ in positive)
+        alternatives = GENRE_ALTERNATIVES.get(label_key(labels[0]), ()) if len(labels) == 1 else ()
+        if alternatives:
+            # "musicals": IMDb files some musicals under "music" only (La La Land)
+            c.genres_any = [labels[0], *alternatives]
+            _origin(act, "genres_any", certainty, labels[0])
+        elif joined_by_list and len(labels) > 1:
             c.genres_any = labels
             act.liked_attributes.extend(f"{GENRE}:{label_key(g)}" for g in labels)
             _origin(act, "genres_any", certainty, " or ".join(labels))
@@ -224,9 +256,13 @@ class MentionReader:
     def negated_genre_words(self, text: str, spans: Sequence[Span], act: DialogueAct) -> None:
         """Genre words after a negation that the linker left alone because they are everyday
         words out of context ("a drama that isn't about war", "nothing romantic")."""
+        asks = bool(P.ASKS_FOR.search(text)) or (len(re.findall(r"\w+", text)) <= SHORT_MESSAGE_WORDS
+                                                 and not _STATEMENT.search(text))
         for negation in P.NEGATOR.finditer(text):
-            if negation_strength(negation) == "soft":
-                continue
+            strength = negation_strength(negation)
+            kind = self._kind(text, negation.start(), negation.end())
+            if strength == "soft" or kind.about_film or kind.asks_taste or not asks:
+                continue   # "I have no kids", "I've seen that but not with the family": no request
             for word in re.finditer(r"[a-z'-]+|,", text[negation.end():negation.end() + 40].lower()):
                 start = negation.end() + word.start()
                 if any(s.start <= start < s.end for s in spans):
@@ -252,14 +288,15 @@ class MentionReader:
                 act.liked_attributes.append(m.node)   # "that was a Vin Diesel movie, right?"
             return
         negation = negation_before(text, m.start, ctx.spans)
-        if negation is not None and negation_strength(negation) != "soft":
+        if negation is not None and negation_strength(negation) != "soft" and self._asks(ctx, kind):
             act.constraints.people_none.append(name)
             act.disliked_attributes.append(m.node)
-            _origin(act, f"people_none:{label_key(name)}",
-                    EXCLUSION if self._request_context(ctx, kind) else SOFT_EXCLUSION, f"without {name}")
+            _origin(act, f"people_none:{label_key(name)}", EXCLUSION, f"without {name}")
             return
-        if negation is not None:
+        if negation is not None or P.NEGATED_AFTER.search(clause_after(text, m.end)):
             act.disliked_attributes.append(m.node)
+            return
+        if negation_unclear(text, m.start, ctx.spans):
             return
         if self._describes(ctx, m) or (m.source == "surname" and not text[m.start:m.start + 1].isupper()):
             if not P.NEGATIVE_AFTER.search(clause_after(text, m.end)):
@@ -272,7 +309,7 @@ class MentionReader:
         role = self.roles.role(text, m.start, m.end, m.node)
         field = ROLE_FIELDS[role]
         said = {"director": "directed by ", "cast": "with ", "writer": "written by "}.get(role, "with ") + name
-        people.setdefault(field, []).append((name, TASTE_REQUEST if taste else REQUEST, said))
+        people.setdefault(field, []).append((name, TASTE_REQUEST if taste else REQUEST, said, _hedge(kind)))
 
     def _describes(self, ctx: _Context, m) -> bool:
         """The mention describes a film rather than asks for one: "Y is in it", "the one with Y",
@@ -295,12 +332,11 @@ class MentionReader:
             return
         negation = negation_before(text, m.start, ctx.spans)
         if negation is None:
-            if not self._describes(ctx, m):
+            if not self._describes(ctx, m) and not negation_unclear(text, m.start, ctx.spans):
                 act.liked_attributes.append(m.node)
             return
         act.disliked_attributes.append(m.node)
-        strength = negation_strength(negation)
-        if strength == "soft" or (strength == "plain" and not self._request_context(ctx, kind)):
+        if negation_strength(negation) == "soft" or not self._asks(ctx, kind):
             return
         label = self._label(m.node)
         certainty = EXCLUSION if self._request_context(ctx, kind) else SOFT_EXCLUSION
@@ -319,6 +355,12 @@ class MentionReader:
             return self.kg.label(node)
         except Exception:  # noqa: BLE001
             return node_value(node)
+
+
+def _hedge(kind: SentenceKind) -> str:
+    if P.STRONG_HEDGE.search(kind.text):
+        return "strong"
+    return "weak" if P.WEAK_HEDGE.search(kind.text) else ""
 
 
 def _origin(act: DialogueAct, unit: str, certainty: float, said: str, source: Source = "request") -> None:

@@ -54,6 +54,9 @@ class DialogueAct(BaseModel):
     query_text: str = ""          # free-text need for vector retrieval ("rainy Sunday with my kids")
     ambiguous: dict[str, list[str]] = Field(default_factory=dict)  # mention → alternative item ids
     unknown_titles: list[str] = Field(default_factory=list)         # title-like spans not in catalog
+    # constraints of the session that a film the user now likes does not satisfy ("a comedy",
+    # then "I loved Heat"): their own example shows the constraint no longer holds as a filter
+    released: list[str] = Field(default_factory=list)
     # films whose exact title the message writes where no film was linked: never recommended back
     maybe_named: list[str] = Field(default_factory=list)
     # what the user said of films, as ratings: "I loved Inception" → 5.0, "Titanic was boring" → 2.0

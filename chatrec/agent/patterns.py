@@ -199,7 +199,7 @@ what which who whom whose how why when where there here not no yes ok okay well 
 # A negation, and how far it reaches, is read by ``scope.negation_before``: the last of these in
 # the clause before a mention, with only filler words (``NEGATION_FILLER``) in between.
 NEGATOR = re.compile(
-    r"\b(?:no(?: more)?|not(?: (?:really|too|so|very|that|overly|a (?:big |huge )?fan of|(?:really )?into|"
+    r"\b(?:non|no(?: more)?|not(?: (?:really|too|so|very|that|overly|a (?:big |huge )?fan of|(?:really )?into|"
     r"(?:really )?in the mood for|interested in))?|never|without|nothing(?: too| that'?s? too)?|none|"
     r"neither|nor|except|excluding|minus|avoid(?:ing)?|skip|hate[sd]?|dislike[sd]?|can'?t stand|"
     r"cannot stand|tired of|sick of|other than|rather than|instead of|anything but|everything but|"
@@ -235,7 +235,7 @@ ABOUT_FILM_QUESTION = re.compile(
     r"\bthe one with\b|,\s*(?:is|was|isn'?t|wasn'?t) (?:it|that)\s*\??\s*$|\bright\s*\?\s*$|"
     r"\b(?:is|was) (?:it|that|this) (?:a|an|the one|the movie|about|with)\b", re.IGNORECASE)
 # A question about the recommender's own taste: "do you like comedies?".
-ASKS_TASTE = re.compile(r"\b(?:do|did) you (?:like|love|enjoy|prefer|dig|watch|hate)\b|"
+ASKS_TASTE = re.compile(r"\b(?:do|did) you (?:like|love|enjoy|prefer|dig|watch|hate)\b|\bif you (?:like|love|enjoy)\b|"
                         r"\bare you (?:a fan of|into)\b|\bwhat(?:'s| is| are) your fav(?:ou?rite)?s?\b|"
                         r"\bhave you (?:seen|watched)\b(?![^.?!]*\b(?:any|anything|something)\b)", re.IGNORECASE)
 TASTE_ANYWHERE = re.compile(r"\b(?:i|we)\s+(?:really\s+|also\s+|usually\s+|generally\s+|just\s+|mostly\s+|"
@@ -251,7 +251,20 @@ DESCRIBING_BEFORE = re.compile(
     r"\s+(?:with|where|starring|from|in)\s+(?:the\s+)?$|"
     r"\b(?:it|that|this|which|he|she)\s+(?:'s\s+)?(?:stars?|starred|starring|has|had|features?|featured|"
     r"is|was)\s+(?:a\s+|an\s+|also\s+|actually\s+)?(?:\w+\s+)?$|"
-    r"\b(?:it|that|this)(?:'s| is| was)\s+(?:a|an)\s+(?:\w+\s+)?$", re.IGNORECASE)
+    r"\b(?:it|that|this|which|that one|this one)(?:'s|\s+(?:is|was|sounds|seems|looks|feels))\b[^.;!?]{0,25}$|"
+    r"\babout\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
+# Words that make what a sentence asks for a leaning: always ("preferably", "doesn't really
+# matter"), or when the message asks for something else more firmly ("maybe something with X").
+STRONG_HEDGE = re.compile(r"\b(?:preferabl[ey]|ideally|if possible|(?:it )?doesn'?t (?:really )?matter|"
+                          r"not (?:too |that )?picky|either way|or anything|open to (?:anything|everything|any)|"
+                          r"whatever|no preference|if you can)\b", re.IGNORECASE)
+WEAK_HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|or so)\b", re.IGNORECASE)
+# "old and new", "past or present": no time frame at all.
+ANY_TIME = re.compile(r"\b(?:old (?:and|or) new|new (?:and|or) old|older (?:and|or) newer|newer (?:and|or) older|"
+                      r"past (?:and|or) present|any (?:era|decade|year)|classic (?:or|and) (?:new|modern))\b", re.IGNORECASE)
+# "... not so much", "..., not really" after a mention turn it down.
+NEGATED_AFTER = re.compile(r"^\W{0,3}(?:(?:were|was|are|is)\s+)?(?:not so much|not really|not much|not for me|"
+                           r"no thanks|not a fan)\b", re.IGNORECASE)
 DESCRIBING_AFTER = re.compile(
     r"^\W{0,3}(?:'s\s+)?(?:is|was|were|'s)\s+(?:also\s+|really\s+|so\s+|very\s+|pretty\s+|great\s+|good\s+|"
     r"amazing\s+|terrible\s+|awesome\s+|hilarious\s+|funny\s+|excellent\s+)*(?:in (?:it|that|this|them|the movie|"

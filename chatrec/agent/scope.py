@@ -94,6 +94,22 @@ def negation_before(text: str, start: int, entity_spans: Sequence[Span] = ()) ->
     return found
 
 
+def negation_unclear(text: str, start: int, entity_spans: Sequence[Span] = ()) -> bool:
+    """A negation earlier in the same clause that does not reach the mention by the rules above
+    ("we don't want anythng rated R or horror": a typo breaks the scope) and no new clause begun
+    in between ("I'm tired of X, any other action movies?"): the mention's reading is unsure."""
+    if negation_before(text, start, entity_spans) is not None:
+        return False
+    clause = clause_before(text, start, 90)
+    found = None
+    for match in P.NEGATOR.finditer(clause):
+        found = match
+    if found is None:
+        return False
+    words = _WORDS.findall(clause[found.end():].lower())
+    return not any(w == "," and nxt in P.SCOPE_RESTART for w, nxt in zip(words, words[1:], strict=False))
+
+
 def _blank_entities(text: str, start: int, end: int, spans: Sequence[Span]) -> str:
     chars = list(text[start:end])
     for span in spans:

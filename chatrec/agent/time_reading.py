@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chatrec.agent import patterns as P
-from chatrec.agent.scope import Span, negation_before, overlaps
+from chatrec.agent.scope import Span, clause_after, clause_before, negation_before, overlaps, sentence_around
 from chatrec.catalog.constraints import ConstraintOrigin
 from chatrec.catalog.models import Catalog
 
@@ -74,6 +74,8 @@ class TimeReader:
             shown_years: years of the films shown last (for "something newer").
         """
         out = TimeReading()
+        if P.ANY_TIME.search(text):
+            return out   # "I like old and new ones": no time frame
         taken = [s for s in entity_spans]
         items = [m for m in item_mentions]
         self._explicit(text, taken, entity_spans, out)
@@ -90,7 +92,8 @@ class TimeReader:
     # ------------------------------------------------------------------ explicit years
     def _explicit(self, text: str, taken: list[Span], spans: Sequence[Span], out: TimeReading) -> None:
         def free(m: re.Match) -> bool:
-            return not overlaps(m.start(), m.end(), [s for s in taken if not _is_decade_span(text, s)])
+            return not overlaps(m.start(), m.end(), [s for s in taken if not _is_decade_span(text, s)]) \
+                and _asks_for_time(text, m)
 
         def request(said: str) -> ConstraintOrigin:
             return ConstraintOrigin(source="request", certainty=0.9, said=said.strip())
@@ -169,7 +172,11 @@ class TimeReader:
         kind, match = found
         if negation_before(text, match.start()):
             return   # "I don't watch newer movies": a taste, not a time frame to impose
-        reference = _nearest_item(items, match.start())
+        sentence = sentence_around(text, match.start(), match.end())
+        start = text.find(sentence)
+        same_sentence = [m for m in items if start <= m.start < start + len(sentence)
+                         and text[m.start:m.end].lower() not in _PRONOUN_TITLES]
+        reference = _nearest_item(same_sentence, match.start())
         item = self.catalog.get(reference.item_id) if reference is not None and reference.item_id else None
         said = match.group(0)
         if item is not None and item.year is not None:
@@ -200,12 +207,13 @@ class TimeReader:
 
     def _recent_or_classic(self, text: str, taken: list[Span], spans: Sequence[Span], out: TimeReading) -> None:
         for m in P.RECENT.finditer(text):
-            if not overlaps(m.start(), m.end(), taken) and not negation_before(text, m.start(), spans):
+            if not overlaps(m.start(), m.end(), taken) and not negation_before(text, m.start(), spans) \
+                    and _asks_for_time(text, m):
                 out.year_min = self.newest_year - RECENT_YEARS
                 out.origin = ConstraintOrigin(source="request", certainty=0.8, said=m.group(0))
                 return
         for m in P.CLASSIC.finditer(text):
-            if overlaps(m.start(), m.end(), taken):
+            if overlaps(m.start(), m.end(), taken) or not _asks_for_time(text, m):
                 continue
             if negation_before(text, m.start(), spans):   # "no old ones", "not into old movies"
                 out.year_min = 1980
@@ -213,6 +221,19 @@ class TimeReader:
                 out.year_max = 1979
             out.origin = ConstraintOrigin(source="request", certainty=0.8, said=m.group(0))
             return
+
+
+_PRONOUN_TITLES = frozenset({"it", "up", "her", "him", "us", "them", "this", "that", "me", "you"})
+
+
+def _asks_for_time(text: str, m: re.Match) -> bool:
+    """Whether time words ask for a time frame: not in a taste said without a request ("I like
+    classics"), not hedged away ("preferably the 90s, but it doesn't really matter"), not turned
+    down after ("the new ones, not so much")."""
+    sentence = sentence_around(text, m.start(), m.end())
+    if P.STRONG_HEDGE.search(sentence) or P.NEGATED_AFTER.search(clause_after(text, m.end())):
+        return False
+    return not (P.TASTE_BEFORE.search(clause_before(text, m.start())) and not P.ASKS_FOR.search(sentence))
 
 
 def _decade_of(m: re.Match) -> int:
@@ -233,7 +254,7 @@ def _film_comparative(text: str, taken: list[Span]) -> tuple[str, re.Match] | No
     found: list[tuple[int, str, re.Match]] = []
     for kind, pattern in (("newer", P.NEWER), ("older", P.OLDER)):
         for m in pattern.finditer(text):
-            if overlaps(m.start(), m.end(), taken) or not _about_films(text, m):
+            if overlaps(m.start(), m.end(), taken) or not _about_films(text, m) or not _asks_for_time(text, m):
                 continue
             found.append((m.start(), kind, m))
     if not found:

@@ -19,7 +19,8 @@ from chatrec.agent.state import SessionState
 from chatrec.agent.time_reading import TimeReader
 from chatrec.catalog.constraints import ConstraintOrigin
 from chatrec.catalog.models import Catalog
-from kg.models import ITEM, PERSON
+from chatrec.catalog.normalize import label_key
+from kg.models import ITEM, PERSON, person_node
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ _WORD = re.compile(r"[a-z0-9']+")
 # Runs of capitalised words, with the small words titles have inside ("Raiders of the Lost Ark").
 _CAPITALISED_RUN = re.compile(r"[A-Z0-9][\w'’&!.:-]*(?:\s+(?:(?:of|the|and|a|an|in|on|to|for|at|with|from)\s+)*"
                               r"[A-Z0-9][\w'’&!.:-]*)*")
+_POSITIVE_UNITS = ("genres_all", "genres_any", "people_any", "directors_any", "cast_any", "writers_any")
 _TITLE_WORD = re.compile(r"[\w'’&!.:-]+")
 
 
@@ -88,10 +90,51 @@ class RuleUnderstander:
             # asks nothing new of the recommendations.
             act.liked_items = []
             act.constraints = Constraints(unsupported=act.constraints.unsupported)
+        act.released = self._released(act, state)
         titled = self._maybe_named(text, entity_spans, act)
-        act.maybe_named = list(dict.fromkeys(item_id for item_id, _ in titled))
+        act.maybe_named = [i for i in self.named_films(text, mentions, titled) if i not in act.liked_items
+                           and i not in act.seen_items and i not in act.disliked_items]
         act.query_text = self._narrative(text, entity_spans + audience + [span for _, span in titled], act)
         return act
+
+    def _released(self, act: DialogueAct, state: SessionState) -> list[str]:
+        """Requirements of the session a film the user now likes does not meet: the user's own
+        example widens the request, so each becomes a preference (a like of its genre or
+        person) instead of a filter."""
+        c = state.constraints
+        positive = [u for u in c.units() if u == "year" or u.startswith(_POSITIVE_UNITS)]
+        released: list[str] = []
+        for item_id in act.liked_items:
+            item = self.catalog.get(item_id)
+            for unit in positive if item is not None else ():
+                if unit not in released and not c.only_unit(unit).matches(item):
+                    released.append(unit)
+        for unit in released:
+            name, _, value = unit.partition(":")
+            if name.startswith("genres"):
+                labels = [value] if value else c.genres_any
+                act.liked_attributes.extend(f"genre:{label_key(g)}" for g in labels)
+            elif name != "year":
+                act.liked_attributes.extend(person_node(p) for p in getattr(c, name))
+        return released
+
+    def named_films(self, text: str, mentions: list, titled: list[tuple[str, Span]] | None = None) -> list[str]:
+        """Every film a message may name, to be never recommended back: the linked films, the
+        other entries of the same title and year (one film listed twice with years a year apart,
+        "Sherlock Holmes (2009/2010)"), and exact titles written where no film was linked."""
+        if titled is None:
+            titled = self._maybe_named(text, [Span(m.start, m.end) for m in mentions], DialogueAct())
+        found = [m.item_id for m in mentions if m.kind == ITEM and m.item_id]
+        # the film whose title is exactly what was written ("the original Star Wars" linked to
+        # another film of the series)
+        found += [exact[0].id for m in mentions if m.kind == ITEM and (exact := self.catalog.find_title(m.text))]
+        for item_id in list(found):
+            item = self.catalog.get(item_id)
+            for twin in self.catalog.find_title(item.title) if item is not None else ():
+                if item.year is None or twin.year is None or abs(twin.year - item.year) <= 1:
+                    found.append(twin.id)
+        found += [item_id for item_id, _ in titled]
+        return list(dict.fromkeys(found))
 
     def _maybe_named(self, text: str, taken: list[Span], act: DialogueAct) -> list[tuple[str, Span]]:
         """Films whose exact title is written, capitalised, where the linker saw an ordinary word

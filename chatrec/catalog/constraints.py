@@ -285,6 +285,14 @@ class Constraints(BaseModel):
             setattr(out, name, [v for v in getattr(out, name) if _unit_value(v) != value])
         return out._pruned()
 
+    def only_unit(self, unit: str) -> Constraints:
+        """A copy holding nothing but one unit (to test an item against that constraint alone)."""
+        out = self
+        for other in self.units():
+            if other != unit:
+                out = out.without_unit(other)
+        return out if out is not self else self.model_copy(deep=True)
+
     def origin(self, unit: str) -> ConstraintOrigin:
         """Where a unit came from (an explicit request when nothing was recorded)."""
         return self.origins.get(unit) or ConstraintOrigin()

@@ -104,7 +104,7 @@ def summarise_checks(records: list[dict], catalog: Catalog | None = None) -> dic
     for record in records:
         for turn in record["turns"]:
             checks = turn.get("checks")
-            constraints = turn.get("constraints", {})
+            constraints = {k: v for k, v in turn.get("constraints", {}).items() if k not in ("origins", "unsupported")}
             if checks is not None:
                 out["rankings"] += 1
                 where = turn.get("key", "")
@@ -127,8 +127,7 @@ def summarise_checks(records: list[dict], catalog: Catalog | None = None) -> dic
                 if g.get("filtered"):
                     out["new_gold_excluded_by_constraints"] += 1
                     for kind in constraints:
-                        if kind != "unsupported":
-                            excluded_by_kind[kind] = excluded_by_kind.get(kind, 0) + 1
+                        excluded_by_kind[kind] = excluded_by_kind.get(kind, 0) + 1
                     films = [_label(catalog, i) for i in g["ids"]] if catalog is not None else g["ids"]
                     example("gold_excluded", {"turn": turn.get("key", ""), "gold": films[:1],
                                               "constraints": constraints})

@@ -464,7 +464,7 @@ def summarise(records: list[dict], catalog) -> dict:
                     totals["new_gold_excluded_by_agent"] += int(g.get("excluded", False))
                     if g.get("filtered"):
                         for kind in turn.get("constraints", {}):
-                            if kind != "unsupported":
+                            if kind not in ("unsupported", "origins"):
                                 ruled_out_by[kind] = ruled_out_by.get(kind, 0) + 1
                 for name, rank in g["ranks"].items():
                     for k in KS:
