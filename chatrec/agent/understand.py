@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
+from typing import cast
 
 from chatrec.agent import patterns as P
 from chatrec.agent.mentions import MentionReader
-from chatrec.agent.models import Constraints, DialogueAct
+from chatrec.agent.models import Constraints, DialogueAct, Intent, ItemQuestion
 from chatrec.agent.scope import Span, overlaps
 from chatrec.agent.state import SessionState
 from chatrec.agent.time_reading import TimeReader
@@ -106,9 +108,9 @@ class RuleUnderstander:
         released: list[str] = []
         for item_id in act.liked_items:
             item = self.catalog.get(item_id)
-            for unit in positive if item is not None else ():
-                if unit not in released and not c.only_unit(unit).matches(item):
-                    released.append(unit)
+            if item is None:
+                continue
+            released += [u for u in positive if u not in released and not c.only_unit(u).matches(item)]
         for unit in released:
             name, _, value = unit.partition(":")
             if name.startswith("genres"):
@@ -130,9 +132,10 @@ class RuleUnderstander:
         found += [exact[0].id for m in mentions if m.kind == ITEM and (exact := self.catalog.find_title(m.text))]
         for item_id in list(found):
             item = self.catalog.get(item_id)
-            for twin in self.catalog.find_title(item.title) if item is not None else ():
-                if item.year is None or twin.year is None or abs(twin.year - item.year) <= 1:
-                    found.append(twin.id)
+            if item is None:
+                continue
+            found += [twin.id for twin in self.catalog.find_title(item.title)
+                      if item.year is None or twin.year is None or abs(twin.year - item.year) <= 1]
         found += [item_id for item_id, _ in titled]
         return list(dict.fromkeys(found))
 
@@ -157,7 +160,7 @@ class RuleUnderstander:
         return any(m.kind == ITEM for m in mentions) or self._shown_by_ordinal(text, state) is not None
 
     # ------------------------------------------------------------------ linking
-    def _link(self, text: str, context: list[str] = ()) -> list:
+    def _link(self, text: str, context: Sequence[str] = ()) -> list:
         try:
             return list(self.linker.link(text, context=context))
         except Exception:  # noqa: BLE001 - a linker bug must not break the turn
@@ -227,8 +230,7 @@ class RuleUnderstander:
         if ordinal and P.MORE_LIKE.search(text):
             act.liked_items.append(ordinal)
             act.refinements.append("more_like")
-        elif ordinal or (named is None and target):
-            ref = ordinal or target
+        elif (ref := ordinal or (target if named is None else None)) is not None:
             if P.SEEN_IT.search(text) or re.search(r"\b(?:seen|watched)\b", text, re.IGNORECASE) \
                     and not P.UNSEEN_BEFORE.search(text):
                 act.seen_items.append(ref)
@@ -264,7 +266,7 @@ class RuleUnderstander:
 
     # ------------------------------------------------------------------ intent
     def _intent(self, text: str, lowered: str, act: DialogueAct, state: SessionState,
-                mentions: list) -> str:
+                mentions: list) -> Intent:
         if P.RESET.search(text):
             return "reset"
         if P.RATE.search(text):
@@ -273,7 +275,7 @@ class RuleUnderstander:
             if pattern.search(text) and "?" in text or pattern.search(text) and question in ("why", "plot"):
                 if question == "why" and not (state.last_shown or act.target_item):
                     continue
-                act.item_question = question
+                act.item_question = cast(ItemQuestion, question)
                 return "ask_about"
         has_constraint = not act.constraints.is_empty()
         has_content = bool(has_constraint or act.liked_items or act.liked_attributes

@@ -309,7 +309,9 @@ def requests(
     splits = [s.strip() for s in split.split(",") if s.strip()]
     if not splits or any(s not in SPLITS for s in splits):
         raise ConfigError(f"--split must name {' and/or '.join(SPLITS)}")
-    config = RequestsConfig(catalog=catalog, splits=splits, **({"suite": str(suite)} if suite else {}))
+    config = RequestsConfig(catalog=catalog, splits=splits)
+    if suite is not None:
+        config.suite = str(suite)
     if not Path(config.suite).is_file():
         raise ConfigError(f"no such file: {config.suite}")
     out = _out(out, f"requests-{catalog}" if "/" not in catalog else "requests")
