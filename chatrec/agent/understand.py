@@ -27,11 +27,18 @@ from kg.models import ITEM, PERSON, person_node
 logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9']+")
-# Runs of capitalised words, with the small words titles have inside ("Raiders of the Lost Ark").
-_CAPITALISED_RUN = re.compile(r"[A-Z0-9][\w'’&!.:-]*(?:\s+(?:(?:of|the|and|a|an|in|on|to|for|at|with|from)\s+)*"
-                              r"[A-Z0-9][\w'’&!.:-]*)*")
+# Runs of capitalised words, with the small words titles have inside ("Raiders of the Lost Ark")
+# and their punctuation ("Oh, God!", "The Naked Gun 2½: The Smell of Fear").
+_WORD_CHARS = r"[^\s,;()\"“”]"
+_CAPITALISED_RUN = re.compile(rf"[A-Z0-9]{_WORD_CHARS}*(?:,?\s+(?:(?:of|the|and|a|an|in|on|to|for|at|with|from)\s+)*"
+                              rf"[A-Z0-9]{_WORD_CHARS}*)*")
+_TITLE_WORD = re.compile(rf"{_WORD_CHARS}+")
+_ARTICLE = re.compile(r"^(?:the|a|an) (?=\S)")
+_YEAR_TAIL = re.compile(r"\s*[(\[]?\s*(?:18|19|20)\d\d\s*[)\]]?\s*$")
+# Capitalised words that are titles too, but far more often the start of a sentence.
+_PRONOUN_TITLES = frozenset({"it", "up", "her", "him", "us", "them", "this", "that", "me", "you", "i", "a", "the",
+                             "we", "so", "yes", "no", "ok", "okay", "hi", "hello"})
 _POSITIVE_UNITS = ("genres_all", "genres_any", "people_any", "directors_any", "cast_any", "writers_any")
-_TITLE_WORD = re.compile(r"[\w'’&!.:-]+")
 
 
 class RuleUnderstander:
@@ -129,7 +136,7 @@ class RuleUnderstander:
         found = [m.item_id for m in mentions if m.kind == ITEM and m.item_id]
         # the film whose title is exactly what was written ("the original Star Wars" linked to
         # another film of the series)
-        found += [exact[0].id for m in mentions if m.kind == ITEM and (exact := self.catalog.find_title(m.text))]
+        found += [e.id for m in mentions if m.kind == ITEM for e in self.catalog.find_title(m.text)[:3]]
         for item_id in list(found):
             item = self.catalog.get(item_id)
             if item is None:
@@ -143,16 +150,29 @@ class RuleUnderstander:
         """Films whose exact title is written, capitalised, where the linker saw an ordinary word
         ("Heat and Ronin are two of my favorites"): never recommended back, whatever they were."""
         found: list[tuple[str, Span]] = []
+        # linked spans without the year the linker took along ("Fear (1991)" inside a longer title)
+        taken = [Span(t.start, t.start + len(_YEAR_TAIL.sub("", text[t.start:t.end]))) for t in taken]
         for run in _CAPITALISED_RUN.finditer(text):
             words = [(m.start() + run.start(), m.end() + run.start()) for m in _TITLE_WORD.finditer(run.group(0))]
+            # each word normalised once, as title_key would ("2½:" → "21 2"), to test phrases cheaply
+            keys = [label_key(text[a:b].replace("&", " and ")) for a, b in words]
             for i in range(len(words)):
-                for j in range(i, min(i + 6, len(words))):
-                    start, end = words[i][0], words[j][1]
-                    if overlaps(start, end, taken) or not text[start].isupper() or not text[end - 1].isalnum():
+                for j in range(i, min(i + 10, len(words))):
+                    key = _ARTICLE.sub("", " ".join(k for k in keys[i:j + 1] if k))
+                    if not key or not self.catalog.has_title_key(key):
                         continue
-                    items = self.catalog.find_title(text[start:end])
-                    if items and items[0].id not in act.liked_items + act.seen_items + act.disliked_items:
-                        found.append((items[0].id, Span(start, end)))
+                    start, end = words[i][0], words[j][1]
+                    # a longer exact title may hold linked spans ("The Naked Gun 2½: The Smell of Fear")
+                    cut = any(start < t.end and t.start < end and not (start <= t.start and t.end <= end)
+                              for t in taken)
+                    if cut or any(t.start == start and t.end == end for t in taken) or not text[start].isupper():
+                        continue
+                    said = text[start:end].rstrip(".:!?")
+                    if said.lower() in _PRONOUN_TITLES:
+                        continue
+                    for item in self.catalog.find_title(said)[:3]:
+                        if item.id not in act.liked_items + act.seen_items + act.disliked_items:
+                            found.append((item.id, Span(start, end)))
         return found
 
     def _names_a_film(self, text: str, mentions: list, state: SessionState) -> bool:

@@ -228,6 +228,11 @@ class Catalog:
             ids.sort(key=lambda i: -self.items[i].popularity)
         return dict(index)
 
+    def has_title_key(self, key: str) -> bool:
+        """Whether some item's normalised title or alias is ``key`` (a ``title_key``): a cheap
+        test before ``find_title``."""
+        return key in self._title_index
+
     def find_title(self, text: str, year: int | None = None) -> list[Item]:
         """Items whose normalised title (or alias) equals that of ``text``, most popular first.
         A year in ``text`` ("Heat (1995)") or ``year`` narrows the match when it can."""
