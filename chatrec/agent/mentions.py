@@ -66,6 +66,9 @@ _GENRE_DISLIKED_AFTER = re.compile(r"^\s*(?:movies?|films?)?\s*(?:is|are|was|wer
                                    r"(?:so |really |pretty |too |just )?"
                                    r"(?:bad|boring|terrible|awful|horrible|overrated|lame|dull|stupid|not for me)\b",
                                    re.IGNORECASE)
+# What may come before a negation that opens its clause ("oh, and no horror please").
+_CLAUSE_OPENING = re.compile(r"[\s,]*(?:(?:and|but|also|just|please|oh|ok(?:ay)?|so|and also|but)\b[\s,]*)*",
+                             re.IGNORECASE)
 _ITEM_DISLIKE = re.compile(
     r"\b(?:hate[ds]?|dislike[ds]?|didn'?t (?:like|enjoy|love|care for|get)|did not (?:like|enjoy|love)|"
     r"don'?t (?:like|want|enjoy|love|care for)|can'?t stand|cannot stand|not (?:a )?(?:big |huge )?fan of|"
@@ -154,9 +157,12 @@ class MentionReader:
         with Tom Hanks")."""
         return kind.request or (ctx.words <= SHORT_MESSAGE_WORDS and not _STATEMENT.search(ctx.text))
 
-    def _asks(self, ctx: _Context, kind: SentenceKind) -> bool:
+    def _asks(self, ctx: _Context, kind: SentenceKind, negation: re.Match | None = None) -> bool:
         """Whether a negation is part of a request (an exclusion: "no horror please", "I hate
-        horror. Any suggestions?") rather than a statement (a dislike: "I have no kids")."""
+        horror. Any suggestions?", "no horror, I loved Toy Story") rather than a statement (a
+        dislike: "I have no kids", "I've seen it, but not with the family")."""
+        if negation is not None and _CLAUSE_OPENING.fullmatch(clause_before(ctx.text, negation.start())):
+            return True   # the clause starts with it: "no horror", "nothing with Adam Sandler"
         return self._request_context(ctx, kind) or bool(P.ASKS_FOR.search(ctx.text))
 
     # ------------------------------------------------------------------ films
@@ -216,7 +222,7 @@ class MentionReader:
         after = clause_after(text, m.end)
         if negation is not None or _GENRE_DISLIKED_AFTER.search(after) or P.NEGATED_AFTER.search(after):
             act.disliked_attributes.append(m.node)
-            if self._asks(ctx, kind):   # an exclusion in a request; in a statement a dislike
+            if self._asks(ctx, kind, negation):   # an exclusion in a request; in a statement a dislike
                 act.constraints.genres_none.append(label)
                 _origin(act, f"genres_none:{label_key(label)}", EXCLUSION, f"no {label}")
             return
@@ -288,7 +294,7 @@ class MentionReader:
                 act.liked_attributes.append(m.node)   # "that was a Vin Diesel movie, right?"
             return
         negation = negation_before(text, m.start, ctx.spans)
-        if negation is not None and negation_strength(negation) != "soft" and self._asks(ctx, kind):
+        if negation is not None and negation_strength(negation) != "soft" and self._asks(ctx, kind, negation):
             act.constraints.people_none.append(name)
             act.disliked_attributes.append(m.node)
             _origin(act, f"people_none:{label_key(name)}", EXCLUSION, f"without {name}")
@@ -336,7 +342,7 @@ class MentionReader:
                 act.liked_attributes.append(m.node)
             return
         act.disliked_attributes.append(m.node)
-        if negation_strength(negation) == "soft" or not self._asks(ctx, kind):
+        if negation_strength(negation) == "soft" or not self._asks(ctx, kind, negation):
             return
         label = self._label(m.node)
         certainty = EXCLUSION if self._request_context(ctx, kind) else SOFT_EXCLUSION
