@@ -80,3 +80,27 @@ def test_text_too_long_to_verify_is_rejected_unread(guard, scene):
     text = " ".join([f"{scene.a.title} ({scene.a.year}) is a great pick."] * 200)
     result = guard.check(text, scene.recommended, scene.discussed, closed_world=True)
     assert not result.passed and "too long" in result.violations[0]
+
+
+def test_an_ellipsis_passes_only_when_its_claim_holds_for_the_title_it_adds(guard, small_resources):
+    def ids(*titles):
+        return [small_resources.catalog.find_title(t)[0].id for t in titles]
+
+    recommended = ids("Toy Story", "Toy Story 2", "Heat (1995)")
+    honest = ["Toy Story (1995) stars Tom Hanks, as does Toy Story 2 (1999).",
+              "Toy Story (1995) is directed by John Lasseter, and so is Toy Story 2 (1999).",
+              "Toy Story (1995) is an animation film, and Toy Story 2 (1999) too.",
+              "Toy Story (1995) and also Toy Story 2 (1999) are animation films.",
+              "If you liked Toy Story (1995), you'll love Toy Story 2 (1999) too."]
+    false = ["Toy Story (1995) stars Tom Hanks, as does Heat (1995).",
+             "Toy Story (1995) is an animation film, and so is Heat (1995).",
+             "Toy Story (1995) is an animation film, and Heat (1995) too.",
+             "Heat (1995) and also Toy Story (1995) are animation films.",
+             "Heat (1995) as well as Toy Story (1995) are animation films.",
+             "Heat (1995) does too.",
+             "So is Heat (1995)."]
+    for text in honest:
+        result = guard.check(text, recommended, set(), closed_world=True)
+        assert result.passed, (text, result.violations)
+    for text in false:
+        assert not guard.check(text, recommended, set(), closed_world=True).passed, text
