@@ -28,12 +28,12 @@ from chatrec.learn.dialogue_stats import (
 from chatrec.learn.genres import GenreProfile
 from chatrec.learn.neighbours import RequestNeighbours
 from chatrec.learn.ranker import LearntRanker, PriorRanker, TrainingGroup, train_lambdarank
-from chatrec.learn.training import RecordedQuery, inner_fold, replayed_sources
+from chatrec.learn.training import RecordedQuery, canonical_dialogues, inner_fold, replayed_sources
 
 logger = logging.getLogger(__name__)
 
 #: Bump when what is learnt changes meaning: stored models of another version are relearnt.
-LEARN_VERSION = 3
+LEARN_VERSION = 4
 #: Fusion weights of the dialogue sources in the hand-set fusion (which chooses the candidate
 #: pool and is itself a feature); chosen on IARD dialogues outside the dev sample.
 COMENTION_WEIGHT = 2.0
@@ -220,6 +220,7 @@ def learn(resources, dialogues: list | None = None, names: dict[str, str] | None
     if dialogues:
         t = time.perf_counter()
         base = Agent(resources, store=None, llm=None, learnt=False)
+        dialogues = canonical_dialogues(dialogues, catalog)
         stats = DialogueStats.fit(dialogues)
         report["components"].append({
             "name": "dialogue statistics (co-mentions, mention popularity)",

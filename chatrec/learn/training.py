@@ -114,14 +114,28 @@ def replayed_sources(table, recorded: list[RecordedQuery]) -> list[Replayed]:
             for name in names]
 
 
+def canonical_dialogues(dialogues: Iterable, catalog) -> list:
+    """The dialogues with each mentioned id as the catalog's id of that film: ReDial lists some
+    films under several ids, which the catalog merges into one item (statistics and answers
+    counted under an alias id would never reach the film). Ids the catalog lacks stay as they are;
+    the texts keep their ``@id`` mentions for rendering."""
+    from dataclasses import replace
+
+    def canonical(ids: list[str]) -> list[str]:
+        return list(dict.fromkeys(catalog.canonical_id(i) or i for i in ids))
+
+    return [replace(d, messages=[replace(m, ids=canonical(m.ids)) for m in d.messages]) for d in dialogues]
+
+
 def record_dialogues(agent, dialogues: Iterable, names: dict[str, str], progress: bool = False,
                      ) -> list[RecordedQuery]:
-    """The agent's query before each recommender turn naming new films, for every dialogue.
-    The agent must carry no learnt parts (they are what is being trained)."""
+    """The agent's query before each recommender turn naming new films, for every dialogue
+    (answers as catalog ids). The agent must carry no learnt parts (they are what is being
+    trained)."""
     from chatrec.catalog.redial_dialogues import render, scored_turns
 
     recorder = SignalRecorder(agent.retriever)
-    dialogues = list(dialogues)
+    dialogues = canonical_dialogues(dialogues, agent.catalog)
     try:
         for dialogue in _progress(dialogues, "learn: reading training dialogues", progress):
             session = f"learn:{dialogue.conversation_id}"

@@ -63,3 +63,18 @@ def test_cross_fitted_statistics_never_saw_the_dialogue(dialogues):
             partners = {b for d in others for b in {i for m in d.messages for i in m.ids} if a in
                         {i for m in d.messages for i in m.ids} and b != a}
             assert set(stats.together.get(a, {})) == partners
+
+
+def test_films_listed_under_two_ids_are_counted_as_the_catalog_item():
+    from chatrec.catalog.models import Catalog, Item
+    from chatrec.catalog.redial_dialogues import Dialogue, Message
+    from chatrec.learn.training import canonical_dialogues
+
+    catalog = Catalog("films", [Item(id="1", title="Merged"), Item(id="2", title="Other")], id_aliases={"9": "1"})
+    dialogue = Dialogue("c", [Message("seeker", "I liked @9 and @1", ["9", "1"]),
+                              Message("recommender", "try @2 or @404", ["2", "404"])])
+    canonical = canonical_dialogues([dialogue], catalog)[0]
+    assert [m.ids for m in canonical.messages] == [["1"], ["2", "404"]]
+    assert canonical.messages[0].text == "I liked @9 and @1"  # rendered from the raw ids
+    assert dialogue.messages[0].ids == ["9", "1"]  # the input is left alone
+    assert DialogueStats.fit([canonical]).together["1"] == {"2": 1, "404": 1}
