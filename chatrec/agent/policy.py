@@ -1,5 +1,10 @@
 """The dialogue policy: given what the user just said, what the turn does — greet, thank, answer
-a question about an item, predict a rating, ask what they like, or recommend."""
+a question about an item, predict a rating, ask what they like, or recommend.
+
+A turn that could show films does: a greeting or small talk gets its friendly words *and* a few
+picks (popular ones while nothing is known, more of the same once the user has said what they
+like), and a question about their taste comes with picks to react to. People answer a list more
+readily than a questionnaire, and a reply without films is a turn the user waited for in vain."""
 
 from __future__ import annotations
 
@@ -26,12 +31,19 @@ class Plan:
         draft: the reply, for "reply".
         prefix: an acknowledgement said before the recommendations ("Noted, not Titanic.").
         notes: what the reader should know (titles not found, ambiguities, unsupported requests).
+        question: asked beside the recommendations (what the user is in the mood for).
+        decision: the trace's name for a "recommend" turn that is also something else
+            ("greeting+recommend"); empty: the recommender's own.
+        trusted: our own fixed words in ``prefix`` and ``notes`` (nothing in them to verify).
     """
 
     action: Action
     draft: Draft | None = None
     prefix: str = ""
     notes: list[str] = field(default_factory=list)
+    question: Question | None = None
+    decision: str = ""
+    trusted: list[str] = field(default_factory=list)
 
 
 def unknown_titles_text(titles: list[str]) -> str:
@@ -53,8 +65,12 @@ class DialoguePolicy:
         state = context.state
         intent = act.intent
         turn_key = state.session_id + str(len(state.turns))
+        if intent == "ask_about" and not self._has_subject(context, act) and self.states_tastes(act):
+            # "action, fast cars and a good plot — can you recommend a few?": a request that
+            # happens to use a question word, about no film in particular.
+            intent = "recommend"
         if intent == "greeting":
-            return _reply(T.pick(T.GREETINGS, state.session_id), "greeting")
+            return self._picks(context, T.pick(T.GREETINGS, state.session_id), "greeting")
         if intent == "thanks":
             return _reply(T.pick(T.THANKS, turn_key), "thanks")
         if intent == "ask_about":
@@ -64,19 +80,41 @@ class DialoguePolicy:
         if intent == "chitchat" and act.declined:
             return _reply(T.DECLINED, "declined")
         if intent == "chitchat":
-            canned = T.pick(T.CHITCHAT, turn_key)
-            text = f"{unknown_titles_text(act.unknown_titles)} {canned}" if act.unknown_titles else canned
-            return Plan("reply", Draft(text, decision="chitchat", trusted=[canned]))
+            canned = T.pick(T.CHITCHAT, turn_key) if not state.request_active else T.pick(T.MORE, turn_key)
+            notes = [unknown_titles_text(act.unknown_titles)] if act.unknown_titles else []
+            return self._picks(context, canned, "chitchat", notes)
         notes = self.notes(act)
         # recommend / refine / feedback
         if intent == "feedback" and not state.request_active:
             ack = self.acknowledge(act)
             if self.knows_something(context):
                 return Plan("recommend", prefix=ack, notes=notes)
-            return _ask(" ".join(s for s in [ack, *notes] if s))
+            return self._ask(ack, notes)
         if not self.knows_something(context) and "preference" not in state.questions_asked:
-            return _ask(" ".join(notes))
+            return self._ask("", notes)
         return Plan("recommend", prefix=self.acknowledge(act) if intent == "feedback" else "", notes=notes)
+
+    def _picks(self, context: UserContext, words: str, decision: str, notes: list[str] | None = None) -> Plan:
+        """``words`` (a greeting, small talk) with recommendations: what is known so far, or
+        popular films while nothing is; asks what the user likes until they have said."""
+        asking = not self.knows_something(context)
+        return Plan("recommend", prefix=words, notes=notes or [], decision=f"{decision}+recommend",
+                    question=Question(slot="preference", text=words) if asking else None,
+                    trusted=[words])
+
+    def _ask(self, prefix: str, notes: list[str]) -> Plan:
+        """What do you like? — with a few popular films to react to."""
+        return Plan("recommend", prefix=prefix, notes=[*notes, T.ASK_PREFERENCE], decision="ask+recommend",
+                    question=Question(slot="preference", text=T.ASK_PREFERENCE), trusted=[T.ASK_PREFERENCE])
+
+    @staticmethod
+    def _has_subject(context: UserContext, act: DialogueAct) -> bool:
+        """A film the question can be about: one it names, or one in focus."""
+        return bool(act.target_item or context.state.focus_item)
+
+    @staticmethod
+    def states_tastes(act: DialogueAct) -> bool:
+        return bool(act.liked_attributes or act.disliked_attributes or act.constraints.has_requirements())
 
     @staticmethod
     def knows_something(context: UserContext) -> bool:
@@ -117,8 +155,3 @@ class DialoguePolicy:
 def _reply(text: str, decision: str) -> Plan:
     return Plan("reply", Draft(text, decision=decision, trusted=[text]))
 
-
-def _ask(prefix: str) -> Plan:
-    return Plan("reply", Draft(f"{prefix} {T.ASK_PREFERENCE}".strip(),
-                               question=Question(slot="preference", text=T.ASK_PREFERENCE),
-                               decision="ask", trusted=[T.ASK_PREFERENCE]))

@@ -115,6 +115,11 @@ CHITCHAT = [
     "I'm a film recommender — try something like \"a feel-good comedy from the 90s\" or "
     "\"movies with Tom Hanks\".",
 ]
+# Small talk once the user has said what they want: keep the conversation on films.
+MORE = [
+    "A few more along the same lines:",
+    "Here are some others you might like too:",
+]
 ASK_PREFERENCE = (
     "Happy to help! What are you in the mood for — a genre, a film you loved, or a decade? "
     "(e.g. \"a 90s comedy\" or \"something like Inception\")"

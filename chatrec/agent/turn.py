@@ -227,7 +227,12 @@ class TurnRunner:
         if plan.action == "rate":
             return self.steps.rater(context, act)
         if plan.action == "recommend":
-            return self.steps.recommender(context, trace, prefix=plan.prefix, notes=plan.notes)
+            draft = self.steps.recommender(context, trace, prefix=plan.prefix, notes=plan.notes)
+            if plan.decision:
+                draft.trusted.extend(plan.trusted)
+                draft.question = plan.question
+                draft.decision = plan.decision if draft.recommendations else draft.decision
+            return draft
         assert plan.draft is not None
         return plan.draft
 

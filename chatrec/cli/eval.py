@@ -81,8 +81,10 @@ def sim(
     turns: int = typer.Option(5, "--turns", help="T: system turns per dialogue."),
     k: int = typer.Option(5, "--k", help="Items shown per turn; a hit is the target among them."),
     seed: int = typer.Option(0, "--seed"),
-    split: str = typer.Option(
-        "test", "--split", help="test (report) or tune (choose weights): disjoint users."
+    split: str | None = typer.Option(
+        None, "--split", help="rules/llm: test (report, the default) or tune (choose weights): "
+        "disjoint users. seeker-replay: validation (fold 0, the one to tune on), test or all "
+        "(the default; both reported apart)."
     ),
     systems: str | None = typer.Option(
         None,
@@ -141,8 +143,10 @@ def sim(
         raise ConfigError("--simulator must be rules, llm or seeker-replay")
     names = [s.strip() for s in systems.split(",") if s.strip()] if systems else None
     if simulator == "seeker-replay":
-        _seeker_replay(dialogues, train, k, seed, names, out, limit, fresh, quiet, no_index)
+        _seeker_replay(dialogues, train, k, seed, names, out, limit, fresh, quiet, no_index,
+                       split or "all")
         return
+    split = split or "test"
     from chatrec.evaluation.report_sim import SUMMARY_HEADER, summary_rows
     from chatrec.evaluation.simulate import SYSTEMS, SimConfig, run_sim
 
@@ -216,7 +220,7 @@ def sim(
 
 def _seeker_replay(dialogues: Path | None, train: Path | None, k: int, seed: int,
                    names: list[str] | None, out: Path | None, limit: int | None, fresh: bool,
-                   quiet: bool, no_index: bool) -> None:
+                   quiet: bool, no_index: bool, split: str) -> None:
     from chatrec.evaluation.report import print_table
     from chatrec.evaluation.report_replay import SUMMARY_HEADER, summary_rows
     from chatrec.evaluation.seeker_replay import DEV_DIALOGUES, SYSTEMS, ReplayConfig, run_seeker_replay
@@ -225,8 +229,11 @@ def _seeker_replay(dialogues: Path | None, train: Path | None, k: int, seed: int
     names = names or list(SYSTEMS)
     if no_index:
         names = [n for n in names if n != "vector"]
+    if split not in ("all", "validation", "test"):
+        raise ConfigError("--split for seeker-replay must be all, validation or test")
     config = ReplayConfig(dialogues=scored, train=str(train) if train else None, k=k,
-                          systems=names, seed=seed, with_index=not no_index)
+                          systems=names, seed=seed, with_index=not no_index,
+                          split=split)  # type: ignore[arg-type]
     out = _out(out, f"sim-seeker-replay-{Path(scored).stem}")
     metrics = run_seeker_replay(config, get_settings(), out, limit=limit,
                                 show_progress=not quiet, fresh=fresh)

@@ -75,6 +75,8 @@ class ReplayConfig(BaseModel):
         systems: which systems play the recommender.
         seed: the bootstrap's seed.
         with_index: use the vector index (the agent's vector/content sources, the vector baseline).
+        split: the dialogues replayed: "validation" (fold ``VALIDATION_FOLD``, the only one to
+            tune on), "test" (the other folds) or "all" (both, reported apart).
     """
 
     dialogues: str
@@ -83,6 +85,7 @@ class ReplayConfig(BaseModel):
     systems: list[str] = Field(default_factory=lambda: list(SYSTEMS))
     seed: int = 0
     with_index: bool = True
+    split: Literal["all", "validation", "test"] = "all"
 
 
 # ---------------------------------------------------------------------------- episodes
@@ -336,6 +339,8 @@ def run_seeker_replay(
         root = _data_root(settings)
         names = {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}
         episodes, skipped = read_episodes(Path(config.dialogues), catalog, names)
+        if config.split != "all":
+            episodes = [e for e in episodes if e.split == config.split]
         # What is missing (the ReDial catalog's graph, index) is built first, with progress.
         resources = Resources.load(catalog, settings, with_index=config.with_index,
                                    with_learnt=False, progress=show_progress)

@@ -53,9 +53,10 @@ def test_rating_prediction_for_a_cold_user_says_it_does_not_know(agent):
     assert "don't know" in reply.text
 
 
-def test_cold_start_asks_once_then_recommends(agent):
+def test_cold_start_asks_once_with_films_then_recommends(agent):
     first = agent.respond("s", "recommend me a movie")
-    assert first.question is not None and not first.recommendations
+    assert first.question is not None and len(first.recommendations) == agent.k
+    assert_grounded(agent, first)
     second = agent.respond("s", "anything, really")
     assert second.question is None
     assert len(second.recommendations) == agent.k
@@ -85,8 +86,11 @@ def test_narrative_request_uses_vector_retrieval(agent):
     assert_grounded(agent, reply)
 
 
-def test_chit_chat_gets_a_short_friendly_answer(agent):
-    for message in ["how are you today?", "hello", "thanks!", "what's the weather like"]:
-        reply = agent.respond("s", message)
-        assert not reply.recommendations, message
-        assert 0 < len(reply.text) < 300
+def test_small_talk_gets_a_friendly_answer_and_films_to_react_to(agent):
+    for n, message in enumerate(["how are you today?", "hello", "what's the weather like"]):
+        reply = agent.respond(f"s{n}", message)
+        assert reply.question is not None and len(reply.recommendations) == agent.k, message
+        assert reply.text.splitlines()[0] == reply.question.text
+        assert_grounded(agent, reply)
+    reply = agent.respond("s", "thanks!")
+    assert not reply.recommendations and 0 < len(reply.text) < 300

@@ -88,28 +88,50 @@ def test_a_query_keeps_its_constraints_when_the_session_moves_on(films, queries)
 
 # ------------------------------------------------------------------ policy
 @pytest.mark.parametrize("intent, action, decision", [
-    ("greeting", "reply", "greeting"), ("thanks", "reply", "thanks"), ("ask_about", "answer", None),
-    ("rate", "rate", None), ("chitchat", "reply", "chitchat"),
+    ("greeting", "recommend", "greeting+recommend"), ("thanks", "reply", "thanks"),
+    ("ask_about", "answer", None), ("rate", "rate", None), ("chitchat", "recommend", "chitchat+recommend"),
 ])
 def test_policy_routes_each_intent(films, queries, intent, action, decision):
-    plan = DialoguePolicy(films).decide(queries.context(SessionState(session_id="s"), None),
-                                        DialogueAct(intent=intent))
+    state = SessionState(session_id="s", focus_item=_id(films, "Heat"))
+    plan = DialoguePolicy(films).decide(queries.context(state, None), DialogueAct(intent=intent))
     assert plan.action == action
-    assert decision is None or plan.draft.decision == decision
+    assert decision is None or (plan.draft.decision if plan.draft else plan.decision) == decision
 
 
-def test_policy_asks_before_recommending_on_nothing(films, queries):
+def test_policy_shows_films_with_a_greeting_and_asks_until_it_knows_something(films, queries):
+    policy = DialoguePolicy(films)
+    cold = policy.decide(queries.context(SessionState(session_id="s"), None), DialogueAct(intent="greeting"))
+    assert cold.action == "recommend" and cold.question is not None and cold.prefix in cold.trusted
+    known = SessionState(session_id="s", liked_items=[_id(films, "Heat")], request_active=True)
+    chat = policy.decide(queries.context(known, None), DialogueAct(intent="chitchat"))
+    assert chat.action == "recommend" and chat.question is None
+
+
+def test_policy_asks_with_films_on_nothing(films, queries):
     policy = DialoguePolicy(films)
     state = SessionState(session_id="s")
     plan = policy.decide(queries.context(state, None), DialogueAct(intent="recommend"))
-    assert plan.action == "reply" and plan.draft.question.slot == "preference"
+    assert plan.action == "recommend" and plan.question is not None and plan.question.slot == "preference"
     # "anything but horror, can you recommend something?": well-known films without it
     state.constraints = Constraints(genres_none=["horror"])
-    assert policy.decide(queries.context(state, None), DialogueAct(intent="recommend")).action == "recommend"
+    plan = policy.decide(queries.context(state, None), DialogueAct(intent="recommend"))
+    assert plan.action == "recommend" and plan.question is None
     state.constraints = Constraints(genres_all=["comedy"])
-    assert policy.decide(queries.context(state, None), DialogueAct(intent="recommend")).action == "recommend"
+    plan = policy.decide(queries.context(state, None), DialogueAct(intent="recommend"))
+    assert plan.action == "recommend" and plan.question is None
     known = SessionState(session_id="t", user_id="films:u2")   # a user with a history needs no question
-    assert policy.decide(queries.context(known, None), DialogueAct(intent="recommend")).action == "recommend"
+    assert policy.decide(queries.context(known, None), DialogueAct(intent="recommend")).question is None
+
+
+def test_policy_reads_a_question_word_in_a_request_about_no_film_as_a_request(films, queries):
+    policy = DialoguePolicy(films)
+    tastes = DialogueAct(intent="ask_about", item_question="plot", liked_attributes=["keyword:cars"],
+                         constraints=Constraints(genres_all=["action"]))
+    assert policy.decide(queries.context(SessionState(session_id="s"), None), tastes).action == "recommend"
+    focused = SessionState(session_id="s", focus_item=_id(films, "Heat"))
+    assert policy.decide(queries.context(focused, None), tastes).action == "answer"
+    bare = DialogueAct(intent="ask_about", item_question="plot")
+    assert policy.decide(queries.context(SessionState(session_id="s"), None), bare).action == "answer"
 
 
 def test_policy_acknowledges_feedback_and_notes_what_it_could_not_read(films, queries):
