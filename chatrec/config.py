@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         description="A local copy of the public data (layout of shared/data). Unset: download.",
     )
     catalog: str = Field(default="movielens", description="movielens, redial, or a JSONL/CSV path.")
+    columnar_min_items: int = Field(
+        default=50_000, ge=1,
+        description="a custom catalog of at least this many items is kept as memory-mapped columns "
+                    "(chatrec.catalog.columnar) instead of Python objects in every worker")
 
     # LLM (optional)
     llm: str | None = Field(default=None, description="none | openai:<model> | <model> with llm_base_url")

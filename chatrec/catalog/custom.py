@@ -18,7 +18,7 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,21 +151,60 @@ def find_interactions(path: Path) -> Path | None:
     return None
 
 
-def _fill_stats(items: list[Item], inter: Interactions) -> list[Item]:
+def _fill_stats(items: Iterable[Item], inter: Interactions) -> list[Item]:
     """Items without a popularity (or mean rating) get them from the interactions."""
+    return list(_filled(items, inter))
+
+
+def _filled(items: Iterable[Item], inter: Interactions) -> Iterator[Item]:
     counts, means = inter.item_counts, inter.item_means
-    filled = []
     for item in items:
         update: dict[str, Any] = {}
         if not item.popularity and item.id in counts:
             update["popularity"] = int(counts[item.id])
         if item.mean_rating is None and item.id in means:
             update["mean_rating"] = round(float(means[item.id]), 3)
-        filled.append(item.model_copy(update=update) if update else item)
-    return filled
+        yield item.model_copy(update=update) if update else item
 
 
-def _load_interactions(path: Path, known: dict[str, int]) -> Interactions:
+def count_records(path: Path) -> int:
+    """About how many items a catalog file holds (its non-empty lines, less a CSV header),
+    read in blocks: enough to choose how to load it."""
+    lines, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 22):
+            lines += block.count(b"\n")
+            last = block
+    lines += not last.endswith(b"\n")
+    return max(0, lines - (1 if path.suffix.lower() == ".csv" else 0))
+
+
+def stream_custom(path: Path, interactions: Path | None = None) -> tuple[Iterator[Item], Interactions | None]:
+    """The items of a custom catalog one at a time (a catalog too large to hold as models), and
+    its interactions; the same items, checks and errors as ``load_custom``."""
+    path = Path(path)
+    inter = None
+    interactions_path = interactions or find_interactions(path)
+    if interactions_path is not None:
+        known = {str(record.id).strip(): line for line, record in _read_records(path, CustomRecord, stream=True)}
+        inter = _load_interactions(Path(interactions_path), known)
+
+    def items() -> Iterator[Item]:
+        first_line: dict[str, int] = {}
+        for line, record in _read_records(path, CustomRecord, stream=True):
+            item = record.to_item()
+            if item.id in first_line:
+                raise CatalogFormatError(f"{path}:{line}: field 'id': duplicate id {item.id!r} "
+                                         f"(first on line {first_line[item.id]})")
+            first_line[item.id] = line
+            yield item
+        if not first_line:
+            raise CatalogFormatError(f"{path}: the catalog has no items")
+
+    return (_filled(items(), inter) if inter is not None else items()), inter
+
+
+def _load_interactions(path: Path, known: Container[str]) -> Interactions:
     rows = []
     for line, record in _read_records(path, InteractionRecord):
         item_id = str(record.item_id).strip()
@@ -179,18 +218,22 @@ def _load_interactions(path: Path, known: dict[str, int]) -> Interactions:
 
 
 # ---------------------------------------------------------------- parsing
-def _read_records(path: Path, model: type[BaseModel]) -> Iterator[tuple[int, Any]]:
-    """(line number, validated record) for each row of a JSONL or CSV file."""
+def _read_records(path: Path, model: type[BaseModel], stream: bool = False) -> Iterator[tuple[int, Any]]:
+    """(line number, validated record) for each row of a JSONL or CSV file (``stream``: a JSONL
+    file read line by line rather than whole)."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise CatalogFormatError(f"{path}: unknown catalog format {suffix or '(no suffix)'!r}: "
                                  "use a .jsonl or .csv file")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CatalogFormatError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    text = _decode(path, data)
-    rows = _jsonl_rows(path, text) if suffix == ".jsonl" else _csv_rows(path, text)
+    if stream and suffix == ".jsonl":
+        rows = _jsonl_rows(path, _decoded_lines(path))
+    else:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CatalogFormatError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+        text = _decode(path, data)
+        rows = _jsonl_rows(path, text.splitlines()) if suffix == ".jsonl" else _csv_rows(path, text)
     warned: set[str] = set()
     for line, raw in rows:
         unknown = set(raw) - set(model.model_fields) - {k for k in raw if k.startswith(EXTERNAL_PREFIX)}
@@ -221,8 +264,21 @@ def _decode(path: Path, data: bytes) -> str:
                                  "save the file as UTF-8") from None
 
 
-def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[int, dict]]:
-    for line, content in enumerate(text.splitlines(), start=1):
+def _decoded_lines(path: Path) -> Iterator[str]:
+    try:
+        with open(path, "rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    raise CatalogFormatError(f"{path}:{number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x}): "
+                                             "save the file as UTF-8") from None
+    except OSError as exc:
+        raise CatalogFormatError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+
+
+def _jsonl_rows(path: Path, lines: Iterable[str]) -> Iterator[tuple[int, dict]]:
+    for line, content in enumerate(lines, start=1):
         if not content.strip():
             continue
         try:

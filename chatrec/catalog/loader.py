@@ -12,13 +12,14 @@ import hashlib
 import json
 import logging
 import pickle
+import shutil
 import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 from chatrec.catalog.atomic import atomic_write
-from chatrec.catalog.custom import SUFFIXES, find_interactions, load_custom
+from chatrec.catalog.custom import SUFFIXES, count_records, find_interactions, load_custom, stream_custom
 from chatrec.catalog.fetch import HashCache, ensure_data
 from chatrec.catalog.models import Catalog, Interactions
 from chatrec.catalog.movielens import load_movielens
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 #: Bump when a loader's output changes in a way the code fingerprint would not catch.
 LOADER_VERSION = 1
 BUILTIN = {"movielens": (load_movielens, MOVIELENS_INPUTS), "redial": (load_redial, REDIAL_INPUTS)}
+# (The columnar layout is versioned by ``columnar.COLUMNAR_VERSION``, checked when a folder opens.)
 _CODE_FILES = ("custom.py", "enrich.py", "genres.py", "models.py", "movielens.py", "normalize.py",
                "raw.py", "redial.py", "redial_map.py", "redial_merge.py", "loader.py")
 
@@ -55,6 +57,9 @@ def load_catalog(spec: str = "movielens", settings: Settings | None = None, prog
     settings = settings or get_settings()
     name, sources, build = _resolve(spec, settings, progress)
     key = _cache_key(name, sources)
+    large = _large_custom(spec, settings)
+    if large is not None:
+        return _columnar(large, name, key, sources, settings, rebuild)
     cache_file = settings.cache_dir / "catalogs" / f"{_safe(name)}-{key}.pkl"
     if not rebuild:
         cached = _read_cache(cache_file)
@@ -93,6 +98,36 @@ def _resolve(spec: str, settings: Settings, progress: bool
         sources[str(interactions)] = hashes.sha256(interactions)
     hashes.save()
     return path.stem, sources, lambda: load_custom(path, interactions, sources)
+
+
+def _large_custom(spec: str, settings: Settings) -> Path | None:
+    """The file of a custom catalog large enough to be kept as columns, else None."""
+    if spec.strip().lower() in BUILTIN:
+        return None
+    path = Path(spec).expanduser().resolve()
+    return path if count_records(path) >= settings.columnar_min_items else None
+
+
+def _columnar(path: Path, name: str, key: str, sources: dict[str, str], settings: Settings,
+              rebuild: bool) -> Catalog:
+    """A large custom catalog as memory-mapped columns, built once under the cache (streamed:
+    the items are never all in memory) and opened by every later load in milliseconds."""
+    from chatrec.catalog.columnar import ColumnarCatalog, build_columnar
+
+    folder = settings.cache_dir / "catalogs" / f"{_safe(name)}-{key}.columns"
+    if not rebuild and ColumnarCatalog.is_columnar(folder):
+        try:
+            return ColumnarCatalog(folder)
+        except (OSError, ValueError, KeyError) as exc:
+            logger.warning("rebuilding the unreadable columnar catalog %s (%s)", folder, exc)
+    started = time.perf_counter()
+    items, interactions = stream_custom(path)
+    build_columnar(items, folder, name, sources, interactions)
+    logger.info("built columnar catalog %s in %.1f s", folder, time.perf_counter() - started)
+    for stale in folder.parent.glob(f"{_safe(name)}-*.columns"):
+        if stale != folder:
+            shutil.rmtree(stale, ignore_errors=True)
+    return ColumnarCatalog(folder)
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import cached_property
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from pandas.util import hash_pandas_object
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatrec.catalog.normalize import display_title, title_key
+
+if TYPE_CHECKING:
+    from chatrec.catalog.masks import ConstraintMasks
 
 
 class Item(BaseModel):
@@ -251,6 +254,26 @@ class Catalog:
     def popular(self, n: int | None = None) -> list[Item]:
         ranked = sorted(self.items.values(), key=lambda it: (-it.popularity, it.id))
         return ranked if n is None else ranked[:n]
+
+    # ---- columns (what whole-catalog work reads; a columnar catalog serves them from disk) ----
+    def popularity_array(self) -> np.ndarray:
+        """Each item's popularity, in ``ids`` order."""
+        return np.array([item.popularity for item in self.items.values()], dtype=np.int64)
+
+    def mean_rating_array(self) -> np.ndarray:
+        """Each item's mean rating (NaN when unknown), in ``ids`` order."""
+        return np.array([np.nan if item.mean_rating is None else item.mean_rating
+                         for item in self.items.values()], dtype=np.float32)
+
+    def year_array(self) -> np.ndarray:
+        """Each item's year (0 when unknown), in ``ids`` order."""
+        return np.array([item.year or 0 for item in self.items.values()], dtype=np.int32)
+
+    def constraint_masks(self) -> ConstraintMasks:
+        """The constraint engine over this catalog's rows (``ids`` order)."""
+        from chatrec.catalog.masks import ConstraintMasks
+
+        return ConstraintMasks(self.ids, self.items)
 
     def fingerprint(self) -> str:
         """A short hash of the items' content: the cache key for everything derived from them."""
