@@ -52,7 +52,7 @@ class Resources:
         of the returned resources (or cached under that log's fingerprint), never read from a
         build made on other data."""
         from chatrec.catalog import load_catalog
-        from kg.graph import KnowledgeGraph
+        from kg.graph import KnowledgeGraph, open_graph
         from kg.linker import EntityLinker
 
         settings = settings or get_settings()
@@ -68,7 +68,7 @@ class Resources:
         timings["catalog"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        kg = KnowledgeGraph.build(cat) if held_out else KnowledgeGraph.load_or_build(cat, settings)
+        kg = KnowledgeGraph.build(cat) if held_out else open_graph(cat, settings)
         linker = EntityLinker(kg, cat)
         timings["kg"] = time.perf_counter() - started
 

@@ -50,6 +50,7 @@ from kg.models import (
 
 if TYPE_CHECKING:
     from chatrec.config import Settings
+    from kg.columnar import ColumnarGraph
 
 logger = logging.getLogger(__name__)
 
@@ -345,4 +346,16 @@ class KnowledgeGraph:
                 f"edges={counts['edges']})")
 
 
-__all__ = ["KG_VERSION", "KnowledgeGraph"]
+def open_graph(catalog: Catalog, settings: Settings | None = None) -> KnowledgeGraph | ColumnarGraph:
+    """The graph of ``catalog``: read from the columns of a columnar catalog (nothing to build or
+    hold per worker), else ``KnowledgeGraph.load_or_build``."""
+    from chatrec.catalog.columnar import ColumnarCatalog
+
+    if isinstance(catalog, ColumnarCatalog):
+        from kg.columnar import ColumnarGraph
+
+        return ColumnarGraph(catalog)
+    return KnowledgeGraph.load_or_build(catalog, settings)
+
+
+__all__ = ["KG_VERSION", "KnowledgeGraph", "open_graph"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Container
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -36,6 +37,8 @@ from kg.text import phrase_of, zipf
 
 if TYPE_CHECKING:
     from chatrec.config import Settings
+    from kg.columnar import ColumnarGraph
+    from kg.item_phrases import CompactView, ItemPhrases
 
 logger = logging.getLogger(__name__)
 
@@ -86,13 +89,17 @@ class Lexicon:
             a catalog of a thousand items or more; in a smaller one, one item is enough.
     """
 
-    def __init__(self, kg: KnowledgeGraph, catalog: Catalog, surname_dominance: float = 0.6,
-                 surname_min_items: int = 3):
+    def __init__(self, kg: KnowledgeGraph | ColumnarGraph, catalog: Catalog, surname_dominance: float = 0.6,
+                 surname_min_items: int = 3, items: ItemPhrases | None = None):
+        # ``items``: the titles of a columnar catalog as memory-mapped tries, asked alongside the
+        # dicts below (which then hold only people, genres and keywords).
+        self.items = items
         self.phrases: dict[Phrase, list[Entry]] = defaultdict(list)
         self._seen: set[tuple[Phrase, str]] = set()
         # first name → (rest of the name, person node): "brad pit" is corrected among Brads only
         self.first_names: dict[str, list[tuple[Phrase, str]]] = defaultdict(list)
-        self._add_items(catalog)
+        if items is None:
+            self._add_items(catalog)
         self._add_people(kg, surname_dominance, surname_min_items if kg.n_items >= 1000 else 1)
         genre_phrases = self._add_genres(kg)
         self._add_keywords(kg, genre_phrases)
@@ -102,14 +109,21 @@ class Lexicon:
             entries.sort(key=lambda e: -e.weight)
         self.max_len = max((len(p) for p in self.phrases), default=1)
         # every proper prefix of a phrase: the n-gram scan stops as soon as none can follow
-        self.prefixes: frozenset[Phrase] = frozenset(
+        self.prefixes: Container[Phrase] = frozenset(
             phrase[:k] for phrase in self.phrases for k in range(1, len(phrase) + 1))
         # "spiderman" ↔ "spider man", "walle" ↔ "wall e": a phrase written without its spaces.
-        self.compact: dict[str, Phrase] = {}
+        self.compact: dict[str, Phrase] | CompactView = {}
         for phrase in self.phrases:
             if len(phrase) > 1:
                 self.compact.setdefault("".join(phrase), phrase)
         self._build_fuzzy_vocab()
+        if items is not None:
+            from kg.item_phrases import CompactView, PrefixView, VocabView
+
+            self.max_len = max(self.max_len, items.max_len)
+            self.prefixes = PrefixView(cast(frozenset, self.prefixes), items)
+            self.compact = CompactView(cast(dict, self.compact), items)
+            self.vocab = VocabView(cast(frozenset, self.vocab), items)
 
     # ---------------------------------------------------------------- building
     def _add(self, phrase: Phrase, entry: Entry) -> None:
@@ -134,7 +148,7 @@ class Lexicon:
                 if len(phrase) >= 2 or (phrase and zipf(phrase[0]) < 4.0):
                     self._add(phrase, Entry(node, ITEM, FRANCHISE, weight))
 
-    def _add_people(self, kg: KnowledgeGraph, dominance: float, min_items: int) -> None:
+    def _add_people(self, kg: KnowledgeGraph | ColumnarGraph, dominance: float, min_items: int) -> None:
         by_surname: dict[str, list[tuple[str, float]]] = defaultdict(list)
         full_names: set[Phrase] = set()
         for node in kg.nodes(PERSON):
@@ -159,7 +173,7 @@ class Lexicon:
             if total > 0 and weight / total >= dominance and kg.degree(node) >= min_items:
                 self._add((surname,), Entry(node, PERSON, SURNAME, weight))
 
-    def _add_genres(self, kg: KnowledgeGraph) -> set[Phrase]:
+    def _add_genres(self, kg: KnowledgeGraph | ColumnarGraph) -> set[Phrase]:
         nodes = set(kg.nodes(GENRE))
         phrases: set[Phrase] = set()
         for node in nodes:
@@ -176,7 +190,7 @@ class Lexicon:
                     phrases.add(phrase)
         return phrases
 
-    def _add_keywords(self, kg: KnowledgeGraph, genre_phrases: set[Phrase]) -> None:
+    def _add_keywords(self, kg: KnowledgeGraph | ColumnarGraph, genre_phrases: set[Phrase]) -> None:
         for node in kg.nodes(KEYWORD):
             phrase = phrase_of(node_value(node))
             if len(phrase) > 1 and phrase[-1] in FILM_WORDS and phrase[:-1] in genre_phrases:
@@ -193,7 +207,10 @@ class Lexicon:
             for tok in phrase:
                 if len(tok) >= 4 and tok.isalpha() and tok not in NO_FUZZY_TARGETS:
                     weight[tok] = max(weight[tok], top)
-        self.vocab: frozenset[str] = frozenset(tok for phrase in self.phrases for tok in phrase)
+        if self.items is not None:
+            for tok, top in self.items.token_weight.items():
+                weight[tok] = max(weight[tok], top)
+        self.vocab: Container[str] = frozenset(tok for phrase in self.phrases for tok in phrase)
         self._token_weight = dict(weight)
         # by (first letter, length): typos rarely hit the first letter, and a bucket of a few
         # hundred words keeps a correction well under a millisecond
@@ -204,7 +221,14 @@ class Lexicon:
 
     # ---------------------------------------------------------------- queries
     def get(self, phrase: Phrase) -> list[Entry]:
-        return self.phrases.get(phrase, [])
+        own = self.phrases.get(phrase, [])
+        if self.items is None:
+            return own
+        found = self.items.entries(phrase)
+        if not found:
+            return own
+        # items first, then the rest, most weighty first (stable): the dict lexicon's order
+        return sorted(found + own, key=lambda e: -e.weight)
 
     def corrections(self, token: str, limit: int = 3) -> list[tuple[str, float]]:
         """Vocabulary words an unknown token may be a typo of, closest (then most popular)
@@ -244,7 +268,7 @@ class Lexicon:
         self.__dict__.update(state)
 
     @classmethod
-    def load_or_build(cls, kg: KnowledgeGraph, catalog: Catalog,
+    def load_or_build(cls, kg: KnowledgeGraph | ColumnarGraph, catalog: Catalog,
                       settings: Settings | None = None) -> Lexicon:
         """The lexicon of ``catalog`` from the cache (~0.2 s), else built (~1 s) and cached."""
         if settings is None:
@@ -254,6 +278,14 @@ class Lexicon:
         code = code_hash("lexicon.py", "synonyms.py", "text.py", "models.py")
         path = (settings.cache_dir / "kg"
                 / f"lexicon-{safe_name(catalog.name)}-{kg.fingerprint}-{code}.pickle")
+        from chatrec.catalog.columnar import ColumnarCatalog
+
+        if isinstance(catalog, ColumnarCatalog):
+            # The titles live in tries under the cache; the people, genres and keywords left
+            # are built in seconds from the columnar graph.
+            from kg.item_phrases import ItemPhrases
+
+            return cls(kg, catalog, items=ItemPhrases.load_or_build(catalog, settings.cache_dir))
         cached = read_pickle(path)
         if isinstance(cached, cls):
             return cached

@@ -58,6 +58,7 @@ from kg.text import Token, find_decades, tokenize, zipf
 
 if TYPE_CHECKING:
     from chatrec.config import Settings
+    from kg.columnar import ColumnarGraph
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class EntityLinker:
         ['item:79132', 'decade:1990']
     """
 
-    def __init__(self, kg: KnowledgeGraph, catalog: Catalog, config: LinkerConfig | None = None,
+    def __init__(self, kg: KnowledgeGraph | ColumnarGraph, catalog: Catalog, config: LinkerConfig | None = None,
                  lexicon: Lexicon | None = None, settings: Settings | None = None):
         self.kg = kg
         self.catalog = catalog

@@ -59,7 +59,7 @@ def retrieval(resources: Resources, table: ItemTable, config: AgentConfig,
     """The retrieval sources over ``resources``, the learnt ones (``resources.learnt`` unless
     ``learnt`` is given; False: none), any ``extra_sources``, and the ranker."""
     kg_source = KnowledgeGraphSource(resources.kg, table)
-    aspects = AspectIndex(resources.catalog)
+    aspects = AspectIndex(resources.catalog, cache_dir=resources.settings.cache_dir)
     sources: list[Source] = [VectorSource(resources.index), ContentSource(resources.index, table),
                              CollaborativeSource(resources.collab), FactorSource(resources.collab),
                              kg_source, aspects]

@@ -195,6 +195,11 @@ class KnowledgeGraphSource:
 
         self.kg = kg
         self.table = table
+        entity_matrix = getattr(kg, "entity_matrix", None)
+        if entity_matrix is not None:            # a columnar graph builds it from its columns
+            self.matrix, self.columns = entity_matrix(self.RELATIONS, self.MAX_DEGREE)
+            self.matrix_t = self.matrix.T.tocsr()
+            return
         columns: dict[str, int] = {}
         rows, cols, vals = [], [], []
         for row, item_id in enumerate(table.ids):
@@ -361,7 +366,7 @@ class Retriever:
         for row, score in zip(rows, scores, strict=True):
             sources = {name: round(float(arr[row]), 4) for name, arr in signals.per_source.items()
                        if arr[row] > 0}
-            out.append(Candidate(self.table.ids[row], float(score), sources))
+            out.append(Candidate(self.table.ids[int(row)], float(score), sources))
         return out
 
     def _attribute_adjustments(self, query: RetrievalQuery) -> tuple[np.ndarray, np.ndarray]:
@@ -384,8 +389,7 @@ class Retriever:
             elif kind == PERSON:
                 adjust -= w.disliked_attribute * table.person_mask(table.kg.label(node))
             elif kind == "keyword":
-                rows = [table.pos[i] for i in table.kg.items_with(node) if i in table.pos]
-                adjust[rows] -= w.disliked_attribute
+                adjust[table.rows_with(node)] -= w.disliked_attribute
         for label in query.refinements:
             if label == "lighter":
                 for genre in P.LIGHT_GENRES:
@@ -399,8 +403,7 @@ class Retriever:
                     adjust -= w.refinement * table.genre_mask(genre)
             elif label == "simpler":
                 for keyword in P.COMPLEX_KEYWORDS:
-                    rows = [table.pos[i] for i in table.kg.items_with(f"keyword:{keyword}") if i in table.pos]
-                    adjust[rows] -= w.refinement
+                    adjust[table.rows_with(f"keyword:{keyword}")] -= w.refinement
                 adjust -= w.refinement * 0.5 * table.genre_mask("mystery")
             elif label == "popular":
                 adjust += 2 * w.refinement * table.popularity

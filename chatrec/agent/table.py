@@ -3,7 +3,8 @@ arrays, so hard filters and score fusion over ~10k items cost microseconds, not 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,6 +12,9 @@ from chatrec.catalog.constraints import Constraints
 from chatrec.catalog.masks import ConstraintMasks
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import label_key
+
+if TYPE_CHECKING:
+    from chatrec.catalog.columnar import ColumnarMasks
 
 
 class ItemTable:
@@ -26,11 +30,14 @@ class ItemTable:
     def __init__(self, catalog: Catalog, kg):
         self.catalog = catalog
         self.kg = kg
-        self.ids: list[str] = catalog.ids
-        self.pos: dict[str, int] = {item_id: i for i, item_id in enumerate(self.ids)}
-        self.masks = ConstraintMasks(self.ids, catalog.items)
+        self.ids: Sequence[str] = catalog.ids
+        # A columnar catalog serves rows, masks and popularity from its memory-mapped columns.
+        row_of = getattr(catalog, "row_of", None)
+        self.pos: Mapping[str, int] = row_of if row_of is not None else {
+            item_id: i for i, item_id in enumerate(self.ids)}
+        self.masks: ConstraintMasks | ColumnarMasks = catalog.constraint_masks()
         self.years = self.masks.years
-        counts = np.array([max(item.popularity, 0) for item in catalog], dtype=np.float32)
+        counts = np.maximum(catalog.popularity_array(), 0).astype(np.float32)
         pop = np.log1p(counts)
         self.popularity = pop / pop.max() if pop.size and pop.max() > 0 else pop
         self._label_cache: dict[tuple[str, str], np.ndarray] = {}
@@ -57,6 +64,13 @@ class ItemTable:
     def mask(self, constraints: Constraints | None, exclude: Iterable[str] = ()) -> np.ndarray:
         """Rows satisfying the hard constraints and not excluded."""
         return self.masks.mask(constraints, exclude)
+
+    def rows_with(self, node: str) -> np.ndarray:
+        """Rows of the items linked to a knowledge-graph entity node."""
+        rows_with = getattr(self.kg, "rows_with", None)
+        if rows_with is not None:                    # a columnar graph: its inverted index
+            return np.asarray(rows_with(node), dtype=np.int64)
+        return np.array([self.pos[i] for i in self.kg.items_with(node) if i in self.pos], dtype=np.int64)
 
     def dense(self, scores: dict[str, float]) -> np.ndarray:
         out = np.zeros(len(self.ids), dtype=np.float32)

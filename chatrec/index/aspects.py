@@ -12,8 +12,11 @@ matches one aspect twice as well; ``coverage`` counts the aspects a film matches
 from __future__ import annotations
 
 import logging
+import os
 import re
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -93,6 +96,14 @@ def aspect_text(text: str) -> str:
     return ", ".join(a.label for a in request_aspects(text))
 
 
+def _mapped_folder(catalog: Catalog, cache_dir: Path | None) -> Path | None:
+    """Where the BM25 index of a columnar catalog lives (None: a small catalog, indexed in RAM)."""
+    folder = getattr(catalog, "folder", None)
+    if cache_dir is None or folder is None:
+        return None
+    return cache_dir / "aspects" / f"bm25-{Path(folder).name}"
+
+
 def item_document(item) -> str:
     """What a film is about, for BM25: keywords and tags twice (they are chosen words), genres,
     the plot. Never the title: a title word alone is not evidence."""
@@ -111,20 +122,35 @@ class AspectIndex:
 
     name = "aspects"
 
-    def __init__(self, catalog: Catalog, threshold: float = 0.35):
+    def __init__(self, catalog: Catalog, threshold: float = 0.35, cache_dir: Path | None = None):
         import bm25s
         import Stemmer
 
         self.threshold = threshold
         self.stemmer = Stemmer.Stemmer("english")
         self.n = len(catalog)
+        self._last: tuple[str, np.ndarray, np.ndarray, int] | None = None
+        folder = _mapped_folder(catalog, cache_dir)
+        if folder is not None and (folder / "params.index.json").is_file():
+            # A large catalog's index is built once and memory-mapped by every worker.
+            self.bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False)
+            self.vocab: dict[str, int] = self.bm25.vocab_dict
+            return
         corpus = [item_document(item) for item in catalog]
         tokens = bm25s.tokenize(corpus, stopwords="en", stemmer=self.stemmer.stemWords,
                                 show_progress=False)
-        self.vocab: dict[str, int] = tokens.vocab  # type: ignore[union-attr]  # a Tokenized with ids
+        del corpus
+        self.vocab = tokens.vocab  # type: ignore[union-attr]  # a Tokenized with ids
         self.bm25 = bm25s.BM25()
         self.bm25.index(tokens, show_progress=False)
-        self._last: tuple[str, np.ndarray, np.ndarray, int] | None = None
+        del tokens
+        if folder is not None:
+            staging = folder.with_name(f".{folder.name}.{os.getpid()}")
+            self.bm25.save(staging, show_progress=False)
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(staging, folder)
+            self.bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False)
+            self.vocab = self.bm25.vocab_dict
 
     def _terms(self, text: str) -> list[str]:
         import bm25s

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from chatrec.catalog.masks import ConstraintMasks
 from chatrec.catalog.models import Item
 from chatrec.index.files import write_vectors
 from chatrec.index.vectors import row_scores
+
+if TYPE_CHECKING:
+    from chatrec.catalog.columnar import ColumnarCatalog, ColumnarMasks
 
 logger = logging.getLogger(__name__)
 
@@ -42,8 +46,12 @@ class ItemVectors:
         self._lock = lock
         self._loaded: tuple[list[str], np.ndarray] | None = None
         #: Row of each id in the matrix.
-        self.row_of: dict[str, int] = {}
-        self._masks: ConstraintMasks | None = None
+        self.row_of: Mapping[str, int] = {}
+        self._masks: ConstraintMasks | ColumnarMasks | None = None
+        #: The catalog when it is columnar: when the matrix rows are its rows (or their first
+        #: ones), its memory-mapped ids, id trie and masks stand for a list, a dict and per-item
+        #: sets over a million ids.
+        self.columns: ColumnarCatalog | None = None
 
     def all(self) -> tuple[list[str], np.ndarray]:
         """All ids and their unit vectors (row i ↔ id i), read-only."""
@@ -59,11 +67,15 @@ class ItemVectors:
         row = self.row_of.get(item_id)
         return None if row is None else matrix[row]
 
-    def masks(self, items: dict[str, Item]) -> ConstraintMasks:
-        """Constraint masks over the matrix's rows (made once; ``items_changed`` drops them)."""
+    def masks(self, items: Mapping[str, Item]) -> ConstraintMasks | ColumnarMasks:
+        """Constraint masks over the matrix's rows (made once; ``items_changed`` drops them).
+        Over a columnar catalog's rows they may be longer than the matrix (a partial index):
+        the first ``len(ids)`` entries are its rows."""
         ids, _ = self.all()
         if self._masks is None:
-            self._masks = ConstraintMasks(ids, items)
+            columns = self.columns
+            self._masks = (columns.constraint_masks() if columns is not None and isinstance(ids, _IdPrefix)
+                           else ConstraintMasks(ids, items))
         return self._masks
 
     def items_changed(self) -> None:
@@ -92,7 +104,7 @@ class ItemVectors:
         ids, matrix = self.all()
         drop = set(remove)
         keep = [row for row, item_id in enumerate(ids) if item_id not in drop]
-        keep_ids = [ids[row] for row in keep]
+        keep_ids = [ids[row] for row in keep]          # a plain list again: rows may be appended
         matrix = matrix[keep]
         row_of = {item_id: row for row, item_id in enumerate(keep_ids)}
         appended = []
@@ -110,7 +122,14 @@ class ItemVectors:
 
     def _set(self, ids: list[str], matrix: np.ndarray) -> tuple[list[str], np.ndarray]:
         matrix.setflags(write=False)
-        self.row_of = {item_id: row for row, item_id in enumerate(ids)}
+        columns = self.columns
+        if columns is not None and len(ids) <= len(columns) and all(
+                a == b for a, b in zip(ids, columns.ids)):
+            # Rows in catalog order, as a streamed build writes them.
+            self.row_of = _RowPrefix(columns.row_of, len(ids))
+            ids = cast(list[str], _IdPrefix(columns.ids, len(ids)))   # read-only: nothing appends
+        else:
+            self.row_of = {item_id: row for row, item_id in enumerate(ids)}
         self._masks = None
         self._loaded = (ids, matrix)
         return self._loaded
@@ -129,3 +148,48 @@ class ItemVectors:
             ids, matrix = self._fallback()
             write_vectors(self.location, ids, matrix)
         return self._set(list(ids), matrix)
+
+
+class _IdPrefix(Sequence[str]):
+    """The first ``n`` ids of a columnar catalog (the rows of its vector matrix)."""
+
+    def __init__(self, ids: Sequence[str], n: int):
+        self._ids, self._n = ids, n
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._ids[i] for i in range(*index.indices(self._n))]
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError(index)
+        return self._ids[index]
+
+
+class _RowPrefix(Mapping[str, int]):
+    """Id → row among the first ``n`` rows of a columnar catalog."""
+
+    def __init__(self, row_of: Mapping[str, int], n: int):
+        self._row_of, self._n = row_of, n
+
+    def get(self, key: object, default: Any = None) -> Any:
+        row = self._row_of.get(key) if isinstance(key, str) else None
+        return row if row is not None and row < self._n else default
+
+    def __getitem__(self, key: str) -> int:
+        row = self.get(key)
+        if row is None:
+            raise KeyError(key)
+        return row
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return (key for key in self._row_of if self._row_of[key] < self._n)
+
+    def __len__(self) -> int:
+        return self._n

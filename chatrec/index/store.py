@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -54,6 +54,9 @@ from chatrec.index.documents import document_metadata, document_text
 from chatrec.index.embedder import Embedder, default_embedder, document_embedder, embed_query
 from chatrec.index.files import readable, write_json
 from chatrec.index.item_vectors import ItemVectors
+
+if TYPE_CHECKING:
+    from chatrec.catalog.columnar import ColumnarCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -238,9 +241,12 @@ class ItemIndex:
         if count != len(catalog):  # cheap hint; the full check (a fingerprint) is in ``sync``
             logger.info("the index of %s holds %d items, the catalog %d: run `%s` to bring it up "
                         "to date", catalog.name, count, len(catalog), place.command)
-        items = {item.id: item for item in catalog}
+        columns = _columnar(catalog)
+        # A columnar catalog's items are a lazy mapping already (a copy would hold them all).
+        items = columns.items if columns is not None else {item.id: item for item in catalog}
         index = cls(items, catalog.name, settings, embedder, client, collection, place.folder,
                     manifest, count, documents=documents)
+        index.item_vectors.columns = columns
         index.rebuild_hint = place.rebuild_hint
         return index
 
@@ -314,7 +320,7 @@ class ItemIndex:
         HNSW over-fetched by the filter's selectivity and post-filtered by the mask (falling back
         to the exact scan if too few pass).
         """
-        mask = self.item_vectors.masks(self._items).mask(flt)
+        mask = self.item_vectors.masks(self._items).mask(flt)[:len(self.item_vectors.all()[0])]
         allowed = np.flatnonzero(mask)
         if allowed.size == 0:
             return []
@@ -541,6 +547,12 @@ def _progress_bar(total: int, label: str, enabled: bool,
 
 
 # ---------------------------------------------------------------------- files
+def _columnar(catalog: Catalog) -> ColumnarCatalog | None:
+    from chatrec.catalog.columnar import ColumnarCatalog
+
+    return catalog if isinstance(catalog, ColumnarCatalog) else None
+
+
 def _rebuild_hint(command: str) -> str:
     # The safe next step: a plain build replaces only a damaged index, built beside it and
     # swapped in; sessions, profiles and LLM summaries live elsewhere and are never touched by it.

@@ -48,9 +48,8 @@ class ItemPriors:
 
     def __init__(self, table, strength: float | None = None):
         catalog = table.catalog
-        counts = np.array([max(it.popularity, 0) for it in catalog], dtype=np.float32)
-        means = np.array([it.mean_rating if it.mean_rating is not None else np.nan for it in catalog],
-                         dtype=np.float32)
+        counts = np.maximum(catalog.popularity_array(), 0).astype(np.float32)
+        means = catalog.mean_rating_array()
         rated = ~np.isnan(means) & (counts > 0)
         if rated.any():
             global_mean = float(np.average(means[rated], weights=counts[rated]))
