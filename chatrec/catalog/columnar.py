@@ -62,6 +62,8 @@ COLUMNAR_VERSION = 2
 LABEL_FIELDS = {"genres": "genre", "directors": "person", "cast": "person", "writers": "person",
                 "creators": "person", "keywords": "keyword", "tags": "tag"}
 PEOPLE_FIELDS = ("directors", "cast", "writers", "creators")
+#: Constraint attributes that are one label field each (``constraints.item_keys``).
+ROLE_ATTRIBUTES = ("directors", "cast", "writers", "keywords")
 #: Families whose spellings are knowledge-graph entities (tags are not).
 ENTITY_FAMILIES = ("genre", "person", "keyword")
 #: How many materialised items a catalog keeps (the items of a few conversations).
@@ -405,6 +407,9 @@ class ColumnarCatalog(Catalog):
     def ids(self) -> IdColumn:  # type: ignore[override]  # a lazy sequence of the ids
         return self.ids_column
 
+    def has_title_key(self, key: str) -> bool:
+        return key in self._titles
+
     def find_title(self, text: str, year: int | None = None) -> list[Item]:
         parsed = parse_title(text)
         year = year or parsed.year
@@ -512,6 +517,9 @@ class ColumnarMasks(ConstraintMasks):
             if code is None:
                 return np.zeros(0, np.int32)
             return np.concatenate([self.catalog.inverted[f].row(code) for f in PEOPLE_FIELDS])
+        if attribute in ROLE_ATTRIBUTES:               # one credit field ("directors", "keywords"...)
+            code = self.catalog.entity_code(LABEL_FIELDS[attribute], key)
+            return self.catalog.inverted[attribute].row(code) if code is not None else np.zeros(0, np.int32)
         raise ValueError(f"no labels for attribute {attribute!r}")
 
     def having(self, attribute: str, keys: Iterable[str]) -> np.ndarray:

@@ -50,6 +50,7 @@ def test_constraint_masks_match(ml: Catalog, ml_columns: ColumnarCatalog):
     plain, columns = ml.constraint_masks(), ml_columns.constraint_masks()
     people = [name for item in ml.popular(200) for _, name in item.people]
     genres = sorted({g for item in ml for g in item.genres})
+    keywords = sorted({k for item in ml.popular(300) for k in item.keywords}) or ["space"]
     for _ in range(60):
         decade = rng.choice([1950, 1970, 1990, 2000])
         shape = Constraints(genres_all=[rng.choice(genres)], genres_none=[rng.choice(genres)],
@@ -58,6 +59,10 @@ def test_constraint_masks_match(ml: Catalog, ml_columns: ColumnarCatalog):
         assert (plain.mask(shape, exclude) == columns.mask(shape, exclude)).all()
         who = Constraints(people_any=[rng.choice(people)])
         assert (plain.mask(who) == columns.mask(who)).all() and columns.mask(who).any()
+        item = rng.choice(ml.popular(500))
+        roles = Constraints(directors_any=item.directors[:1], cast_any=item.cast[:1],
+                            keywords_none=[rng.choice(keywords)], decades_none=[decade])
+        assert (plain.mask(roles) == columns.mask(roles)).all()
 
 
 def test_a_large_custom_catalog_is_loaded_as_columns_and_cached(tmp_path: Path):
