@@ -69,7 +69,7 @@ class Resources:
 
         started = time.perf_counter()
         kg = KnowledgeGraph.build(cat) if held_out else open_graph(cat, settings)
-        linker = EntityLinker(kg, cat)
+        linker = EntityLinker(kg, cat, settings=settings)   # its lexicon cache is under these settings
         timings["kg"] = time.perf_counter() - started
 
         index = None

@@ -45,6 +45,20 @@ def _rss_mb(pid: int | None = None) -> tuple[float, float]:
     return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
 
 
+def _rss_parts_mb() -> dict[str, float]:
+    """This process's resident memory by kind (MB): anonymous (its own heap), file-backed
+    (memory-mapped columns, tries and vectors: page cache, shared with other workers on the
+    machine) and shared memory."""
+    names = {"RssAnon": "anon", "RssFile": "file", "RssShmem": "shmem"}
+    parts = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in names:
+                parts[names[key]] = round(int(value.split()[0]) / 1024)
+    return parts
+
+
 def _p(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 2) if values else float("nan")
 
@@ -192,6 +206,7 @@ def _prepare(args: argparse.Namespace) -> dict:
     """What ``chatrec build`` does once per catalog before any worker starts: the columnar
     catalog (``chatrec.catalog.columnar``), the linker's title tries and the BM25 aspect index,
     all under the cache, memory-mapped by every worker later."""
+    os.environ["CHATREC_HOME"] = str(args.home)      # as the worker: nothing lands in the user's home
     from chatrec.config import Settings
     from chatrec.index.aspects import AspectIndex
     from chatrec.resources import Resources
@@ -291,7 +306,8 @@ def _worker(args: argparse.Namespace) -> dict:
                        turn_max_ms=round(max(turns), 1),
                        turn_steps_p95_ms={step: _p(values, 95) for step, values in steps.items()})
     current, peak = _rss_mb()
-    figures.update(worker_rss_mb=round(current), worker_rss_peak_mb=round(peak))
+    figures.update(worker_rss_mb=round(current), worker_rss_peak_mb=round(peak),
+                   worker_rss_parts_mb=_rss_parts_mb())
     return figures
 
 
