@@ -310,7 +310,11 @@ class SessionRepository:
         sessions others own (a shared Slack thread). Returns what was deleted. A turn of that user
         in flight (here or in another worker) finds its save refused (``SessionGone``)."""
         self._profiles.pop(user_id)
-        self._sessions.drop_where(lambda e: e.state.user_id == user_id)
+        if self.store is None:
+            self._sessions.drop_where(lambda e: e.state.user_id == user_id)
+        # With a store, cached copies stay: ``load`` revalidates them against the store (where
+        # they are gone), and a turn in flight needs its entry's load time for the store to
+        # refuse its save; without the entry, the save would look like a new session.
         deleted: dict[str, Any] = dict(self.store.forget(user_id)) if self.store is not None else {"user_id": user_id}
         deleted["sessions_scrubbed"] = [sid for sid in self.spoken_in(user_id)
                                         if self.update(sid, lambda s: s if s.forget_speaker(user_id) else None)]
