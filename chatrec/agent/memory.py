@@ -10,6 +10,7 @@ was said in (``Constraints.origins``), which decides what is relaxed first.
 
 from __future__ import annotations
 
+from chatrec.agent.mentions import GENRE_ALTERNATIVES
 from chatrec.agent.models import Constraints, DialogueAct
 from chatrec.agent.state import SessionState, UserProfile
 from chatrec.catalog.normalize import label_key
@@ -60,7 +61,10 @@ def merge_constraints(current: Constraints, new: Constraints, additive: bool, tu
     merged.decades_none = _union(merged.decades_none, new.decades_none)
     # The newest statement wins: "no horror" after "a horror film", and the other way round.
     merged.genres_all = _without_keys(merged.genres_all, new.genres_none)
-    merged.genres_any = _without_keys(merged.genres_any, new.genres_none)
+    # "kids' films" also accepted animation: for grown-ups, neither is asked for any more.
+    dropped = [g for g in merged.genres_any if label_key(g) in {label_key(n) for n in new.genres_none}]
+    alternatives = [a for g in dropped for a in GENRE_ALTERNATIVES.get(label_key(g), ())]
+    merged.genres_any = _without_keys(merged.genres_any, [*new.genres_none, *alternatives])
     merged.genres_none = _without_keys(merged.genres_none, [*new.genres_all, *new.genres_any])
     for field in _PEOPLE_FIELDS:
         setattr(merged, field, _without_keys(getattr(merged, field), new.people_none))

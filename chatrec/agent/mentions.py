@@ -118,8 +118,7 @@ class MentionReader:
                 self._keyword(ctx, m, act)
             elif m.kind == DECADE and act.constraints.year_min is None and act.constraints.year_max is None \
                     and not act.constraints.decades_none and not negation_before(text, m.start, ctx.spans):
-                decade = int(node_value(m.node))
-                act.constraints.year_min, act.constraints.year_max = decade, decade + 9
+                self._decade(ctx, m, act)
         # "I'm looking for a romantic comedy. Maybe something with Sandra Bullock": a hedged wish
         # beside a firmer one is a leaning; "doesn't really matter" always is.
         firm = any(h == "" for *_, h in positive_genres) or any(h == "" for e in people.values() for *_, h in e) \
@@ -215,7 +214,9 @@ class MentionReader:
     def _genre(self, ctx: _Context, m, act: DialogueAct, positive: list) -> None:
         text = ctx.text
         kind = self._kind(text, m.start, m.end)
-        if kind.about_film or kind.asks_taste or self._describes(ctx, m):
+        if kind.about_film or kind.asks_taste or self._describes(ctx, m) \
+                or (text[m.start:m.end].lower().rstrip("s") in ("kid", "child", "teen", "teenager", "children")
+                    and P.CHILDHOOD_BEFORE.search(text[max(0, m.start - 30):m.start])):
             return
         label = self._label(m.node)
         negation = negation_before(text, m.start, ctx.spans)
@@ -283,6 +284,19 @@ class MentionReader:
                     continue
                 if token not in P.NEGATION_FILLER:
                     break
+
+    def _decade(self, ctx: _Context, m, act: DialogueAct) -> None:
+        """A decade the time reader left alone: asked for in a request, a leaning in a taste ("I
+        like 80's comedies like Ghostbusters") or a description."""
+        kind = self._kind(ctx.text, m.start, m.end)
+        taste = bool(P.TASTE_BEFORE.search(clause_before(ctx.text, m.start)))
+        if kind.about_film or kind.asks_taste or kind.open or (taste and not kind.request) \
+                or not self._request_context(ctx, kind):
+            act.liked_attributes.append(m.node)
+            return
+        decade = int(node_value(m.node))
+        act.constraints.year_min, act.constraints.year_max = decade, decade + 9
+        _origin(act, "year", REQUEST, ctx.text[m.start:m.end])
 
     # ------------------------------------------------------------------ people
     def _person(self, ctx: _Context, m, act: DialogueAct, people: dict) -> None:

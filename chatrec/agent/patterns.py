@@ -119,6 +119,16 @@ REJECT_ALL = re.compile(r"\b(?:none of (?:those|these|them|the above)|not (?:tho
                         r"other (?:options|ideas|suggestions)|something different)\b", _I)
 SEEN_IT = re.compile(r"\b(?:(?:i'?ve|i have|already|i) (?:seen|watched|saw) (?:it|that|this|them|those|all|both)|"
                      r"seen (?:it|that|this|them) (?:already|before)|already seen|seen (?:that|this|it)(?: one)?)\b", _I)
+# "I loved Up as a kid": the user's own childhood, not a film for children.
+CHILDHOOD_BEFORE = re.compile(r"\b(?:as an? |as |when (?:i|we) (?:was|were) (?:an? |little )?|since (?:i was )?(?:an? )?|"
+                              r"back when (?:i|we) (?:was|were) (?:an? )?)$", _I)
+# The user welcomes what was just suggested: interested, or keen to watch it (not a rejection).
+WELCOME = re.compile(r"\b(?:(?:sounds?|looks?) (?:good|great|interesting|fun|awesome|cool|nice|amazing|perfect|funny|like)|"
+                     r"i'?ll (?:check|look|give|add|try|watch|see)|i (?:will|might|may|should|must|need to) "
+                     r"(?:check|look|give|add|try|watch|see)|(?:great|good|nice) (?:one|pick|choice|idea|suggestions?)|"
+                     r"(?:haven'?t|have not|never) (?:seen|watched) (?:it|that|this|those|these|them|either|any)|"
+                     r"(?:added|adding) (?:it|that|them|those)|on my (?:list|watchlist)|"
+                     r"what(?:'s| is| are) (?:it|that|they|those)(?: one)? about)\b", _I)
 LIKE_IT = re.compile(r"\b(?:i (?:love|like|loved|liked|enjoyed) (?:it|that|this)(?: one)?|sounds (?:good|great|perfect)|"
                      r"(?:that|this) (?:one )?(?:sounds|looks) (?:good|great|interesting))\b", _I)
 MORE_LIKE = re.compile(r"\b(?:more (?:like|of)|similar to|something like|others? like|another like)\b", _I)
@@ -232,6 +242,8 @@ ABOUT_FILM_QUESTION = re.compile(
     r"^\W*(?:(?:and|but|so|oh|ok|okay|no|yes|hmm+)[,\s]+)*(?:is|was|isn'?t|wasn'?t|does|did|doesn'?t|didn'?t|"
     r"has|had)\s+(?:it|that|this|he|she|they|the (?:first|second|third|fourth|fifth|last|other|new|"
     r"latest) (?:one|movie|film)|the one|that one|this one)\b|"
+    r"^\W*(?:(?:and|but|so|oh|ok|okay|great|cool)[,\s]+)*(?:are|aren'?t|were|weren'?t|do|don'?t)\s+"
+    r"(?:they|those|these|both|either of them|any of them|they all)\b|"
     r"\bthe one with\b|,\s*(?:is|was|isn'?t|wasn'?t) (?:it|that)\s*\??\s*$|\bright\s*\?\s*$|"
     r"\b(?:is|was) (?:it|that|this) (?:a|an|the one|the movie|about|with)\b", re.IGNORECASE)
 # A question about the recommender's own taste: "do you like comedies?".

@@ -177,6 +177,9 @@ class TimeReader:
         same_sentence = [m for m in items if start <= m.start < start + len(sentence)
                          and text[m.start:m.end].lower() not in _PRONOUN_TITLES]
         reference = _nearest_item(same_sentence, match.start())
+        if reference is not None and reference.start >= match.end() \
+                and _EXAMPLES.search(text[match.end():reference.start]):
+            return   # "I loved older ones like Bridesmaids": examples of what they like, no time frame
         item = self.catalog.get(reference.item_id) if reference is not None and reference.item_id else None
         said = match.group(0)
         if item is not None and item.year is not None:
@@ -207,13 +210,15 @@ class TimeReader:
 
     def _recent_or_classic(self, text: str, taken: list[Span], spans: Sequence[Span], out: TimeReading) -> None:
         for m in P.RECENT.finditer(text):
+            if _one_film(text, m):
+                continue
             if not overlaps(m.start(), m.end(), taken) and not negation_before(text, m.start(), spans) \
                     and _asks_for_time(text, m):
                 out.year_min = self.newest_year - RECENT_YEARS
                 out.origin = ConstraintOrigin(source="request", certainty=0.8, said=m.group(0))
                 return
         for m in P.CLASSIC.finditer(text):
-            if overlaps(m.start(), m.end(), taken) or not _asks_for_time(text, m):
+            if overlaps(m.start(), m.end(), taken) or not _asks_for_time(text, m) or _predicate(text, m):
                 continue
             if negation_before(text, m.start(), spans):   # "no old ones", "not into old movies"
                 out.year_min = 1980
@@ -236,6 +241,29 @@ def _asks_for_time(text: str, m: re.Match) -> bool:
     return not (P.TASTE_BEFORE.search(clause_before(text, m.start())) and not P.ASKS_FOR.search(sentence))
 
 
+_ONE_FILM = re.compile(r"^(?:new|newest|latest)\s+(?:one|movie|film|release)\b", re.IGNORECASE)
+_DETERMINER = re.compile(r"\b(?:the|a|an|that|this|his|her|their|its|your)\s+$", re.IGNORECASE)
+
+
+def _one_film(text: str, m: re.Match) -> bool:
+    """"the new one", "a new movie", "his latest film": one film (a sequel, a remake, something
+    not seen yet), not a time frame."""
+    return bool(_ONE_FILM.match(text[m.start():])) and bool(_DETERMINER.search(text[max(0, m.start() - 8):m.start()]))
+
+
+_EXAMPLES = re.compile(r"\b(?:like|such as|e\.g\.|including)\b", re.IGNORECASE)
+_COPULA_BEFORE = re.compile(r"\b(?:are|is|was|were|'re|'s)\s+(?:all\s+|both\s+|real\s+|true\s+|obviously\s+)?$",
+                            re.IGNORECASE)
+_COPULA_AFTER = re.compile(r"^\s+(?:are|is|were|was|include)\b", re.IGNORECASE)
+
+
+def _predicate(text: str, m: re.Match) -> bool:
+    """"Billy Madison and Happy Gilmore are classics", "some classics are When Harry Met Sally":
+    films described, not a time frame asked for."""
+    return bool(_COPULA_BEFORE.search(text[max(0, m.start() - 20):m.start()])
+                or _COPULA_AFTER.match(text[m.end():m.end() + 12]))
+
+
 def _decade_of(m: re.Match) -> int:
     if m.group(4):
         return P.DECADE_WORDS[m.group(4).lower()]
@@ -254,7 +282,8 @@ def _film_comparative(text: str, taken: list[Span]) -> tuple[str, re.Match] | No
     found: list[tuple[int, str, re.Match]] = []
     for kind, pattern in (("newer", P.NEWER), ("older", P.OLDER)):
         for m in pattern.finditer(text):
-            if overlaps(m.start(), m.end(), taken) or not _about_films(text, m) or not _asks_for_time(text, m):
+            if overlaps(m.start(), m.end(), taken) or not _about_films(text, m) or not _asks_for_time(text, m) \
+                    or _one_film(text, m):
                 continue
             found.append((m.start(), kind, m))
     if not found:

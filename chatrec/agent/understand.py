@@ -99,17 +99,28 @@ class RuleUnderstander:
             # asks nothing new of the recommendations.
             act.liked_items = []
             act.constraints = Constraints(unsupported=act.constraints.unsupported)
-        act.released = self._released(act, state)
+        act.released = self._released(act, state, self._welcomed(text, act, state))
         titled = self._maybe_named(text, entity_spans, act)
         act.maybe_named = [i for i in self.named_films(text, mentions, titled) if i not in act.liked_items
                            and i not in act.seen_items and i not in act.disliked_items]
         act.query_text = self._narrative(text, entity_spans + audience + [span for _, span in titled], act)
         return act
 
-    def _released(self, act: DialogueAct, state: SessionState) -> list[str]:
-        """Requirements of the session a film the user now likes does not meet: the user's own
-        example widens the request, so each becomes a preference (a like of its genre or
-        person) instead of a filter."""
+    @staticmethod
+    def _welcomed(text: str, act: DialogueAct, state: SessionState) -> list[str]:
+        """The films just suggested, when the user welcomes them ("sounds good, I'll check it
+        out", "I haven't seen that one, what is it about?") without asking for anything else."""
+        if not state.last_shown or not P.WELCOME.search(text) or act.disliked_items \
+                or act.constraints.has_requirements() or P.NOT_THAT.search(text) or P.REJECT_ALL.search(text) \
+                or P.NEGATED_AFTER.search(text):
+            return []
+        return [s.item_id for s in state.last_shown]
+
+    def _released(self, act: DialogueAct, state: SessionState, welcomed: Sequence[str] = ()) -> list[str]:
+        """Requirements of the session a film the user now likes does not meet, or that none of
+        the films the user just welcomed meets: the user's own example, or the user's welcome of
+        a suggestion that ignores it, widens the request, so each becomes a preference (a like of
+        its genre or person) instead of a filter."""
         c = state.constraints
         positive = [u for u in c.units() if u == "year" or u.startswith(_POSITIVE_UNITS)]
         released: list[str] = []
@@ -118,6 +129,10 @@ class RuleUnderstander:
             if item is None:
                 continue
             released += [u for u in positive if u not in released and not c.only_unit(u).matches(item)]
+        items = [self.catalog[i] for i in welcomed if i in self.catalog]
+        if items:
+            released += [u for u in positive if u not in released
+                         and not any(c.only_unit(u).matches(item) for item in items)]
         for unit in released:
             name, _, value = unit.partition(":")
             if name.startswith("genres"):

@@ -134,6 +134,73 @@ def test_for_grown_ups_drops_family_films_and_is_no_title(reader, films_resource
     assert act.liked_items == [_id(films_resources.catalog, "Toy Story")]
 
 
+def test_the_new_one_is_a_film_not_a_time_frame(reader):
+    for text in ["Oh I need to show them that! Especially since they saw advertisements for the new one.",
+                 "I did not even know there was a new one.", "is his latest movie any good?"]:
+        c = _read(reader, text).constraints
+        assert c.year_min is None and c.year_max is None, text
+    assert _read(reader, "any new movies you can recommend?").constraints.year_min is not None
+
+
+def test_films_described_or_given_as_examples_set_no_time_frame(reader):
+    for text in ["Billy Madison and Happy Gilmore are classics obviously",
+                 "some classics are When Harry Met Sally or Heat", "I loved older ones like Heat",
+                 "I like 80s comedies like Big"]:
+        c = _read(reader, text).constraints
+        assert c.year_min is None and c.year_max is None, text
+    assert _read(reader, "any classics you can recommend?").constraints.year_max is not None
+    assert _read(reader, "I'm looking for an 80s comedy").constraints.year_min == 1980
+
+
+def test_a_question_about_the_films_shown_asks_nothing_new(reader, films_resources):
+    state = SessionState(session_id="t", request_active=True)
+    state.record_shown([ShownItem(item_id=_id(films_resources.catalog, "Heat"))])
+    for text in ["Great, I'll check those out. Are they funny also?", "are those scary?"]:
+        assert not _read(reader, text, state).constraints.has_requirements(), text
+
+
+def test_for_grown_ups_after_kids_films_drops_the_animation_that_came_with_them(reader):
+    state = SessionState(session_id="t")
+    for text in ["a good kids movie please", "actually, definitely something for grown-ups"]:
+        state.add_turn("user", text)
+        apply_act(state, _read(reader, text, state))
+    assert state.constraints.genres_any == [] and state.constraints.genres_none == ["family"]
+
+
+def test_as_a_kid_is_the_users_childhood_not_a_kids_film(reader):
+    act = _read(reader, "I loved Toy Story as a kid; anything like it for grown-ups?")
+    assert act.constraints.genres_any == [] and act.constraints.genres_none == ["family"]
+    assert _read(reader, "a movie to watch with my kids").constraints.has_requirements()
+
+
+def test_a_welcomed_suggestion_that_ignores_a_requirement_makes_it_a_preference(reader, films_resources):
+    catalog = films_resources.catalog
+    state = SessionState(session_id="t")
+    text = "I'm looking for a comedy"
+    state.add_turn("user", text)
+    apply_act(state, _read(reader, text, state))
+    assert state.constraints.genres_all == ["comedy"]
+    heat = _id(catalog, "Heat")
+    assert "comedy" not in [g.lower() for g in catalog[heat].genres]
+    # the other party suggests a film that is no comedy, and the user welcomes it
+    state.record_shown([ShownItem(item_id=heat)])
+    rejected = _read(reader, "no, not that one. Something else", state)
+    assert rejected.released == []
+    text = "I haven't seen that one, sounds good. I'll check it out"
+    act = _read(reader, text, state)
+    assert act.released == ["genres_all:comedy"]
+    state.add_turn("user", text)
+    apply_act(state, act)
+    assert state.constraints.genres_all == [] and "genre:comedy" in state.liked_attributes
+    # a welcome of films that meet the requirement leaves it as it was
+    state2 = SessionState(session_id="t2")
+    state2.add_turn("user", "I'm looking for a comedy")
+    apply_act(state2, _read(reader, "I'm looking for a comedy", state2))
+    comedy = next(i for i in catalog if "comedy" in [g.lower() for g in i.genres])
+    state2.record_shown([ShownItem(item_id=comedy.id), ShownItem(item_id=heat)])
+    assert _read(reader, "sounds good, I'll check them out", state2).released == []
+
+
 # ------------------------------------------------------------------------------------- roles
 @pytest.mark.parametrize(("text", "field", "name"), [
     ("movies directed by Christopher Nolan", "directors_any", "Christopher Nolan"),
