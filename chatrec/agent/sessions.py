@@ -167,8 +167,9 @@ class SessionRepository:
         whoever spoke or pressed) and ``feedback`` in one transaction.
 
         Raises:
-            VersionConflict: another worker wrote the session since it was loaded; nothing was
-                written and the cached copy is dropped: load again and redo the change.
+            VersionConflict: another worker wrote the session since it was loaded (or its cached
+                copy was evicted, so that cannot be told); nothing was written and the cached
+                copy is dropped: load again and redo the change.
             SessionGone: the session or its user was deleted (forget) since it was loaded.
         """
         session_id = state.session_id
@@ -181,6 +182,10 @@ class SessionRepository:
             if profile_edit is not None and profile is not None:
                 profile_edit(profile)
             return
+        if entry is None:
+            # Evicted from the cache since it was loaded: the version it was read at is unknown,
+            # and writing unconditionally could overwrite another worker's turn. Redo it.
+            raise VersionConflict(session_id, -1, -1)
         user_id = state.user_id
         profile_change = None
         if profile_edit is not None and owner is not None:
@@ -190,8 +195,7 @@ class SessionRepository:
         try:
             result = self.store.write(
                 SessionWrite(session_id, state.model_dump(mode="json"), user_id,
-                             expected_version=entry.version if entry is not None else None,
-                             started_at=loaded_at),
+                             expected_version=entry.version, started_at=loaded_at),
                 profile=profile_change, feedback=feedback)
         except VersionConflict:
             self.drop(session_id)

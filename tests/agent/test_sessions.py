@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from chatrec.agent.config import CachePolicy
 from chatrec.agent.lru import LRU
 from chatrec.agent.sessions import SessionRepository
@@ -93,3 +95,20 @@ def test_forget_and_export_without_a_store():
     assert sorted(s["session_id"] for s in repo.export("u")) == ["a", "b"]
     repo.forget("u")
     assert repo.export("u") == [] and [s["session_id"] for s in repo.export("v")] == ["c"]
+
+
+def test_a_session_evicted_from_the_cache_mid_turn_is_redone_not_written_over(tmp_path):
+    from chatrec.store.records import VersionConflict
+
+    store = Store(tmp_path / "s.sqlite3")
+    repo = SessionRepository(store, CachePolicy(sessions=1))
+    other_worker = SessionRepository(store)
+    repo.save(repo.load("a", user_id="u"))
+    state = repo.load("a", user_id="u")            # a turn starts ...
+    state.add_turn("user", "mine")
+    other_worker.update("a", lambda s: s.add_turn("user", "theirs") or s)
+    repo.load("b", user_id="v")                    # ... and its entry leaves the one-entry cache
+    with pytest.raises(VersionConflict):
+        repo.save(state)
+    assert [t.text for t in repo.load("a").turns] == ["theirs"]
+    store.close()
