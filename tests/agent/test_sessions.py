@@ -36,7 +36,8 @@ def test_sessions_and_profiles_stay_bounded_and_the_store_keeps_everything(tmp_p
     assert len(repo._sessions) == 3 and len(repo._profiles) == 2 and len(repo._locks) <= 4
     # Evicted from memory, not lost: read back from the store.
     assert repo.load("s0").turns[0].text == "hello 0"
-    assert repo.profile("u0").liked_items == ["0"]
+    profile = repo.profile("u0")
+    assert profile is not None and profile.liked_items == ["0"]
     store.close()
 
 
@@ -78,7 +79,8 @@ def test_unreadable_stored_state_starts_fresh(tmp_path):
     repo = SessionRepository(store)
     state = repo.load("s", user_id="u")
     assert state.turns == [] and state.user_id == "u"
-    assert repo.profile("u").liked_items == []
+    profile = repo.profile("u")
+    assert profile is not None and profile.liked_items == []
     store.close()
 
 
