@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from chatrec.agent import patterns as P
 from chatrec.agent import templates as T
 from chatrec.agent.arguments import literal
 from chatrec.agent.draft import Draft
@@ -65,9 +66,9 @@ class DialoguePolicy:
         state = context.state
         intent = act.intent
         turn_key = state.session_id + str(len(state.turns))
-        if intent == "ask_about" and not self._has_subject(context, act) and self.states_tastes(act):
+        if intent == "ask_about" and self.asks_for_films(context, act):
             # "action, fast cars and a good plot — can you recommend a few?": a request that
-            # happens to use a question word, about no film in particular.
+            # happens to use a question word, naming no film.
             intent = "recommend"
         if intent == "greeting":
             return self._picks(context, T.pick(T.GREETINGS, state.session_id), "greeting")
@@ -108,9 +109,11 @@ class DialoguePolicy:
                     question=Question(slot="preference", text=T.ASK_PREFERENCE), trusted=[T.ASK_PREFERENCE])
 
     @staticmethod
-    def _has_subject(context: UserContext, act: DialogueAct) -> bool:
-        """A film the question can be about: one it names, or one in focus."""
-        return bool(act.target_item or context.state.focus_item)
+    def asks_for_films(context: UserContext, act: DialogueAct) -> bool:
+        """A question word in a message that names no film, states tastes and asks for films."""
+        turns = context.state.turns
+        message = turns[-1].text if turns and turns[-1].role == "user" else ""
+        return not act.target_item and DialoguePolicy.states_tastes(act) and bool(P.ASKS_FOR.search(message))
 
     @staticmethod
     def states_tastes(act: DialogueAct) -> bool:

@@ -123,15 +123,27 @@ def test_policy_asks_with_films_on_nothing(films, queries):
     assert policy.decide(queries.context(known, None), DialogueAct(intent="recommend")).question is None
 
 
-def test_policy_reads_a_question_word_in_a_request_about_no_film_as_a_request(films, queries):
+def test_policy_reads_a_question_word_in_a_request_naming_no_film_as_a_request(films, queries):
     policy = DialoguePolicy(films)
     tastes = DialogueAct(intent="ask_about", item_question="plot", liked_attributes=["keyword:cars"],
                          constraints=Constraints(genres_all=["action"]))
-    assert policy.decide(queries.context(SessionState(session_id="s"), None), tastes).action == "recommend"
-    focused = SessionState(session_id="s", focus_item=_id(films, "Heat"))
-    assert policy.decide(queries.context(focused, None), tastes).action == "answer"
+
+    def said(text: str, **fields) -> SessionState:
+        state = SessionState(session_id="s", **fields)
+        state.add_turn("user", text)
+        return state
+
+    request = "I like action, fast cars and a good plot. Can you recommend a few?"
+    assert policy.decide(queries.context(said(request), None), tastes).action == "recommend"
+    # with a list shown (a film in focus) it is still a request: the message names no film
+    focused = said(request, focus_item=_id(films, "Heat"))
+    assert policy.decide(queries.context(focused, None), tastes).action == "recommend"
+    named = tastes.model_copy(update={"target_item": _id(films, "Heat")})
+    assert policy.decide(queries.context(said(request), None), named).action == "answer"
     bare = DialogueAct(intent="ask_about", item_question="plot")
-    assert policy.decide(queries.context(SessionState(session_id="s"), None), bare).action == "answer"
+    assert policy.decide(queries.context(said("what's the plot?"), None), bare).action == "answer"
+    no_request = said("I love the plot of car films")
+    assert policy.decide(queries.context(no_request, None), tastes).action == "answer"
 
 
 def test_policy_acknowledges_feedback_and_notes_what_it_could_not_read(films, queries):
