@@ -80,17 +80,25 @@ class CandidateFinder:
             people = lex.first_names.get(tokens[k].norm)
             if not people:
                 continue
+            # What follows the first name depends only on how many words a surname has: read it
+            # once per length, not once per person (a common first name has thousands of people).
+            following: dict[int, tuple[tuple[str, ...], str] | None] = {}
             for rest, node in people:
                 if k + 1 + len(rest) > len(tokens):
                     continue
-                typed = tuple(t.norm for t in tokens[k + 1:k + 1 + len(rest)])
+                if len(rest) not in following:
+                    typed = tuple(t.norm for t in tokens[k + 1:k + 1 + len(rest)])
+                    # "I will check it out" is no Will Speck: a common word needs a capital name
+                    common = max(zipf(tok) for tok in typed)
+                    skip = common >= 5.0 or (common >= 3.0 and not tokens[k].raw[0].isupper())
+                    following[len(rest)] = None if skip else (typed, " ".join(typed))
+                found = following[len(rest)]
+                if found is None:
+                    continue
+                typed, typed_str = found
                 if typed == rest:
                     continue  # exact: found by the n-gram pass
-                # "I will check it out" is no Will Speck: a common word needs a capital name
-                common = max(zipf(tok) for tok in typed)
-                if common >= 5.0 or (common >= 3.0 and not tokens[k].raw[0].isupper()):
-                    continue
-                typed_str, rest_str = " ".join(typed), " ".join(rest)
+                rest_str = " ".join(rest)
                 max_edits = 2 if len(rest_str) >= 5 else 1
                 distance = OSA.distance(typed_str, rest_str, score_cutoff=max_edits)
                 if distance <= max_edits:
