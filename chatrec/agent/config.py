@@ -28,8 +28,9 @@ class SeedWeights(BaseModel):
 
 class HistoryPolicy(BaseModel):
     """What a user's interaction log contributes (users addressed as ``<catalog>:<user>``; what
-    counts as liked is ``chatrec.catalog.users.liked``: above the user's own mean on an explicit
-    scale, every interaction in an implicit log)."""
+    counts as liked is ``chatrec.catalog.users.liked``: the top quarter of an explicit scale, or
+    above their own mean for a user who never rates that high; every interaction in an implicit
+    log)."""
 
     seeds: int = 25                  # most recent liked interactions used as seeds
     seed_base: float = 0.15          # seed weight of a liked interaction ...

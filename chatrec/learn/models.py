@@ -46,8 +46,18 @@ NEIGHBOURS_WEIGHT = 1.0
 #: known = rated ≥ 10 times only 0.165/0.351, or recommended ≥ 2 times 0.175/0.368.
 KNOWN_MENTIONS = 2
 INNER_FOLDS = 5
-#: Interaction users sampled for ranker training (keeps the MovieLens build within seconds).
-MAX_USERS = 2000
+#: Held-out interaction rankings the ranker learns from (keeps the MovieLens build within seconds),
+#: over cut points before each user's last ``CUTS`` liked films: an evaluation's temporal hold-out
+#: asks for the next liked film from what came before, at whatever point the user is. (MovieLens
+#: validation NDCG@10, mean of 3 seeds: 2–6 cuts 0.075–0.079, all within noise; each cut refits
+#: the collaborative models and replays every user, ~5 s of build.)
+MAX_QUERIES = 6000
+CUTS = 4
+#: The interaction ranker's training: a fixed number of small, slowly learnt trees on every ranking.
+#: Early stopping on a fifth of ~2,000 rankings with one right answer each stopped anywhere from 3
+#: to 80 rounds (MovieLens validation NDCG@10 0.067–0.078 by seed); these settings 0.078–0.079.
+INTERACTION_ROUNDS = 200
+INTERACTION_PARAMS = {"num_leaves": 7, "min_data_in_leaf": 100, "learning_rate": 0.02}
 
 
 @dataclass
@@ -245,20 +255,26 @@ def learn(resources, dialogues: list | None = None, names: dict[str, str] | None
         from chatrec.learn.training import record_interactions
 
         t = time.perf_counter()
-        recorded, held = record_interactions(lambda c: _heldout_agent(resources, c), catalog,
-                                             MAX_USERS, seed, progress)
+        per_cut = record_interactions(lambda c: _heldout_agent(resources, c), catalog,
+                                      MAX_QUERIES, CUTS, seed, progress)
         timings["record interactions"] = time.perf_counter() - t
         t = time.perf_counter()
-        # The held-out agent's table: popularity and ratings without the held-out films.
-        groups = training_groups(held.table, held.ranker_features, recorded)
+        # Each cut's agent's table: popularity and ratings without the films held out there.
+        for recorded, held in per_cut:
+            groups += training_groups(held.table, held.ranker_features, recorded)
         timings["features"] = time.perf_counter() - t
-        data_note = (f"{len(recorded)} users' last liked film held out of {len(catalog.interactions):,} "
-                     f"interactions (collaborative models refitted without them)")
+        n_users = len({r.group for recorded, _ in per_cut for r in recorded})
+        data_note = (f"{sum(len(r) for r, _ in per_cut)} rankings of {n_users} users: the next "
+                     f"liked film held out at cuts before each of their last {CUTS} liked films in "
+                     f"{len(catalog.interactions):,} interactions (collaborative models refitted "
+                     f"at each cut)")
     model = None
     if groups:
         t = time.perf_counter()
+        fixed = {} if dialogues else {"rounds": INTERACTION_ROUNDS, "patience": None,
+                                      "params": INTERACTION_PARAMS}
         try:
-            booster, ranker_report = train_lambdarank(groups, seed=seed)
+            booster, ranker_report = train_lambdarank(groups, seed=seed, **fixed)
         except ValueError as exc:
             logger.warning("no learnt ranker for %s: %s", catalog.name, exc)
             report["ranker"] = {"model": PriorRanker.kind, "why": str(exc)}

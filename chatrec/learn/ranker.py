@@ -17,6 +17,7 @@ import lightgbm as lgb
 import numpy as np
 
 from chatrec.learn.features import FEATURES, FeatureBuilder
+from chatrec.learn.training import CUT_MARK
 
 if TYPE_CHECKING:
     from chatrec.agent.retrieve import RetrievalQuery, Signals
@@ -107,18 +108,26 @@ PARAMS = {
 
 
 def validation_group(key: str, share: int = 5) -> bool:
-    """Whether a training group is held out for early stopping (a stable hash of its key)."""
-    return zlib.crc32(f"valid:{key}".encode()) % share == 0
+    """Whether a training group is held out for early stopping (a stable hash of its key; of the
+    user's part of an interaction ranking's key, so a user's rankings stay on one side)."""
+    unit = key.split(CUT_MARK, 1)[0]
+    return zlib.crc32(f"valid:{unit}".encode()) % share == 0
 
 
 def train_lambdarank(groups: list[TrainingGroup], seed: int = 0, rounds: int = 400,
-                     patience: int = 40) -> tuple[lgb.Booster, dict]:
-    """A LightGBM LambdaRank booster over ``FEATURES``, early-stopped on a fifth of the groups.
-    Groups without a positive teach nothing and are dropped. Returns (booster, report)."""
+                     patience: int | None = 40, params: dict | None = None,
+                     ) -> tuple[lgb.Booster, dict]:
+    """A LightGBM LambdaRank booster over ``FEATURES``, early-stopped on a fifth of the groups
+    (``patience`` rounds without gain); ``patience=None`` trains ``rounds`` rounds on every group.
+    ``params`` override ``PARAMS``. Groups without a positive teach nothing and are dropped.
+    Returns (booster, report)."""
     useful = [g for g in groups if g.labels.any() and len(g.labels) > 1]
-    train = [g for g in useful if not validation_group(g.key)]
-    valid = [g for g in useful if validation_group(g.key)]
-    if not train or not valid:
+    if patience is None:
+        train, valid = useful, []
+    else:
+        train = [g for g in useful if not validation_group(g.key)]
+        valid = [g for g in useful if validation_group(g.key)]
+    if not train or (patience is not None and not valid):
         raise ValueError(f"too little training data for the ranker ({len(useful)} usable groups)")
 
     def dataset(part: list[TrainingGroup], reference=None):
@@ -128,12 +137,15 @@ def train_lambdarank(groups: list[TrainingGroup], seed: int = 0, rounds: int = 4
                            reference=reference, free_raw_data=True)
 
     train_set = dataset(train)
-    valid_set = dataset(valid, train_set)
-    params = {**PARAMS, "seed": seed}
+    params = {**PARAMS, **(params or {}), "seed": seed}
     evals: dict = {}
-    booster = lgb.train(params, train_set, num_boost_round=rounds, valid_sets=[valid_set],
-                        valid_names=["validation"],
-                        callbacks=[lgb.early_stopping(patience, verbose=False), lgb.record_evaluation(evals)])
+    if patience is None:
+        booster = lgb.train(params, train_set, num_boost_round=rounds)
+    else:
+        booster = lgb.train(params, train_set, num_boost_round=rounds,
+                            valid_sets=[dataset(valid, train_set)], valid_names=["validation"],
+                            callbacks=[lgb.early_stopping(patience, verbose=False),
+                                       lgb.record_evaluation(evals)])
     best = booster.best_iteration or rounds
     gains = booster.feature_importance(importance_type="gain", iteration=best)
     total = float(gains.sum()) or 1.0

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: A film rated at least this counts as liked when holding out a user's last liked film.
-LIKED_RATING = 4.0
+#: Separates a user's key from the cut point in the keys of interaction rankings (all of a user's
+#: rankings fall on one side of the ranker's early-stopping split).
+CUT_MARK = "#"
 
 
 @dataclass
@@ -154,43 +155,69 @@ def record_dialogues(agent, dialogues: Iterable, names: dict[str, str], progress
     return recorder.recorded
 
 
-def holdout_last_liked(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
-    """(log without each user's last liked film and what came after it, user → that film).
-    Users with fewer than three liked films keep their log and give no case."""
-    ordered = frame.sort_values(["user_id", "timestamp", "item_id"], kind="stable")
-    liked = ordered.loc[ordered["rating"] >= LIKED_RATING]
-    counts = liked.groupby("user_id")["item_id"].transform("size").to_numpy()
-    last = liked.loc[counts >= 3].groupby("user_id").tail(1)
-    targets = dict(zip(last["user_id"], last["item_id"], strict=True))
-    cutoff = dict(zip(last["user_id"], last["timestamp"], strict=True))
-    stamp = ordered["user_id"].map(cutoff)
+def holdout_liked(frame: pd.DataFrame, liked: pd.Series, back: int = 0,
+                  ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """(log cut before each user's liked film ``back`` places from their last — that film and
+    everything after it held out —, user → that film). ``liked`` marks the liked rows of
+    ``frame`` (``users.liked_mask``). Users with fewer than two liked films before the cut keep
+    their log and give no case."""
+    ordered = frame.assign(_liked=liked.to_numpy()).sort_values(
+        ["user_id", "timestamp", "item_id"], kind="stable")
+    positives = ordered.loc[ordered["_liked"].to_numpy()]
+    from_last = positives.groupby("user_id").cumcount(ascending=False).to_numpy()
+    counts = positives.groupby("user_id")["item_id"].transform("size").to_numpy()
+    cut = positives.loc[(from_last == back) & (counts >= back + 3)]
+    targets = dict(zip(cut["user_id"], cut["item_id"], strict=True))
+    stamp = ordered["user_id"].map(pd.Series(cut["timestamp"].to_numpy(), index=cut["user_id"],
+                                             dtype="float64"))
     keep = stamp.isna() | (ordered["timestamp"] < stamp)
-    return ordered.loc[keep], targets
+    return ordered.loc[keep].drop(columns="_liked"), targets
 
 
-def record_interactions(agent_for_log: Callable[[object], Agent], catalog, max_users: int | None = None,
-                        seed: int = 0, progress: bool = False) -> tuple[list[RecordedQuery], Agent]:
-    """One query per user: the agent (built by ``agent_for_log(held-out catalog)``) ranking for
-    that user from their log without their last liked film. Returns (queries, that agent)."""
+def holdout_last_liked(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``holdout_liked`` of each user's last liked film (liked: ``users.liked_mask``)."""
     from chatrec.catalog.models import Interactions
+    from chatrec.catalog.users import liked_mask, rating_scale
 
-    reduced, targets = holdout_last_liked(catalog.interactions.frame)
-    users = sorted(targets)
-    if max_users is not None and len(users) > max_users:
+    return holdout_liked(frame, liked_mask(frame, rating_scale(Interactions(frame))))
+
+
+def record_interactions(agent_for_log: Callable[[object], Agent], catalog, max_queries: int | None = None,
+                        cuts: int = 1, seed: int = 0, progress: bool = False,
+                        ) -> list[tuple[list[RecordedQuery], Agent]]:
+    """Rankings to learn from, recorded as an evaluation on a temporal hold-out asks for them:
+    for each of ``cuts`` cut points (each user's last liked film, the one before, …), the agent
+    (built by ``agent_for_log(the log cut there)``: collaborative models refitted on it) ranks for
+    each user from their log before the cut, and the liked film at the cut is the answer.
+    At most ``max_queries`` users in all (sampled, seeded), the same users at every cut.
+    Returns (queries, that cut's agent) per cut."""
+    from chatrec.catalog.models import Interactions
+    from chatrec.catalog.users import liked_mask, rating_scale, user_address
+
+    frame = catalog.interactions.frame
+    liked = liked_mask(frame, rating_scale(catalog.interactions))
+    cut_points = [holdout_liked(frame, liked, back) for back in range(cuts)]
+    users = sorted(cut_points[0][1])
+    budget = max(1, (max_queries or len(users) * cuts) // cuts)
+    if len(users) > budget:
         rng = np.random.default_rng(seed)
-        users = sorted(rng.choice(users, size=max_users, replace=False).tolist())
-    held_out = catalog.with_interactions(Interactions(reduced))
-    agent = agent_for_log(held_out)
-    recorder = SignalRecorder(agent.retriever)
-    try:
-        for user in _progress(users, "learn: holding out interactions", progress):
-            session = f"learn:user:{user}"
-            recorder.expect(f"user:{user}", f"user:{user}", {targets[user]})
-            agent.rank(session, k=1, user_id=f"ml:{user}")
-            agent.reset(session)
-    finally:
-        recorder.close()
-    return recorder.recorded, agent
+        users = sorted(rng.choice(users, size=budget, replace=False).tolist())
+    out = []
+    for back, (reduced, targets) in enumerate(cut_points):
+        agent = agent_for_log(catalog.with_interactions(Interactions(reduced)))
+        recorder = SignalRecorder(agent.retriever)
+        todo = [u for u in users if u in targets]
+        try:
+            for user in _progress(todo, f"learn: holding out interactions ({back + 1}/{cuts})", progress):
+                session = f"learn:user:{user}"
+                key = f"user:{user}" if back == 0 else f"user:{user}{CUT_MARK}{back}"
+                recorder.expect(key, f"user:{user}", {targets[user]})
+                agent.rank(session, k=1, user_id=user_address(catalog.name, user))
+                agent.reset(session)
+        finally:
+            recorder.close()
+        out.append((recorder.recorded, agent))
+    return out
 
 
 def _progress(items: list, label: str, show: bool):

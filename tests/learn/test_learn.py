@@ -3,12 +3,13 @@ ranker that the agent then uses by default; stored models are reloaded only for 
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from chatrec.learn import LearntModels, learn, load_learnt
 from chatrec.learn.models import data_key, learnt_dir
-from chatrec.learn.ranker import LearntRanker, PriorRanker
-from chatrec.learn.training import holdout_last_liked
+from chatrec.learn.ranker import LearntRanker, PriorRanker, validation_group
+from chatrec.learn.training import CUT_MARK, holdout_last_liked, holdout_liked
 
 
 def test_holdout_removes_the_last_liked_film_and_what_followed(small_catalog):
@@ -22,6 +23,32 @@ def test_holdout_removes_the_last_liked_film_and_what_followed(small_catalog):
     assert float(history[history["item_id"] == item]["rating"].iloc[0]) >= 4.0
 
 
+def test_a_cut_further_back_holds_out_that_liked_film_and_everything_after_it():
+    # user a: liked x1, x2, (disliked y), x3, x4; user b has too few liked films before a cut
+    frame = pd.DataFrame({
+        "user_id": ["a"] * 5 + ["b"] * 3,
+        "item_id": ["x1", "x2", "y", "x3", "x4", "z1", "z2", "z3"],
+        "rating": [5.0, 4.0, 1.0, 4.5, 5.0, 5.0, 5.0, 1.0],
+        "timestamp": [1, 2, 3, 4, 5, 1, 2, 3],
+    })
+    liked = frame["rating"] >= 4
+    reduced, targets = holdout_liked(frame, liked, back=0)
+    assert targets == {"a": "x4"}
+    assert set(reduced["item_id"]) == {"x1", "x2", "y", "x3", "z1", "z2", "z3"}
+    reduced, targets = holdout_liked(frame, liked, back=1)
+    assert targets == {"a": "x3"}
+    assert list(reduced[reduced["user_id"] == "a"]["item_id"]) == ["x1", "x2", "y"]
+    assert holdout_liked(frame, liked, back=2)[1] == {}     # x2 has one liked film before it
+
+
+def test_a_users_rankings_from_every_cut_fall_on_one_side_of_early_stopping():
+    users = [f"user:{u}" for u in range(200)]
+    for user in users:
+        sides = {validation_group(user if back == 0 else f"{user}{CUT_MARK}{back}") for back in range(4)}
+        assert len(sides) == 1
+    assert 0 < sum(validation_group(u) for u in users) < len(users)
+
+
 @pytest.fixture(scope="module")
 def learnt(small_resources):
     return learn(small_resources, seed=0)
@@ -33,7 +60,10 @@ def test_learnt_ranker_from_interactions(learnt, small_resources):
     assert report["ranker"]["model"] == "LightGBM LambdaRank"
     assert "held out" in report["components"][0]["learnt_from"]
     assert report["ranker"]["feature_importance_gain"]
-    assert report["ranker"]["groups"]["validation"] > 0
+    # several cuts per user, every ranking trained on (a fixed number of rounds)
+    groups = report["ranker"]["groups"]
+    assert groups["train"] == groups["with_positive"] > 0 and groups["validation"] == 0
+    assert groups["total"] > len(small_resources.catalog.interactions.user_ids)
 
 
 def test_agent_uses_what_was_learnt_and_ablation_leaves_it_out(learnt, small_resources):
