@@ -112,3 +112,15 @@ def test_the_agent_users_get_personalises_a_custom_catalog(shop_files, tmp_path)
     assert len(ranked) == 10
     assert not {r.item.id for r in ranked} & set(by_category["grinder"][:6]), "owned items are not offered"
     assert sum(r.item.id in grinders for r in ranked) >= 6, [r.item.title for r in ranked]
+
+
+def test_a_log_too_small_to_learn_a_ranker_from_keeps_the_fusion(shop):
+    """25 shoppers give ~90 held-out rankings: too few to learn an order from, so the agent keeps
+    the hand-set fusion with the quality prior (and says why in the learnt report)."""
+    from chatrec.learn import learn
+    from chatrec.learn.models import MIN_INTERACTION_RANKINGS
+
+    resources, _ = shop
+    learnt = learn(resources)
+    assert learnt.ranker_model is None
+    assert f"fewer than {MIN_INTERACTION_RANKINGS}" in learnt.report["ranker"]["why"]
