@@ -292,3 +292,20 @@ def test_an_open_request_is_no_search_for_its_words(reader, make_films_agent):
     second = agent.respond("s", "anything really")
     assert len(second.recommendations) == 5 and second.question is None
     assert not {r.item.id for r in first.recommendations} & {r.item.id for r in second.recommendations}
+
+
+@pytest.mark.parametrize(("text", "genres_all", "genres_none"), [
+    ("something for a few laughs", ["comedy"], []),
+    ("I want a good scare", ["horror"], []),
+    ("a thriller, no scares please", ["thriller"], ["horror"]),
+])
+def test_what_a_film_should_do_to_you_names_its_genre(reader, text, genres_all, genres_none):
+    act = _read(reader, text)
+    assert act.constraints.genres_all == genres_all
+    assert act.constraints.genres_none == genres_none
+
+
+def test_a_hedged_wish_for_a_laugh_is_a_leaning_to_comedy(reader):
+    act = _read(reader, "I could use a good laugh tonight honestly")
+    assert "genre:comedy" in act.liked_attributes
+    assert act.constraints.genres_none == []
