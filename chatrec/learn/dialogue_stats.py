@@ -147,7 +147,7 @@ class GenreMentionPopularity:
     def __init__(self, stats: DialogueStats, genres, floor: float = 0.2):
         self.genres = genres
         self.floor = floor
-        self.values = np.zeros(len(genres.matrix), dtype=np.float32)
+        self.values = np.zeros(genres.n, dtype=np.float32)
         for item_id, count in stats.recommended.items():
             row = genres.pos.get(item_id)
             if row is not None:

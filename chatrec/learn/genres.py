@@ -25,23 +25,29 @@ class GenreProfile:
     """Row-normalised item × genre matrix of a catalog (the agent's ``ItemTable`` order)."""
 
     def __init__(self, table):
-        catalog = table.catalog
-        genres = sorted({label_key(g) for item in catalog for g in item.genres})
-        self.column = {g: i for i, g in enumerate(genres)}
-        matrix = np.zeros((len(table), max(len(genres), 1)), dtype=np.float32)
-        for row, item in enumerate(catalog):
-            for genre in item.genres:
-                matrix[row, self.column[label_key(genre)]] = 1.0
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        self.matrix = matrix / np.maximum(norms, 1e-9)
+        from scipy import sparse
+
+        rows, columns = [], []
+        self.column: dict[str, int] = {}
+        for row, item in enumerate(table.catalog):
+            for key in {label_key(g) for g in item.genres}:
+                rows.append(row)
+                columns.append(self.column.setdefault(key, len(self.column)))
+        # Sparse: a large custom catalog has many categories and few per item.
+        counts = np.bincount(np.asarray(rows, dtype=np.int64), minlength=len(table)).astype(np.float32)
+        values = 1.0 / np.sqrt(np.maximum(counts[np.asarray(rows, dtype=np.int64)], 1.0))
+        self.matrix = sparse.csr_matrix((values.astype(np.float32), (rows, columns)),
+                                        shape=(len(table), max(len(self.column), 1)))
         self.pos = table.pos
+        self.n = len(table)
 
     def profile(self, query: RetrievalQuery) -> np.ndarray:
-        profile = np.zeros(self.matrix.shape[1], dtype=np.float32)
+        profile = np.zeros(max(len(self.column), 1), dtype=np.float32)
         for item_id, weight in query.seeds.items():
             row = self.pos.get(item_id)
             if row is not None and weight > 0:
-                profile += weight * self.matrix[row]
+                start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
+                profile[self.matrix.indices[start:end]] += weight * self.matrix.data[start:end]
         c = query.constraints
         stated = [n.partition(":")[2] for n in query.liked_attributes if n.startswith("genre:")]
         for genre in (*stated, *(c.genres_all or ()), *(c.genres_any or ())):
@@ -55,5 +61,5 @@ class GenreProfile:
         profile = self.profile(query)
         norm = float(np.linalg.norm(profile))
         if norm == 0:
-            return np.zeros(len(self.matrix), dtype=np.float32)
-        return self.matrix @ (profile / norm)
+            return np.zeros(self.n, dtype=np.float32)
+        return np.asarray(self.matrix @ (profile / norm), dtype=np.float32)
