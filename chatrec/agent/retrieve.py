@@ -217,19 +217,24 @@ class KnowledgeGraphSource:
         self.matrix_t = self.matrix.T.tocsr()
 
     def __call__(self, query: RetrievalQuery) -> np.ndarray | dict[str, float]:
-        seeds = np.zeros(len(self.table), dtype=np.float32)
+        # Only the seeds' rows and the entities they reach are multiplied (not the whole matrix
+        # twice: a million rows cost ~100 ms a turn that way).
+        rows, weights = [], []
         for item_id, weight in query.seeds.items():
             row = self.table.pos.get(item_id)
             if row is not None:
-                seeds[row] = weight
-        entities = self.matrix_t @ seeds
+                rows.append(row)
+                weights.append(weight)
+        entities = (np.asarray(self.matrix[rows].T @ np.asarray(weights, dtype=np.float32), dtype=np.float32)
+                    if rows else np.zeros(self.matrix.shape[1], dtype=np.float32))
         for node in query.liked_attributes:
             col = self.columns.get(node)
             if col is not None and node_kind(node) in (PERSON, "keyword"):
                 entities[col] += self.ATTRIBUTE_WEIGHT / self.matrix.data.max(initial=1.0)
         if not entities.any():
             return {}
-        return self.matrix @ entities
+        reached = np.flatnonzero(entities)
+        return np.asarray(self.matrix_t[reached].T @ entities[reached], dtype=np.float32)
 
 
 class FusionWeights(BaseModel):
