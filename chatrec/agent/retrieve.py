@@ -226,7 +226,7 @@ class KnowledgeGraphSource:
                 rows.append(row)
                 weights.append(weight)
         entities = (np.asarray(self.matrix[rows].T @ np.asarray(weights, dtype=np.float32), dtype=np.float32)
-                    if rows else np.zeros(self.matrix.shape[1], dtype=np.float32))
+                    if rows else np.zeros(max(len(self.columns), 1), dtype=np.float32))   # one per matrix column
         for node in query.liked_attributes:
             col = self.columns.get(node)
             if col is not None and node_kind(node) in (PERSON, "keyword"):
