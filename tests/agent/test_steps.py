@@ -48,9 +48,9 @@ def test_history_reads_the_log_of_a_known_user_only(films):
     inception, home_alone = _id(films, "Inception"), _id(films, "Home Alone")
     assert inception in log.seeds and home_alone not in log.seeds   # rated 2: not liked
     assert home_alone in log.rated
-    # liked: above u1's mean of 4.0625; seeded by 0.15 + 0.1 per point above it
+    # liked: the top quarter of the scale (4 and up); seeded by 0.15 + 0.1 per point above u1's mean of 4.0625
     assert log.seeds[inception] == pytest.approx(0.15 + 0.1 * (5 - 4.0625))
-    assert _id(films, "The Dark Knight") not in log.seeds          # rated 4: below the mean
+    assert log.seeds[_id(films, "The Dark Knight")] == pytest.approx(0.15)   # rated 4: liked, not above the mean
     # favourites: a point above the mean, or u1's top rating (5); most recent first
     assert log.favourites == [_id(films, t) for t in ("Interstellar", "The Prestige", "Inception")]
     assert history.of(None).seeds == {}
