@@ -282,6 +282,11 @@ class ItemIndex:
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         if flt is not None and self.filter_engine == "memory":
             candidates = self._filtered(vector, k, flt)
+        elif flt is None and self._count <= self.exact_rows and self.filter_engine == "memory":
+            # Exact and the same in every process: HNSW's approximate answer for one query
+            # varied between processes, and whatever is learnt from recorded queries with it.
+            stale = max(0, self._count - len(self._items))  # indexed rows the catalog no longer has
+            candidates = self.item_vectors.scan(vector, min(k + stale, self._count))
         else:
             candidates = self._search(vector, k, flt)
         hits: list[tuple[str, float]] = []

@@ -62,3 +62,22 @@ def test_an_undated_film_fails_any_year_bound(index, films, engine):
     undated = films.find_title("Untitled Festival Short")[0].id
     assert undated in {i for i, _ in index.query("festival", k=len(films))}
     assert undated not in {i for i, _ in index.query("festival", k=len(films), flt=Constraints(year_min=1900))}
+
+
+def test_an_unfiltered_query_on_a_small_index_is_the_exact_top_k(index, films, monkeypatch):
+    # Exact, so every process answers a query alike: HNSW's approximate answer to one ReDial
+    # query differed between processes, and so did the rankers learnt from recorded queries.
+    def approximate(*_args, **_kwargs):
+        raise AssertionError("an unfiltered query on a small index went to HNSW")
+
+    monkeypatch.setattr(index, "_search", approximate)
+    query = "a heist that goes wrong in the city"
+    ids, matrix = index.vectors()
+    from chatrec.index.store import embed_query
+
+    vector = embed_query(index.embedder, query)
+    scores = matrix @ vector
+    order = np.argsort(-scores, kind="stable")[:10]
+    hits = index.query_vector(vector, k=10)
+    assert [item_id for item_id, _ in hits] == [ids[i] for i in order]
+    assert [s for _, s in hits] == pytest.approx([float(scores[i]) for i in order], abs=1e-5)
