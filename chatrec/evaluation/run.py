@@ -206,6 +206,8 @@ def provenance(
     info: dict[str, Any] = {
         "git": git_state(),
         "python": platform.python_version(),
+        # Set orders follow string hashing: runs compare only under one hash seed (`chatrec eval` pins 0).
+        "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
         "platform": platform.platform(),
         "packages": versions,
         "files": file_checksums(files),
