@@ -69,6 +69,8 @@ COMMANDS = [
     Entry("chatrec eval sim", extra=("--limit", "3")),
     Entry("chatrec eval redial", extra=("--limit", "3"), timeout=1200),
     Entry("chatrec eval offline", extra=("--limit", "5", "--budget", "1", "--resamples", "100")),
+    Entry("chatrec eval requests", extra=("--limit", "5")),
+    Entry("chatrec eval replay-checks", extra=("--limit", "3", "--no-iard"), timeout=1200),
     Entry("chatrec eval explain"),
     Entry("chatrec eval linker", extra=("--limit", "20")),
     Entry("chatrec eval rating", extra=("--no-topn",)),
