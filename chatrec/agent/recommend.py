@@ -59,6 +59,9 @@ class Recommender:
                              "score": round(c.score, 4), "sources": c.sources} for c in candidates[:20]]
         t = time.perf_counter()
         chosen = self.diversify(candidates, k)
+        if relaxations:   # diversity may not put a film that leaves a constraint out before one that keeps all
+            strict = query.constraints.matcher()
+            chosen.sort(key=lambda c: not strict(self.catalog[c.item_id]))
         if self.llm is not None and chosen:
             taste = self.tastes.get(context.log_user) if context.log_user else None
             chosen = self.llm.rerank(chosen, candidates, context, self.catalog, trace, taste=taste)
