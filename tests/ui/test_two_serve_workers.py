@@ -66,15 +66,20 @@ def test_turns_of_one_session_alternate_between_two_workers(tmp_path, postgres_u
         shown: set[str] = set()
         for reply in (first, second, third):
             assert reply["session_id"] == sid
+            # The films fixture has 8 such films: once they run out, a reply relaxes a constraint, says
+            # so, and shows the films that keep every constraint first.
+            keeps = [1990 <= f["year"] <= 1999 and "comedy" in f["genres"] and "horror" not in f["genres"]
+                     for f in _films(reply)]
+            if not all(keeps):
+                assert "everything you asked" in reply["text"], reply["text"]
+                assert keeps == sorted(keeps, reverse=True), keeps
             for film in _films(reply):
-                assert 1990 <= film["year"] <= 1999 and "comedy" in film["genres"], film
-                assert "horror" not in film["genres"], film
                 assert film["item_id"] not in shown, "a worker showed a film the other had already shown"
                 shown.add(film["item_id"])
         assert _films(first) and _films(second)
         session = b.predict(sid, api_name="/session")
         assert session["turns"] == 6          # three messages and three replies, from two workers
-        latest = _films(third) or _films(second)      # the films fixture has 8 such films: 5 + 3 + none left
+        latest = _films(third) or _films(second)
         assert set(session["last_shown"]) == {f["item_id"] for f in latest}
         constraints = session["constraints"]
         assert (constraints["year_min"], constraints["year_max"]) == (1990, 1999)
