@@ -197,13 +197,19 @@ def _write(items: Iterable[Item], folder: Path, name: str, sources: dict[str, st
 
 # ---------------------------------------------------------------------------- reading
 class IdColumn(Sequence[str]):
-    """The item ids in row order, decoded on access."""
+    """The item ids in row order, decoded on access; ``first(n)`` views the first ``n`` rows
+    (the rows of a vector matrix built over part of the catalog)."""
 
-    def __init__(self, table: StringTable):
+    def __init__(self, table: StringTable, limit: int | None = None):
         self._table = table
+        self._n = len(table) if limit is None else min(limit, len(table))
+
+    def first(self, n: int) -> IdColumn:
+        """The ids of the first ``n`` rows."""
+        return IdColumn(self._table, min(n, self._n))
 
     def __len__(self) -> int:
-        return len(self._table)
+        return self._n
 
     @overload
     def __getitem__(self, index: int | np.integer) -> str: ...
@@ -212,27 +218,42 @@ class IdColumn(Sequence[str]):
 
     def __getitem__(self, index: int | np.integer | slice) -> str | list[str]:
         if isinstance(index, slice):
-            return self._table[index]
-        return self._table[int(index)]
+            return [self._table[i] for i in range(*index.indices(self._n))] if self._n < len(self._table) \
+                else self._table[index]
+        row = int(index)
+        if row < 0:
+            row += self._n
+        if not 0 <= row < self._n:
+            raise IndexError(index)
+        return self._table[row]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._table)
+        if self._n == len(self._table):
+            return iter(self._table)
+        return (self._table[i] for i in range(self._n))
 
 
 class RowIndex(Mapping[str, int]):
     """Item id → row, through the memory-mapped id trie (what a ``dict`` of a million ids
-    would hold in RAM)."""
+    would hold in RAM); ``first(n)`` maps only the ids of the first ``n`` rows."""
 
     def __init__(self, trie: marisa_trie.Trie, rows: np.ndarray, ids: IdColumn):
         self._trie = trie
         self._rows = rows
         self._ids = ids
 
+    def first(self, n: int) -> RowIndex:
+        """Id → row among the first ``n`` rows."""
+        return RowIndex(self._trie, self._rows, self._ids.first(n))
+
     def get(self, key: object, default: Any = None) -> Any:
         if not isinstance(key, str):
             return default
         found = self._trie.get(key)
-        return default if found is None else int(self._rows[found])
+        if found is None:
+            return default
+        row = int(self._rows[found])
+        return row if row < len(self._ids) else default
 
     def __getitem__(self, key: str) -> int:
         row = self.get(key)
@@ -241,7 +262,7 @@ class RowIndex(Mapping[str, int]):
         return row
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self._trie
+        return self.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)

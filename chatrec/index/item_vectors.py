@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
+from chatrec.catalog.columnar import IdColumn
 from chatrec.catalog.masks import ConstraintMasks
 from chatrec.catalog.models import Item
 from chatrec.index.files import write_vectors
@@ -74,7 +75,7 @@ class ItemVectors:
         ids, _ = self.all()
         if self._masks is None:
             columns = self.columns
-            self._masks = (columns.constraint_masks() if columns is not None and isinstance(ids, _IdPrefix)
+            self._masks = (columns.constraint_masks() if columns is not None and isinstance(ids, IdColumn)
                            else ConstraintMasks(ids, items))
         return self._masks
 
@@ -126,8 +127,8 @@ class ItemVectors:
         if columns is not None and len(ids) <= len(columns) and all(
                 a == b for a, b in zip(ids, columns.ids)):
             # Rows in catalog order, as a streamed build writes them.
-            self.row_of = _RowPrefix(columns.row_of, len(ids))
-            ids = cast(list[str], _IdPrefix(columns.ids, len(ids)))   # read-only: nothing appends
+            self.row_of = columns.row_of.first(len(ids))
+            ids = cast(list[str], columns.ids.first(len(ids)))   # read-only: nothing appends
         else:
             self.row_of = {item_id: row for row, item_id in enumerate(ids)}
         self._masks = None
@@ -148,48 +149,3 @@ class ItemVectors:
             ids, matrix = self._fallback()
             write_vectors(self.location, ids, matrix)
         return self._set(list(ids), matrix)
-
-
-class _IdPrefix(Sequence[str]):
-    """The first ``n`` ids of a columnar catalog (the rows of its vector matrix)."""
-
-    def __init__(self, ids: Sequence[str], n: int):
-        self._ids, self._n = ids, n
-
-    def __len__(self) -> int:
-        return self._n
-
-    def __getitem__(self, index):  # type: ignore[override]
-        if isinstance(index, slice):
-            return [self._ids[i] for i in range(*index.indices(self._n))]
-        if index < 0:
-            index += self._n
-        if not 0 <= index < self._n:
-            raise IndexError(index)
-        return self._ids[index]
-
-
-class _RowPrefix(Mapping[str, int]):
-    """Id → row among the first ``n`` rows of a columnar catalog."""
-
-    def __init__(self, row_of: Mapping[str, int], n: int):
-        self._row_of, self._n = row_of, n
-
-    def get(self, key: object, default: Any = None) -> Any:
-        row = self._row_of.get(key) if isinstance(key, str) else None
-        return row if row is not None and row < self._n else default
-
-    def __getitem__(self, key: str) -> int:
-        row = self.get(key)
-        if row is None:
-            raise KeyError(key)
-        return row
-
-    def __contains__(self, key: object) -> bool:
-        return self.get(key) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return (key for key in self._row_of if self._row_of[key] < self._n)
-
-    def __len__(self) -> int:
-        return self._n

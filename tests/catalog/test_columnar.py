@@ -65,6 +65,23 @@ def test_constraint_masks_match(ml: Catalog, ml_columns: ColumnarCatalog):
         assert (plain.mask(roles) == columns.mask(roles)).all()
 
 
+def test_the_first_rows_view_maps_only_those_rows(ml: Catalog, ml_columns: ColumnarCatalog):
+    """A vector matrix built over the catalog's first n items (a partial index) sees ids and rows
+    through ``first(n)``: nothing beyond row n resolves."""
+    n = 100
+    ids, row_of = ml_columns.ids.first(n), ml_columns.row_of.first(n)
+    assert len(ids) == len(row_of) == n
+    assert list(ids) == list(ml.ids[:n]) == ids[:] and ids[-1] == ml.ids[n - 1]
+    with pytest.raises(IndexError):
+        ids[n]
+    assert all(row_of[item_id] == row for row, item_id in enumerate(ml.ids[:n]))
+    beyond = ml.ids[n]
+    assert beyond not in row_of and row_of.get(beyond) is None and ml_columns.row_of[beyond] == n
+    with pytest.raises(KeyError):
+        row_of[beyond]
+    assert list(row_of) == list(ids) and len(ids.first(10 * n)) == n
+
+
 def test_a_large_custom_catalog_is_loaded_as_columns_and_cached(tmp_path: Path):
     path = SyntheticCatalog(1200, seed=5).write_jsonl(tmp_path / "shop.jsonl")
     settings = Settings(home=tmp_path / "home", columnar_min_items=1000)
