@@ -193,7 +193,7 @@ def run_replay_checks(config: ReplayChecksConfig, settings, out, limit: int | No
     ``ranking_checks`` and the constraint exclusions of each scored turn."""
     from chatrec.agent import Agent
     from chatrec.catalog.redial_dialogues import NameFinder, read_dialogues, read_iard, scored_turns
-    from chatrec.evaluation.redial_eval import Unit, replay
+    from chatrec.evaluation.redial_eval import Unit, redial_names, replay
     from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
 
     run = RunDir(out, "replay-checks", {**config.model_dump(), "limit": limit}, fresh=fresh)
@@ -213,11 +213,7 @@ def run_replay_checks(config: ReplayChecksConfig, settings, out, limit: int | No
                                   scored_turns(d), False))
         units = [u for u in units if u.scored]
         # "@id" mentions are written out as ReDial's own names, as the scored replay does.
-        from chatrec.catalog.fetch import ensure_data
-        from chatrec.catalog.raw import read_id2info
-
-        root = ensure_data(settings, needed=["redial/"], progress=False)
-        names = {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}
+        names = redial_names(settings)
         finder = NameFinder(names)
     todo = units[:limit] if limit else units
     done = run.done()

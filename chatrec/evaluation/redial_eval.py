@@ -236,14 +236,12 @@ def run_redial(
     fresh: bool = False,
 ) -> dict:
     from chatrec.catalog import load_catalog
-    from chatrec.catalog.raw import read_id2info
     from chatrec.resources import Resources
 
     run = RunDir(out, "redial", {**config.model_dump(), "limit": limit}, fresh=fresh)
     with run.timed("setup"):
         catalog = load_catalog("redial", settings, progress=show_progress)
-        root = _data_root(settings)
-        names = {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}
+        names = redial_names(settings)
         units, kind = load_units(Path(config.dialogues), names)
         # What is missing (the ReDial catalog, its graph, its index) is built first, with progress.
         resources = Resources.load(catalog, settings, with_index=config.with_index, with_learnt=False,
@@ -316,10 +314,13 @@ def _split_summary(records: list[dict], catalog) -> dict:
     }
 
 
-def _data_root(settings: Settings) -> Path:
+def redial_names(settings: Settings) -> dict[str, str]:
+    """ReDial's own film names by ReDial id (what "@id" mentions are written out as in replays)."""
     from chatrec.catalog.fetch import ensure_data
+    from chatrec.catalog.raw import read_id2info
 
-    return ensure_data(settings, needed=["redial/"], progress=False)
+    root = ensure_data(settings, needed=["redial/"], progress=False)
+    return {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}
 
 
 def replay(

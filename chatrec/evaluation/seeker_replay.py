@@ -53,7 +53,7 @@ from chatrec.config import Settings
 from chatrec.errors import CatalogFormatError, ConfigError
 from chatrec.evaluation import metrics as M
 from chatrec.evaluation.outcomes import from_records, headline
-from chatrec.evaluation.redial_eval import DEV_DIALOGUES, FOLDS, VALIDATION_FOLD, _data_root
+from chatrec.evaluation.redial_eval import DEV_DIALOGUES, FOLDS, VALIDATION_FOLD, redial_names
 from chatrec.evaluation.run import LogTally, RunDir, progress, provenance
 
 logger = logging.getLogger(__name__)
@@ -327,7 +327,6 @@ def run_seeker_replay(
     """Replay the seekers of ``config.dialogues`` to every system; write results.json and
     report.md into ``out``; return the metrics."""
     from chatrec.catalog import load_catalog
-    from chatrec.catalog.raw import read_id2info
     from chatrec.resources import Resources
 
     for path in filter(None, (config.dialogues, config.train)):
@@ -336,8 +335,7 @@ def run_seeker_replay(
     run = RunDir(out, "sim-seeker-replay", {**config.model_dump(), "limit": limit}, fresh=fresh)
     with run.timed("setup"):
         catalog = load_catalog("redial", settings, progress=show_progress)
-        root = _data_root(settings)
-        names = {i: " ".join(v.get("name", "").split()) for i, v in read_id2info(root).items()}
+        names = redial_names(settings)
         episodes, skipped = read_episodes(Path(config.dialogues), catalog, names)
         if config.split != "all":
             episodes = [e for e in episodes if e.split == config.split]
