@@ -10,12 +10,17 @@ was said in (``Constraints.origins``), which decides what is relaxed first.
 
 from __future__ import annotations
 
-from chatrec.agent.mentions import GENRE_ALTERNATIVES
 from chatrec.agent.models import Constraints, DialogueAct
 from chatrec.agent.state import SessionState, UserProfile
+from chatrec.catalog.constraints import ConstraintOrigin
+from chatrec.catalog.genres import GENRE_ALTERNATIVES
 from chatrec.catalog.normalize import label_key
 
 _PEOPLE_FIELDS = ("people_any", "directors_any", "cast_any", "writers_any")
+#: What a user asks films to have (as opposed to exclusions, which are dislikes).
+POSITIVE_UNITS = ("year", "genres_all", "genres_any", *_PEOPLE_FIELDS)
+#: User turns that neither carry a request on nor say it again before it stops filtering.
+MOVED_ON_TURNS = 2
 
 
 def _union(*lists: list) -> list:
@@ -71,15 +76,17 @@ def merge_constraints(current: Constraints, new: Constraints, additive: bool, tu
     asked_people = [p for field in _PEOPLE_FIELDS for p in getattr(new, field)]
     merged.people_none = _without_keys(merged.people_none, asked_people)
     merged.unsupported = list(new.unsupported)  # only said for the turn that asked
-    for unit, origin in new.origins.items():
-        merged.origins[unit] = origin.model_copy(update={"turn": turn}) if turn and not origin.turn else origin
+    for unit in new.units():   # said (again) now: hard while it is current
+        origin = new.origins.get(unit) or ConstraintOrigin()
+        merged.origins[unit] = origin.model_copy(update={"turn": origin.turn or turn, "renewed": turn})
     present = set(merged.units())
     merged.origins = {unit: origin for unit, origin in merged.origins.items() if unit in present}
     return merged
 
 
-def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> None:
-    """Fold what the user just said into the session."""
+def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> list[str]:
+    """Fold what the user just said into the session. Returns the requests that stopped
+    filtering (``age_constraints``)."""
     state.like_items(act.liked_items)
     state.dislike_items(act.disliked_items)
     state.see_items(act.seen_items)
@@ -89,10 +96,7 @@ def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> 
     state.mention([*act.liked_items, *act.disliked_items, *act.seen_items, *act.maybe_named])
     turn = sum(1 for t in state.turns if t.role in ("user", "seeker"))
     state.constraints = merge_constraints(state.constraints, act.constraints, additive, turn)
-    for unit in act.released:
-        # said before this message, and the film the user now likes does not meet it
-        if unit in state.constraints.units() and state.constraints.origin(unit).turn < turn:
-            state.constraints = state.constraints.without_unit(unit)
+    softened = age_constraints(state.constraints, act, turn)
     # "older"/"newer" move the time frame rather than narrow it.
     # An explicit range in the same message ("an older one, from the 80s") wins.
     if "older" in act.refinements and act.constraints.year_max is not None \
@@ -113,6 +117,38 @@ def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> 
         state.focus_item = act.target_item
     if act.intent in ("recommend", "refine"):
         state.request_active = True
+    return softened
+
+
+def age_constraints(constraints: Constraints, act: DialogueAct, turn: int) -> list[str]:
+    """Turn the requests the dialogue has left behind into preferences; what changed, said as
+    "comedy: hard → soft (why)", for the trace.
+
+    A request (a genre, a time frame, a person) filters while it is current: the turn it is said
+    in and the user turns that carry it on ("more", "something else", a refinement, another
+    request, saying it again). It becomes soft — it still ranks the films meeting it first and
+    explains them, and excludes nothing — when the user likes or welcomes a film that breaks it
+    (``act.released``: their own example widens the request), or after ``MOVED_ON_TURNS`` user
+    turns that neither carry it on nor say it again (talk about films, answers, chit-chat).
+    Exclusions ("no horror", "nothing with Adam Sandler") are dislikes and stay hard.
+    """
+    changes: list[str] = []
+    for unit in constraints.hard_units():
+        origin = constraints.origins.get(unit)
+        if origin is None or not unit.startswith(POSITIVE_UNITS) or origin.current_since >= turn:
+            continue   # an exclusion, or said in this very message
+        if unit in act.released:
+            why = "a film you liked does not meet it"
+        elif act.continues:
+            constraints.origins[unit] = origin.model_copy(update={"renewed": turn})
+            continue
+        elif turn - origin.current_since >= MOVED_ON_TURNS:
+            why = "the conversation moved on"
+        else:
+            continue
+        constraints.origins[unit] = origin.model_copy(update={"hard": False, "softened": why})
+        changes.append(f"{constraints.label(unit)}: hard → soft ({why})")
+    return changes
 
 
 def apply_to_profile(profile: UserProfile, act: DialogueAct) -> bool:

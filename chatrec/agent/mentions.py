@@ -31,8 +31,9 @@ from chatrec.agent.scope import (
     read_sentence,
     sentence_bounds,
 )
+from chatrec.agent.time_reading import describes_films
 from chatrec.catalog.constraints import ConstraintOrigin, Source
-from chatrec.catalog.genres import GENRES, canonical_genre
+from chatrec.catalog.genres import GENRE_ALTERNATIVES, GENRES, canonical_genre
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import label_key, title_key
 from kg.models import DECADE, GENRE, ITEM, KEYWORD, PERSON, node_value
@@ -43,9 +44,6 @@ MIN_NEUTRAL_TITLE_SCORE = 0.75
 REQUEST, TASTE_REQUEST, EXCLUSION, SOFT_EXCLUSION = 0.9, 0.6, 0.9, 0.7
 SHORT_MESSAGE_WORDS = 10
 # Negating one of these excludes the whole family ("no gore" rules out films tagged "gory" too).
-# A genre asked for also accepts these labels (the same shelf under another name).
-GENRE_ALTERNATIVES = {"musical": ("music",), "music": ("musical",),
-                      "family": ("animation",)}   # a kids' film is often filed as animation only
 KEYWORD_FAMILIES = [
     ("gore", "gory", "splatter", "bloody", "blood"),
     ("violence", "violent", "brutality", "brutal"),
@@ -66,6 +64,15 @@ _GENRE_DISLIKED_AFTER = re.compile(r"^\s*(?:movies?|films?)?\s*(?:is|are|was|wer
                                    r"(?:so |really |pretty |too |just )?"
                                    r"(?:bad|boring|terrible|awful|horrible|overrated|lame|dull|stupid|not for me)\b",
                                    re.IGNORECASE)
+# A sentence saying what something is or was ("Johnny Depp is such a great actor", "With Bruce
+# Willis, that one is pretty good"): a statement, whatever its length.
+_SAYS_WHAT_IS = re.compile(r"\b(?!(?:what|which|who|where|how|there|here)\b)[\w-]+(?:'s|'re|\s+(?:is|are|was|were))\b",
+                           re.IGNORECASE)
+# "a good comedy is nice too", "comedies are great": a taste stated (present tense), not a wish
+# ("a comedy would be nice" asks).
+_GENRE_LIKED_AFTER = re.compile(r"^\s*(?:movies?|films?)?\s*(?:is|are)\s+(?:\w+\s+)?"
+                                r"(?:nice|good|great|fine|ok|okay|cool|awesome|fun|enjoyable|my favou?rites?)\b",
+                                re.IGNORECASE)
 # What may come before a negation that opens its clause ("oh, and no horror please").
 _CLAUSE_OPENING = re.compile(r"[\s,]*(?:(?:and|but|also|just|please|oh|ok(?:ay)?|so|and also|but)\b[\s,]*)*",
                              re.IGNORECASE)
@@ -153,8 +160,9 @@ class MentionReader:
     def _request_context(self, ctx: _Context, kind: SentenceKind) -> bool:
         """A request in this sentence, or a short message that is one by itself ("Horror!",
         "a 90s comedy", "action but not sci-fi") — not a short statement ("I really liked Big
-        with Tom Hanks")."""
-        return kind.request or (ctx.words <= SHORT_MESSAGE_WORDS and not _STATEMENT.search(ctx.text))
+        with Tom Hanks", "Johnny Depp is such a great actor")."""
+        return kind.request or (ctx.words <= SHORT_MESSAGE_WORDS and not _STATEMENT.search(ctx.text)
+                                and not _SAYS_WHAT_IS.search(kind.text))
 
     def _asks(self, ctx: _Context, kind: SentenceKind, negation: re.Match | None = None) -> bool:
         """Whether a negation is part of a request (an exclusion: "no horror please", "I hate
@@ -229,7 +237,7 @@ class MentionReader:
             return
         if negation_unclear(text, m.start, ctx.spans):
             return   # "we don't want anythng rated R or horror": unclear either way
-        taste = bool(P.TASTE_BEFORE.search(clause_before(text, m.start)))
+        taste = bool(P.TASTE_BEFORE.search(clause_before(text, m.start)) or _GENRE_LIKED_AFTER.search(after))
         request = self._request_context(ctx, kind)
         if kind.open or (taste and not kind.request) or not request:
             act.liked_attributes.append(m.node)   # a leaning, not a filter
@@ -291,7 +299,7 @@ class MentionReader:
         kind = self._kind(ctx.text, m.start, m.end)
         taste = bool(P.TASTE_BEFORE.search(clause_before(ctx.text, m.start)))
         if kind.about_film or kind.asks_taste or kind.open or (taste and not kind.request) \
-                or not self._request_context(ctx, kind):
+                or not self._request_context(ctx, kind) or describes_films(ctx.text, m.start, m.end):
             act.liked_attributes.append(m.node)
             return
         decade = int(node_value(m.node))
@@ -318,7 +326,8 @@ class MentionReader:
             return
         if negation_unclear(text, m.start, ctx.spans):
             return
-        if self._describes(ctx, m) or (m.source == "surname" and not text[m.start:m.start + 1].isupper()):
+        one_word = m.source == "surname" or " " not in text[m.start:m.end].strip()
+        if self._describes(ctx, m) or (one_word and not text[m.start:m.start + 1].isupper()):
             if not P.NEGATIVE_AFTER.search(clause_after(text, m.end)):
                 act.liked_attributes.append(m.node)   # about the film they name, not a filter
             return
@@ -339,6 +348,9 @@ class MentionReader:
             return True
         if P.PASSING_MENTION.search(text[sentence_bounds(text, m.start, m.end)[0]:m.start]):
             return True
+        if m.kind == PERSON and any(0 <= span.start - m.end <= 5 and re.fullmatch(r"\s+in\s+", text[m.end:span.start])
+                                    for span in ctx.item_spans):
+            return True   # "Adam Sandler in Blended": who is in that film
         if m.kind == PERSON and attached_to_item(text, m.start, ctx.item_spans):
             # "Edge of Darkness with Mel Gibson": about that film when it credits them.
             return any(m.node in set(self.kg.entities_of(i)) for i in ctx.items) if self.kg is not None else True
@@ -380,7 +392,8 @@ class MentionReader:
 def _hedge(kind: SentenceKind) -> str:
     if P.STRONG_HEDGE.search(kind.text):
         return "strong"
-    return "weak" if P.WEAK_HEDGE.search(kind.text) else ""
+    # "the last 3 years or so" rounds a number; it does not hedge the wish
+    return "weak" if P.WEAK_HEDGE.search(P.APPROXIMATE.sub("", kind.text)) else ""
 
 
 def _origin(act: DialogueAct, unit: str, certainty: float, said: str, source: Source = "request") -> None:

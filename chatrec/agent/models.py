@@ -57,6 +57,9 @@ class DialogueAct(BaseModel):
     # constraints of the session that a film the user now likes does not satisfy ("a comedy",
     # then "I loved Heat"): their own example shows the constraint no longer holds as a filter
     released: list[str] = Field(default_factory=list)
+    # the message carries the current request on ("more", "something else", "any others?", a
+    # refinement, another request): what was asked keeps filtering
+    continues: bool = False
     # films whose exact title the message writes where no film was linked: never recommended back
     maybe_named: list[str] = Field(default_factory=list)
     # what the user said of films, as ratings: "I loved Inception" → 5.0, "Titanic was boring" → 2.0

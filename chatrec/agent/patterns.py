@@ -86,12 +86,13 @@ PERSON_REQUIRED_BEFORE = re.compile(
     r"has|have|having|includes?)\s*$", _I)
 PERSON_REQUIRED_AFTER = re.compile(r"^\s*(?:'s)?\s*(?:movies?|films?|flicks?|pictures?|in it|movie|starring)\b", _I)
 # Liking verbs that describe the user's taste ("I love horror movies", "big fan of westerns").
-TASTE_BEFORE = re.compile(r"\b(?:i|we)\s+(?:really\s+|also\s+|usually\s+|generally\s+|just\s+|mostly\s+)?"
+TASTE_BEFORE = re.compile(r"\b(?:i|we)\s+(?:really\s+|also\s+|usually\s+|generally\s+|just\s+|mostly\s+|do\s+)?"
                           r"(?:love|like|enjoy|adore|dig|prefer)\b[^.;!?]*$|"
+                          r"^\W*(?:really\s+)?(?:love|loved|adore)\s+[^.;!?]*$|"   # "Love Ryan Gosling."
                           r"\b(?:fan of|into|big on|partial to)\b[^.;!?]*$", _I)
 ASKS_FOR = re.compile(r"\b(?:recommend\w*|suggest\w*|looking for|look for|searching for|in search of|hoping for|"
                       r"want|wanna|need|show me|give me|find me|tell me (?:a|some|about some)|got any|"
-                      r"any (?:other|more|ideas|good|new|recs)|more|in the mood for|"
+                      r"any (?:other|more|ideas|good|new|recs)|more(?! than)|in the mood for|"
                       r"(?:do|would) you (?:know|have|recommend)|know (?:of )?any|can you|could you|how about|"
                       r"what about|i'?d (?:like|love)|i would (?:like|love)|something|anything|what else|"
                       r"(?:are|is) there any|^\W*any|any (?:\w+ )?(?:movies?|films?|flicks?|suggestions?|ones?)|"
@@ -159,11 +160,12 @@ YEAR_AFTER = re.compile(r"\b(?:after|post|since|newer than|later than|no earlier
                         r"\b(?:after|post|since|newer than|later than|no earlier than)\s*-?\s*((?:18|19|20)\d\d)\b", _I)
 YEAR_BETWEEN = re.compile(r"\b(?:between|from)\s*((?:18|19|20)\d\d)\s*(?:and|to|-|–|until)\s*((?:18|19|20)\d\d)\b|"
                           r"\b((?:18|19|20)\d\d)\s*[-–]\s*((?:18|19|20)\d\d)\b", _I)
-YEAR_EXACT = re.compile(r"\b(?:from|in|of|released in|made in)\s+((?:18|19|20)\d\d)\b", _I)
+YEAR_EXACT = re.compile(r"\b(?:from|in|of|released in|made in)\s+((?:18|19|20)\d\d)\b"
+                        r"(?:\s*(?:or|and|,|/)\s*((?:18|19|20)\d\d)\b)?", _I)   # "from 2016 or 2017"
 RECENT = re.compile(r"\b(?:recent|new|newest|latest|current|this year|last year|modern)\s+(?:movies?|films?|ones?|releases?|stuff)\b", _I)
 # "classics" / "classic films" ask for old films; "it's a classic" is praise, not a time frame.
-CLASSIC = re.compile(r"\b(?:classics|(?:old|classic) (?:movies?|films?|ones?|cinema)|golden age|"
-                     r"black and white)\b", _I)
+CLASSIC = re.compile(r"(?<!cult )\b(?:classics|(?:old|classic) (?:movies?|films?|ones?|cinema)|golden age|"
+                     r"black and white)\b(?! (?:lover|fan|buff|nerd|person|guy|girl)s?\b)", _I)
 # A person named in passing, in a statement or tag question about a film ("that was a Vin Diesel
 # movie, right?"), is not a requirement for what comes next.
 PASSING_MENTION = re.compile(r"^\s*(?:(?:and |but |so )?(?:it|that|this|which|the (?:movie|film|one))\s+"
@@ -235,7 +237,8 @@ super full totally at thing things for me my particularly especially typical gra
 """.split())
 
 # ---------------------------------------------------------------------------- kinds of sentence
-TAG_QUESTION = re.compile(r"(?:,\s*|\b)(?:right|is it|isn'?t it|was it|wasn'?t it|no)\s*\??\s*$", re.IGNORECASE)
+TAG_QUESTION = re.compile(r"(?:,\s*|\b)(?:right|correct|is it|isn'?t it|was it|wasn'?t it|no)\s*\??\s*$",
+                          re.IGNORECASE)
 # A yes/no question about one film: "is it a comedy?", "is that the one with Johnny Depp?",
 # "Gravity sounds like an action movie, is it?", "does it have a happy ending?".
 ABOUT_FILM_QUESTION = re.compile(
@@ -244,7 +247,7 @@ ABOUT_FILM_QUESTION = re.compile(
     r"latest) (?:one|movie|film)|the one|that one|this one)\b|"
     r"^\W*(?:(?:and|but|so|oh|ok|okay|great|cool)[,\s]+)*(?:are|aren'?t|were|weren'?t|do|don'?t)\s+"
     r"(?:they|those|these|both|either of them|any of them|they all)\b|"
-    r"\bthe one with\b|,\s*(?:is|was|isn'?t|wasn'?t) (?:it|that)\s*\??\s*$|\bright\s*\?\s*$|"
+    r"\bthe one with\b|,\s*(?:is|was|isn'?t|wasn'?t) (?:it|that)\s*\??\s*$|\b(?:right|correct)\s*\?\s*$|"
     r"\b(?:is|was) (?:it|that|this) (?:a|an|the one|the movie|about|with)\b", re.IGNORECASE)
 # A question about the recommender's own taste: "do you like comedies?".
 ASKS_TASTE = re.compile(r"\b(?:do|did) you (?:like|love|enjoy|prefer|dig|watch|hate)\b|\bif you (?:like|love|enjoy)\b|"
@@ -264,13 +267,20 @@ DESCRIBING_BEFORE = re.compile(
     r"\b(?:it|that|this|which|he|she)\s+(?:'s\s+)?(?:stars?|starred|starring|has|had|features?|featured|"
     r"is|was)\s+(?:a\s+|an\s+|also\s+|actually\s+)?(?:\w+\s+)?$|"
     r"\b(?:it|that|this|which|that one|this one)(?:'s|\s+(?:is|was|sounds|seems|looks|feels))\b[^.;!?]{0,25}$|"
-    r"\babout\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
+    r"(?<!how )(?<!what )\babout\s+(?:\w+\s+){0,3}$", re.IGNORECASE)   # "how about ..." asks
 # Words that make what a sentence asks for a leaning: always ("preferably", "doesn't really
 # matter"), or when the message asks for something else more firmly ("maybe something with X").
 STRONG_HEDGE = re.compile(r"\b(?:preferabl[ey]|ideally|if possible|(?:it )?doesn'?t (?:really )?matter|"
                           r"not (?:too |that )?picky|either way|or anything|open to (?:anything|everything|any)|"
                           r"whatever|no preference|if you can)\b", re.IGNORECASE)
 WEAK_HEDGE = re.compile(r"\b(?:maybe|perhaps|possibly|or so)\b", re.IGNORECASE)
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                "ten": 10, "a couple of": 2, "a couple": 2, "couple of": 2, "couple": 2, "a few": 3, "few": 3}
+_NUMBER = r"(?:\d{1,2}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
+# A number rounded ("3 years or so", "ten or so"): no hedge on what is asked.
+APPROXIMATE = re.compile(rf"\b{_NUMBER}\s+(?:\w+\s+)?or so\b", re.IGNORECASE)
+# "from the last 3 years", "in the past couple of years", "the last few years"
+LAST_YEARS = re.compile(rf"\b(?:the\s+)?(?:last|past|previous)\s+({_NUMBER})\s+(?:years?|yrs)\b", re.IGNORECASE)
 # "old and new", "past or present": no time frame at all.
 ANY_TIME = re.compile(r"\b(?:old (?:and|or) new|new (?:and|or) old|older (?:and|or) newer|newer (?:and|or) older|"
                       r"past (?:and|or) present|any (?:era|decade|year)|classic (?:or|and) (?:new|modern))\b", re.IGNORECASE)

@@ -125,7 +125,7 @@ class DialoguePolicy:
         but horror": well-known films without it) — or a history."""
         state, profile = context.state, context.profile
         return bool(state.liked_items or state.seen_items or state.liked_attributes or state.query_texts
-                    or state.refinements or not state.constraints.is_empty()
+                    or state.refinements or state.constraints.units()
                     or (profile and profile.liked_items) or context.log_user)
 
     def notes(self, act: DialogueAct) -> list[str]:

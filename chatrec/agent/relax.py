@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 
 from chatrec.agent.retrieve import Candidate, RetrievalQuery, Retriever
 from chatrec.catalog.constraints import Constraints
-from chatrec.catalog.normalize import label_key
 
 
 @dataclass
@@ -47,10 +46,10 @@ def retrieve_relaxed(retriever: Retriever, query: RetrievalQuery, k: int, need: 
     candidates = retriever.retrieve(query, k, timings=timings)
     constraints = query.constraints
     relaxations: list[Relaxation] = []
-    while len(candidates) < need and not constraints.is_empty():
+    while len(candidates) < need and constraints.hard_units():
         unit = least_certain(constraints, retriever, query)
         origin = constraints.origin(unit)
-        relaxations.append(Relaxation(unit, unit_label(constraints, unit), origin.said, origin.certainty,
+        relaxations.append(Relaxation(unit, constraints.label(unit), origin.said, origin.certainty,
                                       len(candidates)))
         constraints = constraints.without_unit(unit)
         more = retriever.retrieve(replace(query, constraints=constraints), k)
@@ -74,28 +73,4 @@ def least_certain(constraints: Constraints, retriever: Retriever, query: Retriev
         gained = int(table.mask(constraints.without_unit(unit), query.exclude).sum())
         return (round(origin.certainty, 3), origin.turn, -gained)
 
-    return min(constraints.units(), key=key)
-
-
-def unit_label(constraints: Constraints, unit: str) -> str:
-    """How a unit reads in a sentence ("comedy", "from 1990–1999", "starring Tom Hanks")."""
-    name, _, value = unit.partition(":")
-    c = constraints
-    if name == "year":
-        if c.year_min is not None and c.year_max is not None:
-            return f"from {c.year_min}" if c.year_min == c.year_max else f"from {c.year_min}–{c.year_max}"
-        return f"from {c.year_min} on" if c.year_min is not None else f"up to {c.year_max}"
-    people = {"people_any": "with ", "directors_any": "directed by ", "cast_any": "starring ",
-              "writers_any": "written by "}
-    if name in people:
-        return people[name] + " or ".join(getattr(c, name))
-    if name == "genres_any":
-        return " or ".join(c.genres_any)
-    original = next((v for v in getattr(c, name, []) if _key(v) == value), value)
-    prefix = {"genres_all": "", "genres_none": "no ", "people_none": "without ", "keywords_none": "nothing ",
-              "decades_none": "not from the "}.get(name, "")
-    return f"{prefix}{original}{'s' if name == 'decades_none' else ''}"
-
-
-def _key(value: str | int) -> str:
-    return str(value) if isinstance(value, int) else label_key(value)
+    return min(constraints.hard_units(), key=key)

@@ -34,7 +34,7 @@ class RetrievalQuery:
         seeds: liked items → weight (session likes weigh more than long-ago history).
         disliked_items: items the user disliked (their neighbours are pushed down a little).
         liked_attributes / disliked_attributes: KG nodes (person:, genre:, keyword:).
-        constraints: hard constraints; never violated.
+        constraints: hard ones are never violated; soft ones rank the items meeting them first.
         text: free text for the vector index ("" = none).
         user_id: raw interaction user id for collaborative signals (None = anonymous).
         exclude: items never to return.
@@ -249,6 +249,7 @@ class FusionWeights(BaseModel):
     popularity_cold: float = 0.5     # when nothing personal is known
     liked_attribute: float = 0.35    # bonus for items having a liked attribute
     disliked_attribute: float = 0.5  # penalty for items having a disliked attribute
+    preferred: float = 0.5           # bonus per soft constraint an item meets (a request of earlier on)
     refinement: float = 0.25
 
 
@@ -375,8 +376,8 @@ class Retriever:
         return out
 
     def _attribute_adjustments(self, query: RetrievalQuery) -> tuple[np.ndarray, np.ndarray]:
-        """(bonus for liked attributes, corrections the user asked for: disliked attributes and
-        refinements such as "lighter")."""
+        """(bonus for liked attributes, corrections the user asked for: disliked attributes, soft
+        constraints and refinements such as "lighter")."""
         table = self.table
         w = self.weights
         liked = np.zeros(len(table), dtype=np.float32)
@@ -395,6 +396,9 @@ class Retriever:
                 adjust -= w.disliked_attribute * table.person_mask(table.kg.label(node))
             elif kind == "keyword":
                 adjust[table.rows_with(node)] -= w.disliked_attribute
+        for clause in query.constraints.preferred():
+            # an earlier request, no longer a filter: the films meeting it still come first
+            adjust += w.preferred * table.masks.clause_mask(clause)
         for label in query.refinements:
             if label == "lighter":
                 for genre in P.LIGHT_GENRES:

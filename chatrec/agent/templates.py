@@ -21,6 +21,8 @@ def pick(options: list[str], key: str) -> str:
 
 
 def constraint_summary(c: Constraints) -> str:
+    """What every film of a list meets (the hard constraints), in words."""
+    c = c.hard_only()
     parts: list[str] = []
     if c.year_min is not None and c.year_max is not None:
         if c.year_min == c.year_max:

@@ -16,7 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from chatrec.agent import patterns as P
-from chatrec.agent.scope import Span, clause_after, clause_before, negation_before, overlaps, sentence_around
+from chatrec.agent.scope import (
+    Span,
+    clause_after,
+    clause_before,
+    negation_before,
+    overlaps,
+    sentence_around,
+    sentence_bounds,
+)
 from chatrec.catalog.constraints import ConstraintOrigin
 from chatrec.catalog.models import Catalog
 
@@ -86,7 +94,7 @@ class TimeReader:
         self._comparative(text, items, taken, shown_years, out)
         if out.has_range:
             return out
-        self._recent_or_classic(text, taken, entity_spans, out)
+        self._recent_or_classic(text, taken, entity_spans, items, out)
         return out
 
     # ------------------------------------------------------------------ explicit years
@@ -138,9 +146,16 @@ class TimeReader:
             out.origin = request(m.group(0))
         if out.has_range:
             return
+        for m in P.LAST_YEARS.finditer(text):   # "from the last 3 years": up to the newest films
+            if free(m) and not negation_before(text, m.start(), spans):
+                count = P.NUMBER_WORDS.get(m.group(1).lower()) or int(m.group(1))
+                out.year_min = self.newest_year - max(count, 1) + 1
+                out.origin = request(m.group(0))
+                return
         for m in P.YEAR_EXACT.finditer(text):
             if free(m) and not negation_before(text, m.start(), spans):
-                out.year_min = out.year_max = int(m.group(1))
+                years = [int(y) for y in m.groups() if y]
+                out.year_min, out.year_max = min(years), max(years)
                 out.origin = request(m.group(0))
                 return
 
@@ -208,9 +223,22 @@ class TimeReader:
             out.origin = ConstraintOrigin(source="refinement", certainty=0.6, said=said)
         out.comparative = kind
 
-    def _recent_or_classic(self, text: str, taken: list[Span], spans: Sequence[Span], out: TimeReading) -> None:
+    def _examples_disagree(self, text: str, m: re.Match, items: Sequence, low: int | None = None,
+                           high: int | None = None) -> bool:
+        """"classics like Bambi (2013) and Are We There Yet? (2005)": the films given as examples
+        of the time words are outside what they would mean, so the user means something else."""
+        joined = _EXAMPLES.match(text[m.end():m.end() + 20].lstrip(" ,"))
+        if joined is None:
+            return False
+        _, stop = sentence_bounds(text, m.start(), m.end())
+        years = [item.year for it in items if m.end() <= it.start < stop
+                 and (item := self.catalog.get(it.item_id) if it.item_id else None) is not None and item.year]
+        return any((low is not None and y < low) or (high is not None and y > high) for y in years)
+
+    def _recent_or_classic(self, text: str, taken: list[Span], spans: Sequence[Span], items: Sequence,
+                           out: TimeReading) -> None:
         for m in P.RECENT.finditer(text):
-            if _one_film(text, m):
+            if _one_film(text, m) or self._examples_disagree(text, m, items, low=self.newest_year - RECENT_YEARS):
                 continue
             if not overlaps(m.start(), m.end(), taken) and not negation_before(text, m.start(), spans) \
                     and _asks_for_time(text, m):
@@ -218,7 +246,8 @@ class TimeReader:
                 out.origin = ConstraintOrigin(source="request", certainty=0.8, said=m.group(0))
                 return
         for m in P.CLASSIC.finditer(text):
-            if overlaps(m.start(), m.end(), taken) or not _asks_for_time(text, m) or _predicate(text, m):
+            if overlaps(m.start(), m.end(), taken) or not _asks_for_time(text, m) \
+                    or self._examples_disagree(text, m, items, high=1979):
                 continue
             if negation_before(text, m.start(), spans):   # "no old ones", "not into old movies"
                 out.year_min = 1980
@@ -238,6 +267,10 @@ def _asks_for_time(text: str, m: re.Match) -> bool:
     sentence = sentence_around(text, m.start(), m.end())
     if P.STRONG_HEDGE.search(sentence) or P.NEGATED_AFTER.search(clause_after(text, m.end())):
         return False
+    if _SEEN_OBJECT.search(clause_before(text, m.start())) or describes_films(text, m.start(), m.end()):
+        return False   # "I've seen the old ones", "Lethal Weapon is definitely a classic movie"
+    if P.ABOUT_FILM_QUESTION.search(sentence) and sentence.rstrip().endswith("?"):
+        return False   # "is that the one set in the 80s?": a question about one film
     return not (P.TASTE_BEFORE.search(clause_before(text, m.start())) and not P.ASKS_FOR.search(sentence))
 
 
@@ -252,16 +285,35 @@ def _one_film(text: str, m: re.Match) -> bool:
 
 
 _EXAMPLES = re.compile(r"\b(?:like|such as|e\.g\.|including)\b", re.IGNORECASE)
-_COPULA_BEFORE = re.compile(r"\b(?:are|is|was|were|'re|'s)\s+(?:all\s+|both\s+|real\s+|true\s+|obviously\s+)?$",
-                            re.IGNORECASE)
-_COPULA_AFTER = re.compile(r"^\s+(?:are|is|were|was|include)\b", re.IGNORECASE)
+# "<subject> is/are/'s [up to six words]" right before the time words; the subject and the words
+# between decide whether it describes films or asks for them.
+_COPULA_BEFORE = re.compile(r"\b([\w']+?)(?:'s|'re|\s*(?:\([^)]*\))?\s+(?:is|are|was|were))[\s,]+"
+                            r"((?:[\w'-]+\s+){0,6})$", re.IGNORECASE)
+# "his older movies were very funny", "classics are ...": the films described
+_COPULA_AFTER = re.compile(r"^\s+(?:(?:movies?|films?|ones?|stuff)\s+)?(?:are|is|were|was|include)\b", re.IGNORECASE)
+# "one of the classics", "one of my favourite old movies": a film placed among them
+_ONE_OF = re.compile(r"\bone of (?:the|my|our|his|her|their)?\s*(?:\w+\s+){0,2}$", re.IGNORECASE)
+# Subjects that ask ("what's a good old movie?", "is there a classic...") or open a relative clause.
+_ASKING_SUBJECTS = frozenset({"what", "which", "who", "there", "here", "how", "where", "why"})
+_NEW_CLAUSE = re.compile(r"\b(?:and|but|so|or|there|\w+ing)\b", re.IGNORECASE)
+# What the user has seen already: "I've seen the old ones", "we watched all the classics".
+_SEEN_OBJECT = re.compile(r"\b(?:seen|watched|saw)\s+(?:(?:all|most|both|some|many|lots|a lot|plenty|of|the|those|"
+                          r"these|his|her|their)\s+)*$", re.IGNORECASE)
 
 
-def _predicate(text: str, m: re.Match) -> bool:
-    """"Billy Madison and Happy Gilmore are classics", "some classics are When Harry Met Sally":
-    films described, not a time frame asked for."""
-    return bool(_COPULA_BEFORE.search(text[max(0, m.start() - 20):m.start()])
-                or _COPULA_AFTER.match(text[m.end():m.end() + 12]))
+def describes_films(text: str, start: int, end: int) -> bool:
+    """"Billy Madison and Happy Gilmore are classics", "Lethal Weapon (1987) is definitely a
+    classic movie!", "some classics are When Harry Met Sally": films described, not a time frame
+    asked for ("what's a good old movie?", "is there anything from the 90s?" ask)."""
+    if _COPULA_AFTER.match(text[end:end + 20]) or _ONE_OF.search(text[max(0, start - 40):start]):
+        return True
+    before = clause_before(text, start, 70)
+    copula = _COPULA_BEFORE.search(before)
+    if copula is None:
+        return False
+    subject, between = copula.group(1).lower(), copula.group(2)
+    relative = subject == "that" and bool(re.search(r"\w\s*$", before[:copula.start(1)]))   # "something that is"
+    return not (subject in _ASKING_SUBJECTS or relative or _NEW_CLAUSE.search(between) or P.ASKS_FOR.search(between))
 
 
 def _decade_of(m: re.Match) -> int:
@@ -302,6 +354,8 @@ def _about_films(text: str, m: re.Match) -> bool:
     prev = before[-1] if before else ""
     if nxt in P.COMPARATIVE_NEXT_BAD or prev in ("are", "is", "were", "was", "re", "they're", "it's"):
         return False   # "older actors"; "they are older films" describes, it does not ask
+    if any(word in P.COMPARATIVE_NEXT_BAD for word in before[-4:]):
+        return False   # "for kids a little older": people compared, not films
     if word in ("recent", "later", "earlier") and nxt not in P.COMPARATIVE_NEXT_OK and nxt != "?":
         return False   # "I recently", "later tonight", "earlier this morning"
     return nxt in P.COMPARATIVE_NEXT_OK or nxt in ("", "?") or prev in P.COMPARATIVE_PREV_OK

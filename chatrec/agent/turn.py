@@ -189,7 +189,8 @@ class TurnRunner:
             context = s.queries.context(state, profile)
             draft = Draft(T.RESET_DONE, decision="reset", trusted=[T.RESET_DONE])
         else:
-            apply_act(state, act, additive=bool(_ADDITIVE.search(message)))
+            softened = apply_act(state, act, additive=bool(_ADDITIVE.search(message)))
+            trace.notes.extend(f"softened: {change}" for change in softened)
             if profile is not None and apply_to_profile(profile, act):
                 # Saved with the session, applied to the profile as stored then (not this copy).
                 profile_edit = partial(_apply_to_profile, act=act)

@@ -16,7 +16,7 @@ from typing import cast
 from chatrec.agent import patterns as P
 from chatrec.agent.mentions import MentionReader
 from chatrec.agent.models import Constraints, DialogueAct, Intent, ItemQuestion
-from chatrec.agent.scope import Span, overlaps
+from chatrec.agent.scope import Span, overlaps, read_sentence
 from chatrec.agent.state import SessionState
 from chatrec.agent.time_reading import TimeReader
 from chatrec.catalog.constraints import ConstraintOrigin
@@ -27,6 +27,10 @@ from kg.models import ITEM, PERSON, person_node
 logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9']+")
+_PLAIN_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+# A number right after a viewing or opinion verb is a title ("I saw 1922 on Netflix", "loved 2012").
+_WATCHED_NUMBER = re.compile(r"\b(?:saw|seen|watched|watching|loved|liked|enjoyed|hated)\s+$", re.IGNORECASE)
 # Runs of capitalised words, with the small words titles have inside ("Raiders of the Lost Ark")
 # and their punctuation ("Oh, God!", "The Naked Gun 2½: The Smell of Fear").
 _WORD_CHARS = r"[^\s,;()\"“”]"
@@ -59,6 +63,7 @@ class RuleUnderstander:
     # ------------------------------------------------------------------ public
     def read(self, text: str, state: SessionState) -> DialogueAct:
         act = DialogueAct(source="rules")
+        text = text.translate(_PLAIN_QUOTES)   # "Isn’t" reads as "Isn't" (same length: spans hold)
         lowered = text.lower()
         # Items under discussion need less evidence to be recognised ("I've seen Up" after Up
         # was shown) and win ambiguities.
@@ -100,6 +105,7 @@ class RuleUnderstander:
             act.liked_items = []
             act.constraints = Constraints(unsupported=act.constraints.unsupported)
         act.released = self._released(act, state, self._welcomed(text, act, state))
+        act.continues = self._continues(text, act)
         titled = self._maybe_named(text, entity_spans, act)
         act.maybe_named = [i for i in self.named_films(text, mentions, titled) if i not in act.liked_items
                            and i not in act.seen_items and i not in act.disliked_items]
@@ -116,13 +122,29 @@ class RuleUnderstander:
             return []
         return [s.item_id for s in state.last_shown]
 
+    @staticmethod
+    def _continues(text: str, act: DialogueAct) -> bool:
+        """Whether the message carries the current request on: it asks for films ("more",
+        "something else", "any others?", "what else do you have?"), refines them ("something
+        lighter", "none of those") or asks for something more (another genre, a time frame).
+        Talking about a film, answering a question or chit-chat does not."""
+        if act.intent not in ("recommend", "refine"):
+            return False
+        if act.refinements or act.constraints.has_requirements():
+            return True
+        for sentence in _SENTENCE.findall(text):
+            kind = read_sentence(sentence)
+            if kind.request and not kind.about_film:
+                return True
+        return False
+
     def _released(self, act: DialogueAct, state: SessionState, welcomed: Sequence[str] = ()) -> list[str]:
         """Requirements of the session a film the user now likes does not meet, or that none of
         the films the user just welcomed meets: the user's own example, or the user's welcome of
         a suggestion that ignores it, widens the request, so each becomes a preference (a like of
         its genre or person) instead of a filter."""
         c = state.constraints
-        positive = [u for u in c.units() if u == "year" or u.startswith(_POSITIVE_UNITS)]
+        positive = [u for u in c.hard_units() if u == "year" or u.startswith(_POSITIVE_UNITS)]
         released: list[str] = []
         for item_id in act.liked_items:
             item = self.catalog.get(item_id)
@@ -180,7 +202,8 @@ class RuleUnderstander:
                     # a longer exact title may hold linked spans ("The Naked Gun 2½: The Smell of Fear")
                     cut = any(start < t.end and t.start < end and not (start <= t.start and t.end <= end)
                               for t in taken)
-                    if cut or any(t.start == start and t.end == end for t in taken) or not text[start].isupper():
+                    if cut or any(t.start == start and t.end == end for t in taken) \
+                            or not (text[start].isupper() or _WATCHED_NUMBER.search(text[:start])):
                         continue
                     said = text[start:end].rstrip(".:!?")
                     if said.lower() in _PRONOUN_TITLES:

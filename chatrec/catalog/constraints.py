@@ -15,10 +15,18 @@ Labels are compared through ``label_key`` ("Sci-Fi" = "sci fi"); an item without
 year bound (nothing promises it satisfies one).
 
 People can be asked for in a role ("directed by", "starring", "written by": ``directors_any``,
-``cast_any``, ``writers_any``) or in any role (``people_any``). Each constraint is a *unit* that
-can be dropped on its own (:meth:`Constraints.units`, :meth:`Constraints.without_unit`) and carries
-where it came from and how sure the reading was (``origins``): relaxing the least certain unit when
-the constraints leave too few items is the agent's job (``chatrec.agent.relax``).
+``cast_any``, ``writers_any``) or in any role (``people_any``). A genre asked for accepts its
+other names (``GENRE_ALTERNATIVES``: "family" also takes animation), inside an all-of request too:
+"a family comedy" is (family or animation) and comedy. Each constraint is a *unit* that can be
+dropped on its own (:meth:`Constraints.units`, :meth:`Constraints.without_unit`) and carries where
+it came from and how sure the reading was (``origins``): relaxing the least certain unit when the
+constraints leave too few items is the agent's job (``chatrec.agent.relax``).
+
+A unit is *hard* (it filters) or *soft* (``ConstraintOrigin.hard`` is False: a preference that
+ranks the items meeting it first and excludes nothing). :meth:`Constraints.clauses` compiles the
+hard units only, so every filter ignores soft ones; :meth:`Constraints.preferred` compiles the soft
+ones, for the ranking. When a request stops being hard is the agent's memory's decision
+(``chatrec.agent.memory``).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from chatrec.catalog.genres import GENRE_ALTERNATIVES
 from chatrec.catalog.models import Item
 from chatrec.catalog.normalize import label_key
 
@@ -120,16 +129,29 @@ class ConstraintOrigin(BaseModel):
             first when the constraints leave too few items.
         turn: the user turn it was read in (0 = unknown).
         said: the words it was read from, to say back when it is relaxed.
+        hard: whether it filters (True) or only ranks the items meeting it first (False).
+        renewed: the last user turn that said it again or carried its request on ("more",
+            "something else"); 0 = the turn it was read in.
+        softened: why a hard constraint became a preference ("" while it is hard).
     """
 
     source: Source = "request"
     certainty: float = 0.9
     turn: int = 0
     said: str = ""
+    hard: bool = True
+    renewed: int = 0
+    softened: str = ""
+
+    @property
+    def current_since(self) -> int:
+        """The last turn the constraint was said or carried on in."""
+        return max(self.turn, self.renewed)
 
 
 class Constraints(BaseModel):
-    """Hard constraints stated in the dialogue. They hold for every later recommendation.
+    """Constraints stated in the dialogue: hard ones filter every later recommendation, soft
+    ones rank the items meeting them first.
 
     Attributes:
         year_min, year_max: inclusive bounds on the release year.
@@ -162,25 +184,32 @@ class Constraints(BaseModel):
 
     # ------------------------------------------------------------------ the compiler
     def clauses(self) -> list[Clause]:
-        """The constraints as atomic clauses: the only definition of what they mean."""
+        """The hard constraints as atomic clauses: the only definition of what filters."""
+        return self._compile(lambda unit: self.origin(unit).hard)
+
+    def preferred(self) -> list[Clause]:
+        """The soft constraints as clauses: what the items ranked first meet (never a filter)."""
+        return self._compile(lambda unit: not self.origin(unit).hard)
+
+    def _compile(self, keep: Callable[[str], bool]) -> list[Clause]:
+        """The clauses of the units ``keep`` accepts."""
+        def kept(name: str) -> tuple:
+            return tuple(v for v in dict.fromkeys(getattr(self, name)) if keep(f"{name}:{_unit_value(v)}"))
+
+        def group(name: str) -> tuple:
+            return tuple(dict.fromkeys(getattr(self, name))) if keep(name) else ()
+
         out: list[Clause] = []
-        if self.year_min is not None or self.year_max is not None:
+        if (self.year_min is not None or self.year_max is not None) and keep("year"):
             out.append(Clause("year", "range", low=self.year_min, high=self.year_max))
-        out += [Clause("genres", "any", (g,)) for g in dict.fromkeys(self.genres_all)]
-        if self.genres_any:
-            out.append(Clause("genres", "any", tuple(dict.fromkeys(self.genres_any))))
-        if self.genres_none:
-            out.append(Clause("genres", "none", tuple(dict.fromkeys(self.genres_none))))
-        if self.people_any:
-            out.append(Clause("people", "any", tuple(dict.fromkeys(self.people_any))))
-        if self.people_none:
-            out.append(Clause("people", "none", tuple(dict.fromkeys(self.people_none))))
-        roles: tuple[tuple[Attribute, list[str]], ...] = (
-            ("directors", self.directors_any), ("cast", self.cast_any), ("writers", self.writers_any))
-        out += [Clause(role, "any", tuple(dict.fromkeys(names))) for role, names in roles if names]
-        if self.keywords_none:
-            out.append(Clause("keywords", "none", tuple(dict.fromkeys(self.keywords_none))))
-        out += [Clause("year", "outside", low=d, high=d + 9) for d in dict.fromkeys(self.decades_none)]
+        out += [Clause("genres", "any", (g, *GENRE_ALTERNATIVES.get(label_key(g), ()))) for g in kept("genres_all")]
+        fields: tuple[tuple[Attribute, Operator, tuple], ...] = (
+            ("genres", "any", group("genres_any")), ("genres", "none", kept("genres_none")),
+            ("people", "any", group("people_any")), ("people", "none", kept("people_none")),
+            ("directors", "any", group("directors_any")), ("cast", "any", group("cast_any")),
+            ("writers", "any", group("writers_any")), ("keywords", "none", kept("keywords_none")))
+        out += [Clause(attribute, op, values) for attribute, op, values in fields if values]
+        out += [Clause("year", "outside", low=d, high=d + 9) for d in kept("decades_none")]
         return out
 
     # ------------------------------------------------------------------ questions
@@ -286,12 +315,50 @@ class Constraints(BaseModel):
         return out._pruned()
 
     def only_unit(self, unit: str) -> Constraints:
-        """A copy holding nothing but one unit (to test an item against that constraint alone)."""
+        """A copy holding nothing but one unit, hard (to test an item against that constraint
+        alone)."""
         out = self
         for other in self.units():
             if other != unit:
                 out = out.without_unit(other)
+        out = out if out is not self else self.model_copy(deep=True)
+        if unit in out.origins:
+            out.origins[unit] = out.origins[unit].model_copy(update={"hard": True})
+        return out
+
+    def hard_units(self) -> list[str]:
+        """The units that filter."""
+        return [unit for unit in self.units() if self.origin(unit).hard]
+
+    def soft_units(self) -> list[str]:
+        """The units that only rank the items meeting them first."""
+        return [unit for unit in self.units() if not self.origin(unit).hard]
+
+    def hard_only(self) -> Constraints:
+        """A copy without the soft units (what a list is promised to meet)."""
+        out = self
+        for unit in self.soft_units():
+            out = out.without_unit(unit)
         return out if out is not self else self.model_copy(deep=True)
+
+    def label(self, unit: str) -> str:
+        """How a unit reads in a sentence ("comedy", "from 1990–1999", "starring Tom Hanks")."""
+        name, _, value = unit.partition(":")
+        if name == "year":
+            low, high = self.year_min, self.year_max
+            if low is not None and high is not None:
+                return f"from {low}" if low == high else f"from {low}–{high}"
+            return f"from {low} on" if low is not None else f"up to {high}"
+        people = {"people_any": "with ", "directors_any": "directed by ", "cast_any": "starring ",
+                  "writers_any": "written by "}
+        if name in people:
+            return people[name] + " or ".join(getattr(self, name))
+        if name == "genres_any":
+            return " or ".join(self.genres_any)
+        original = next((v for v in getattr(self, name, []) if _unit_value(v) == value), value)
+        prefix = {"genres_all": "", "genres_none": "no ", "people_none": "without ", "keywords_none": "nothing ",
+                  "decades_none": "not from the "}.get(name, "")
+        return f"{prefix}{original}{'s' if name == 'decades_none' else ''}"
 
     def origin(self, unit: str) -> ConstraintOrigin:
         """Where a unit came from (an explicit request when nothing was recorded)."""

@@ -36,6 +36,10 @@ _SYNONYMS: dict[str, str] = {
     "animated": "animation",
 }
 _CANONICAL_BY_KEY = {label_key(g): g for g in GENRES}
+#: A genre asked for also accepts these labels: the same shelf under another name. IMDb files some
+#: musicals under "music" only (La La Land) and many kids' films under "animation" only (Frozen).
+GENRE_ALTERNATIVES: dict[str, tuple[str, ...]] = {"musical": ("music",), "music": ("musical",),
+                                                   "family": ("animation",)}
 # Markers that are not genres at all.
 _NOT_GENRES = {"imax", "no genres listed", ""}
 _SPACES = re.compile(r"\s+")

@@ -191,7 +191,9 @@ def test_a_welcomed_suggestion_that_ignores_a_requirement_makes_it_a_preference(
     assert act.released == ["genres_all:comedy"]
     state.add_turn("user", text)
     apply_act(state, act)
-    assert state.constraints.genres_all == [] and "genre:comedy" in state.liked_attributes
+    # a preference now: it still ranks comedies first, and filters nothing
+    assert state.constraints.soft_units() == ["genres_all:comedy"] and state.constraints.clauses() == []
+    assert state.constraints.matches(catalog[heat]) and "genre:comedy" in state.liked_attributes
     # a welcome of films that meet the requirement leaves it as it was
     state2 = SessionState(session_id="t2")
     state2.add_turn("user", "I'm looking for a comedy")

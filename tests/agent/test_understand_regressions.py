@@ -126,3 +126,72 @@ def test_liking_an_actor_is_a_preference_asking_for_one_is_a_filter(reader):
     request = reader.read("Any Tom Hanks movies you'd recommend?", SessionState(session_id="t"))
     assert request.constraints.cast_any == ["Tom Hanks"]
     assert reader.read("movies with Tom Hanks", SessionState(session_id="t")).constraints.cast_any == ["Tom Hanks"]
+
+
+def _reads(reader, message: str):
+    return reader.read(message, SessionState(session_id="t")).constraints
+
+
+def test_praising_a_named_film_as_a_classic_asks_for_no_old_films(reader):
+    for message in ["Lethal Weapon (1987) is definitely a classic movie!",
+                    "You should see Heat, it's a must. One of the classics.",
+                    "Though I don't like him as a person his older movies were very funny."]:
+        c = _reads(reader, message)
+        assert c.year_min is None and c.year_max is None, message
+    assert _reads(reader, "what's a good classic movie?").year_max == 1979
+    assert _reads(reader, "I was looking for a classic movie").year_max == 1979
+
+
+def test_what_the_user_has_seen_is_no_time_frame(reader):
+    c = _reads(reader, "He said he's seen the old ones. Is there anything new?")
+    assert c.year_max is None and c.year_min is None
+    assert _reads(reader, "I'm an old movie lover. These are good suggestions!").year_max is None
+    assert _reads(reader, "Can you recommend any horror cult classics?").year_max is None
+
+
+def test_the_last_few_years_or_so_is_a_time_frame_and_keeps_the_genre(reader):
+    c = _reads(reader, "Yes how about some more recent comedies like the last 3 years or so.")
+    assert c.genres_all == ["comedy"]
+    assert c.year_min == reader.newest_year - 2 and c.year_max is None
+    assert _reads(reader, "a comedy from the past couple of years").year_min == reader.newest_year - 1
+    assert _reads(reader, "horror movies from 2016 or 2017") .model_dump(include={"year_min", "year_max"}) \
+        == {"year_min": 2016, "year_max": 2017}
+
+
+def test_examples_that_contradict_the_time_words_win(reader):
+    c = _reads(reader, "My family enjoyed classics like Shrek (2001) and Finding Nemo (2003)")
+    assert c.year_max is None
+    assert _reads(reader, "I want classic movies like Casablanca").year_max == 1979
+    assert _reads(reader, "They liked Toy Story but it could be for kids a little older as well.").year_max is None
+
+
+def test_a_family_friendly_comedy_accepts_animated_comedies(reader, small_resources):
+    c = _reads(reader, "I'd like a family-friendly comedy")
+    assert sorted(c.genres_all) == ["comedy", "family"]
+    animated_only = [i for i in small_resources.catalog
+                     if "animation" in i.genres and "comedy" in i.genres and "family" not in i.genres]
+    assert animated_only, "the catalog should hold an animated comedy not filed as a family film"
+    assert all(c.matches(i) for i in animated_only)
+    assert not any(c.matches(i) for i in small_resources.catalog
+                   if "comedy" in i.genres and not {"family", "animation"} & set(i.genres))
+
+
+def test_a_statement_about_a_person_is_a_taste_not_a_filter(reader):
+    for message, node in [("Johnny Depp is such a great actor", "person:johnny depp"),
+                          ("Great movie Al Pacino is a boss", "person:al pacino"),
+                          ("ha, yes that one was cute....Love Ryan Gosling.", "person:ryan gosling"),
+                          ("Isn’t that with Denzel Washington?", "person:denzel washington"),
+                          ("Also her and Adam Sandler in Big Daddy (1999)", "person:adam sandler")]:
+        act = reader.read(message, SessionState(session_id="t"))
+        c = act.constraints
+        assert not (c.people_any or c.cast_any or c.directors_any or c.writers_any), message
+        assert node in act.liked_attributes, message
+    assert _reads(reader, "Something with Tom Hanks").cast_any == ["Tom Hanks"]
+
+
+def test_a_genre_praised_or_compared_is_a_taste_not_a_filter(reader):
+    for message in ["a good comedy is nice too", "Oh man - you must! I enjoy comedies more than drama."]:
+        act = reader.read(message, SessionState(session_id="t"))
+        assert act.constraints.genres_all == [] and "genre:comedy" in act.liked_attributes, message
+    assert _reads(reader, "a comedy would be nice").genres_all == ["comedy"]
+    assert _reads(reader, "what's a good horror movie?").genres_all == ["horror"]

@@ -2,7 +2,7 @@
 retriever's table and the index's matrix) and Chroma's ``where`` — each checked against a
 brute-force oracle written here from the meaning of the fields, on random constraints of every
 kind (genres all/any/none, people in any role or in one role and their exclusion, year ranges,
-excluded decades and keywords, excluded ids).
+excluded decades and keywords, excluded ids), some of them soft (a preference: never a filter).
 No data directory needed: the catalog is generated."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import random
 import pytest
 
 from chatrec.agent.table import ItemTable
-from chatrec.catalog.constraints import Clause, Constraints, ItemFilter
+from chatrec.catalog.constraints import Clause, ConstraintOrigin, Constraints, ItemFilter
 from chatrec.catalog.masks import ConstraintMasks
 from chatrec.catalog.models import Catalog, Item
 from chatrec.catalog.normalize import label_key
 
-GENRES = ["comedy", "drama", "sci-fi", "horror", "family", "film-noir", "western"]
+GENRES = ["comedy", "drama", "sci-fi", "horror", "family", "animation", "film-noir", "western"]
+SAME_SHELF = {"family": {"family", "animation"}}   # a kids' film filed as animation only
 KEYWORDS = ["gory", "time travel", "heist", "zombies"]
 PEOPLE = ["Ann Lee", "Bo Díaz", "Cy O'Neil", "Dee Park", "Ed Wu", "Flo Rossi", "Gus Yamada", "Hal Berg"]
 ROLES = ("directors", "cast", "writers", "creators")
@@ -40,38 +41,48 @@ CATALOG = _catalog()
 
 
 def _oracle(c: Constraints, item: Item, exclude: set[str] = frozenset()) -> bool:
-    """The meaning of each field, spelt out without the model's clauses."""
+    """The meaning of each field, spelt out without the model's clauses; soft units filter
+    nothing."""
+    def hard(unit: str) -> bool:
+        return unit not in c.origins or c.origins[unit].hard
+
+    def keys(field: str) -> set[str]:
+        return {label_key(v) for v in getattr(c, field) if hard(f"{field}:{label_key(v)}")}
+
+    def group(field: str) -> set[str]:
+        return {label_key(v) for v in getattr(c, field)} if hard(field) else set()
+
     genres = {label_key(g) for g in item.genres}
     people = {label_key(n) for role in ROLES for n in getattr(item, role)}
     if item.id in exclude:
         return False
-    if c.year_min is not None and (item.year is None or item.year < c.year_min):
+    if hard("year") and c.year_min is not None and (item.year is None or item.year < c.year_min):
         return False
-    if c.year_max is not None and (item.year is None or item.year > c.year_max):
+    if hard("year") and c.year_max is not None and (item.year is None or item.year > c.year_max):
         return False
-    if any(label_key(g) not in genres for g in c.genres_all):
+    if any(not genres & SAME_SHELF.get(g, {g}) for g in keys("genres_all")):
         return False
-    if c.genres_any and not genres & {label_key(g) for g in c.genres_any}:
+    if group("genres_any") and not genres & group("genres_any"):
         return False
-    if genres & {label_key(g) for g in c.genres_none}:
+    if genres & keys("genres_none"):
         return False
-    if c.people_any and not people & {label_key(p) for p in c.people_any}:
+    if group("people_any") and not people & group("people_any"):
         return False
     for role in ("directors", "cast", "writers"):
-        wanted = {label_key(p) for p in getattr(c, f"{role}_any")}
+        wanted = group(f"{role}_any")
         if wanted and not wanted & {label_key(n) for n in getattr(item, role)}:
             return False
-    if {label_key(k) for k in item.keywords} & {label_key(k) for k in c.keywords_none}:
+    if {label_key(k) for k in item.keywords} & keys("keywords_none"):
         return False
-    if item.year is not None and any(d <= item.year <= d + 9 for d in c.decades_none):
+    if item.year is not None and any(d <= item.year <= d + 9 for d in c.decades_none if hard(f"decades_none:{d}")):
         return False
-    return not people & {label_key(p) for p in c.people_none}
+    return not people & keys("people_none")
 
 
 def _random_constraints(rng: random.Random) -> Constraints:
     spellings = [*GENRES, "Sci-Fi", "Film Noir", "no such genre"]
     names = [*PEOPLE, "ANN LEE", "Bo Diaz", "Nobody At All"]
-    return Constraints(
+    c = Constraints(
         year_min=rng.choice([None, None, 1950, 1980, 1990, 2001]),
         year_max=rng.choice([None, None, 1979, 1989, 1999, 2020]),
         genres_all=rng.sample(spellings, rng.choice([0, 0, 1, 2])),
@@ -85,6 +96,10 @@ def _random_constraints(rng: random.Random) -> Constraints:
         keywords_none=rng.sample([*KEYWORDS, "Time-Travel"], rng.choice([0, 0, 0, 1])),
         decades_none=rng.sample([1950, 1980, 1990, 2000], rng.choice([0, 0, 0, 1, 2])),
     )
+    for unit in c.units():   # a request the conversation has left behind: a preference
+        if rng.random() < 0.2:
+            c.origins[unit] = ConstraintOrigin(hard=False, softened="the conversation moved on")
+    return c
 
 
 CASES = [_random_constraints(random.Random(seed)) for seed in range(400)]
@@ -171,6 +186,32 @@ def test_filtered_queries_agree_across_engines(chroma_index):
         chroma_index.filter_engine = "memory"
         by_memory = {i for i, _ in chroma_index.query("comedy drama", k=len(CATALOG), flt=flt)}
         assert by_chroma == by_memory == {i.id for i in CATALOG if _oracle(c, i, {"i1", "i2"})}, c
+
+
+def test_soft_units_filter_nothing_and_are_what_ranks_first():
+    softened = 0
+    for c in CASES:
+        soft = c.soft_units()
+        softened += bool(soft)
+        assert set(soft) | set(c.hard_units()) == set(c.units()) and not set(soft) & set(c.hard_units())
+        hard_only = c.hard_only()
+        assert hard_only.units() == c.hard_units()
+        assert [hard_only.matches(i) for i in CATALOG] == [c.matches(i) for i in CATALOG], c
+        # the soft units, compiled on their own, are what a preference ranks by
+        preferred = c.preferred()
+        as_filter = Constraints(**{**c.model_dump(), "origins": {}})
+        for unit in c.hard_units():
+            as_filter = as_filter.without_unit(unit)
+        assert [all(cl.matches(i) for cl in preferred) for i in CATALOG] == [as_filter.matches(i) for i in CATALOG]
+    assert softened > 100
+
+
+def test_a_family_film_asked_for_accepts_animation_inside_an_all_of_request():
+    c = Constraints(genres_all=["family", "comedy"])
+    frozen = Item(id="f", title="Frozen", genres=["animation", "comedy", "adventure"])
+    assert c.matches(frozen) and not c.matches(Item(id="d", title="Drama", genres=["animation", "drama"]))
+    assert not c.matches(Item(id="c", title="Comedy", genres=["comedy"]))
+    assert Clause("genres", "any", ("family", "animation")) in c.clauses()
 
 
 def test_is_empty_and_requirements():
