@@ -92,7 +92,7 @@ TASTE_BEFORE = re.compile(r"\b(?:i|we)\s+(?:really\s+|also\s+|usually\s+|general
                           r"\b(?:fan of|into|big on|partial to)\b[^.;!?]*$", _I)
 ASKS_FOR = re.compile(r"\b(?:recommend\w*|suggest\w*|looking for|look for|searching for|in search of|hoping for|"
                       r"want|wanna|need|show me|give me|find me|tell me (?:a|some|about some)|got any|"
-                      r"any (?:other|more|ideas|good|new|recs)|more(?! than)|in the mood for|"
+                      r"any (?:other|more|ideas|good|new|recs)|(?<!is )(?<!was )(?<!'s )more(?! than)|in the mood for|"
                       r"(?:do|would) you (?:know|have|recommend)|know (?:of )?any|can you|could you|how about|"
                       r"what about|i'?d (?:like|love)|i would (?:like|love)|something|anything|what else|"
                       r"(?:are|is) there any|^\W*any|any (?:\w+ )?(?:movies?|films?|flicks?|suggestions?|ones?)|"
@@ -267,6 +267,7 @@ DESCRIBING_BEFORE = re.compile(
     r"\b(?:it|that|this|which|he|she)\s+(?:'s\s+)?(?:stars?|starred|starring|has|had|features?|featured|"
     r"is|was)\s+(?:a\s+|an\s+|also\s+|actually\s+)?(?:\w+\s+)?$|"
     r"\b(?:it|that|this|which|that one|this one)(?:'s|\s+(?:is|was|sounds|seems|looks|feels))\b[^.;!?]{0,25}$|"
+    r"^\W*(?:sounds|seems|looks)\s+(?:\w+\s+)?$|"   # "sounds funny, any others?": the film just suggested
     r"(?<!how )(?<!what )\babout\s+(?:\w+\s+){0,3}$", re.IGNORECASE)   # "how about ..." asks
 # Words that make what a sentence asks for a leaning: always ("preferably", "doesn't really
 # matter"), or when the message asks for something else more firmly ("maybe something with X").
