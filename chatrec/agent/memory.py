@@ -19,8 +19,10 @@ from chatrec.catalog.normalize import label_key
 _PEOPLE_FIELDS = ("people_any", "directors_any", "cast_any", "writers_any")
 #: What a user asks films to have (as opposed to exclusions, which are dislikes).
 POSITIVE_UNITS = ("year", "genres_all", "genres_any", *_PEOPLE_FIELDS)
-#: User turns that neither carry a request on nor say it again before it stops filtering.
+#: User turns that neither carry a request on nor say it again before it stops filtering; a
+#: reading less sure than ``SURE`` ("I love horror, any ideas?", "something newer") one fewer.
 MOVED_ON_TURNS = 2
+SURE = 0.9
 
 
 def _union(*lists: list) -> list:
@@ -127,22 +129,24 @@ def age_constraints(constraints: Constraints, act: DialogueAct, turn: int) -> li
     A request (a genre, a time frame, a person) filters while it is current: the turn it is said
     in and the user turns that carry it on ("more", "something else", a refinement, another
     request, saying it again). It becomes soft — it still ranks the films meeting it first and
-    explains them, and excludes nothing — when the user likes or welcomes a film that breaks it
-    (``act.released``: their own example widens the request), or after ``MOVED_ON_TURNS`` user
-    turns that neither carry it on nor say it again (talk about films, answers, chit-chat).
+    explains them, and excludes nothing — when the user likes or welcomes a film that breaks it,
+    or gives one as its example ("a horror film like Seven") (``act.released``: their own example
+    widens the request), or after ``MOVED_ON_TURNS`` user turns that neither carry it on nor say
+    it again (talk about films, answers, chit-chat) — one fewer for a less sure reading.
     Exclusions ("no horror", "nothing with Adam Sandler") are dislikes and stay hard.
     """
     changes: list[str] = []
     for unit in constraints.hard_units():
         origin = constraints.origins.get(unit)
-        if origin is None or not unit.startswith(POSITIVE_UNITS) or origin.current_since >= turn:
-            continue   # an exclusion, or said in this very message
+        if origin is None or not unit.startswith(POSITIVE_UNITS) \
+                or (origin.current_since >= turn and unit not in act.released):
+            continue   # an exclusion, or said in this very message (and not widened by its own examples)
         if unit in act.released:
             why = "a film you liked does not meet it"
         elif act.continues:
             constraints.origins[unit] = origin.model_copy(update={"renewed": turn})
             continue
-        elif turn - origin.current_since >= MOVED_ON_TURNS:
+        elif turn - origin.current_since >= MOVED_ON_TURNS - (origin.certainty < SURE):
             why = "the conversation moved on"
         else:
             continue

@@ -27,6 +27,9 @@ from kg.models import ITEM, PERSON, person_node
 logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9']+")
+# A film given as an example of what is asked: "a horror movie like Seven", "such as Heat".
+_EXAMPLE_BEFORE = re.compile(r"\b(?:like|similar to|such as|along the lines of|in the vein of)\s+(?:the\s+)?$",
+                             re.IGNORECASE)
 _PLAIN_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 # A number right after a viewing or opinion verb is a title ("I saw 1922 on Netflix", "loved 2012").
@@ -104,7 +107,9 @@ class RuleUnderstander:
             # asks nothing new of the recommendations.
             act.liked_items = []
             act.constraints = Constraints(unsupported=act.constraints.unsupported)
-        act.released = self._released(act, state, self._welcomed(text, act, state))
+        examples = [m.item_id for m in mentions if m.kind == ITEM and m.item_id in act.liked_items
+                    and _EXAMPLE_BEFORE.search(text[max(0, m.start - 30):m.start])]
+        act.released = self._released(act, state, self._welcomed(text, act, state), examples)
         act.continues = self._continues(text, act)
         titled = self._maybe_named(text, entity_spans, act)
         act.maybe_named = [i for i in self.named_films(text, mentions, titled) if i not in act.liked_items
@@ -138,30 +143,38 @@ class RuleUnderstander:
                 return True
         return False
 
-    def _released(self, act: DialogueAct, state: SessionState, welcomed: Sequence[str] = ()) -> list[str]:
+    def _released(self, act: DialogueAct, state: SessionState, welcomed: Sequence[str] = (),
+                  examples: Sequence[str] = ()) -> list[str]:
         """Requirements of the session a film the user now likes does not meet, or that none of
         the films the user just welcomed meets: the user's own example, or the user's welcome of
         a suggestion that ignores it, widens the request, so each becomes a preference (a like of
         its genre or person) instead of a filter."""
-        c = state.constraints
-        positive = [u for u in c.hard_units() if u == "year" or u.startswith(_POSITIVE_UNITS)]
+        c, own = state.constraints, act.constraints
+        said = set(own.units())   # asked again now: what this message says counts
+        positive = [u for u in c.hard_units() if (u == "year" or u.startswith(_POSITIVE_UNITS)) and u not in said]
+        liked = [item for i in act.liked_items if (item := self.catalog.get(i)) is not None]
         released: list[str] = []
-        for item_id in act.liked_items:
-            item = self.catalog.get(item_id)
-            if item is None:
-                continue
+        for item in liked:
             released += [u for u in positive if u not in released and not c.only_unit(u).matches(item)]
         items = [self.catalog[i] for i in welcomed if i in self.catalog]
         if items:
             released += [u for u in positive if u not in released
                          and not any(c.only_unit(u).matches(item) for item in items)]
+        # "a horror film like Seven": the request's own examples ("like X", "such as X"), none
+        # of which meets it, show what the user means by it (a time frame compared to the
+        # example excludes it by design, so only genres and people)
+        shown_as = [item for i in examples if (item := self.catalog.get(i)) is not None]
+        if shown_as:
+            released += [u for u in own.units() if u.startswith(_POSITIVE_UNITS)
+                         and not any(own.only_unit(u).matches(item) for item in shown_as)]
         for unit in released:
             name, _, value = unit.partition(":")
+            source = own if unit in said else c
             if name.startswith("genres"):
-                labels = [value] if value else c.genres_any
+                labels = [value] if value else source.genres_any
                 act.liked_attributes.extend(f"genre:{label_key(g)}" for g in labels)
             elif name != "year":
-                act.liked_attributes.extend(person_node(p) for p in getattr(c, name))
+                act.liked_attributes.extend(person_node(p) for p in getattr(source, name))
         return released
 
     def named_films(self, text: str, mentions: list, titled: list[tuple[str, Span]] | None = None) -> list[str]:

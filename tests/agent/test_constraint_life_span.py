@@ -81,3 +81,26 @@ def test_liking_a_film_that_breaks_a_request_makes_it_a_preference_at_once(agent
     agent.respond("t", "I'm looking for a comedy")
     agent.respond("t", "I loved Groundhog Day")
     assert agent.session("t").constraints.hard_units() == ["genres_all:comedy"]
+
+
+def test_a_less_sure_reading_yields_one_turn_sooner(agent):
+    agent.respond("s", "I love horror movies, any suggestions?")   # a taste said with a request
+    c = agent.session("s").constraints
+    assert c.hard_units() == ["genres_all:horror"] and c.origin("genres_all:horror").certainty < 0.9
+    reply = agent.respond("s", "I watched Heat with my brother last week.")
+    assert "softened: horror: hard → soft (the conversation moved on)" in reply.trace.notes
+    # a sure request outlasts that one turn
+    agent.respond("t", "I'm looking for a horror movie")
+    agent.respond("t", "I watched Heat with my brother last week.")
+    assert agent.session("t").constraints.hard_units() == ["genres_all:horror"]
+
+
+def test_a_request_whose_own_example_breaks_it_is_a_preference_at_once(agent):
+    reply = agent.respond("s", "I'm looking for a comedy, something like Heat")
+    assert "softened: comedy: hard → soft (a film you liked does not meet it)" in reply.trace.notes
+    assert agent.session("s").constraints.soft_units() == ["genres_all:comedy"]
+    # an example that meets it, or a film liked beside the request, leaves it hard
+    agent.respond("t", "I'm looking for a comedy, something like Groundhog Day")
+    assert agent.session("t").constraints.hard_units() == ["genres_all:comedy"]
+    agent.respond("u", "I loved Heat. Any good comedies?")
+    assert agent.session("u").constraints.hard_units() == ["genres_all:comedy"]
