@@ -131,6 +131,20 @@ class MentionPopularity:
         return self.values
 
 
+class DialoguePopularity:
+    """In how many training dialogues each film was named by anyone, seekers included
+    (log-scaled): what people talking about films bring up, a broader prior than what
+    recommenders suggested."""
+
+    name = "mention_any"
+
+    def __init__(self, stats: DialogueStats):
+        self.values = {i: math.log1p(c) for i, c in stats.in_dialogues.items()}
+
+    def __call__(self, query) -> dict[str, float]:
+        return self.values
+
+
 class GenreMentionPopularity:
     """Mention popularity conditioned on the genres the dialogue leans to: log(1 + times
     recommended) · (floor + cosine of the film's genres with the dialogue's genre profile).

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 #: Sources whose scores are features (a source a catalog lacks is all zeros).
 SOURCES = ("vector", "content", "collab", "mf", "kg", "comention", "mention_pop", "mention_genre",
-           "neighbours", "aspects")
+           "neighbours", "aspects", "mention_any")
 #: How many candidates the ranker orders: the fusion's best, plus each source's best.
 POOL = 150
-PER_SOURCE = 25
+PER_SOURCE = 50
 #: A film rated at least this often counts as well known (the request suite's threshold).
 WELL_KNOWN = 10
 UNRANKED = 1023.0
