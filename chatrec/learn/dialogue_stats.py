@@ -1,8 +1,8 @@
 """What human recommenders did in training dialogues: which films they brought up after which
-others (co-mentions), and how often each film was recommended at all.
+others (co-mentions), how often each film was recommended at all, and how often anyone named it.
 
 Counted from the ``@id`` mentions in message texts only (never ReDial's ``movieMentions`` or
-questionnaires, which list future films too). Both are retrieval sources: a ``name`` and
+questionnaires, which list future films too). Each is a retrieval source: a ``name`` and
 ``__call__(RetrievalQuery) -> {item_id: score}``; ``chatrec build`` fits them for the ReDial
 catalog and the agent uses them by default.
 """

@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 #: Sources whose scores are features (a source a catalog lacks is all zeros).
 SOURCES = ("vector", "content", "collab", "mf", "kg", "comention", "mention_pop", "mention_genre",
            "neighbours", "aspects", "mention_any")
-#: How many candidates the ranker orders: the fusion's best, plus each source's best.
+#: How many candidates the ranker orders: the fusion's best, plus each source's best (ReDial
+#: validation fold: reachable gold among the candidates 409 → 437 of 656 from 25 to 50 per source).
 POOL = 150
 PER_SOURCE = 50
 #: A film rated at least this often counts as well known (the request suite's threshold).

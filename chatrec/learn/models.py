@@ -62,7 +62,7 @@ INTERACTION_ROUNDS = 200
 INTERACTION_PARAMS = {"num_leaves": 7, "min_data_in_leaf": 100, "learning_rate": 0.02}
 #: The dialogue ranker's training: fixed rounds (early stopping on a fifth of ~1,400 rankings
 #: stopped anywhere from 12 to 57 rounds by seed and setting), a bag of seeds averaged.
-DIALOGUE_TRAINING: dict = {"rounds": 150, "patience": None, "holdout": False, "bag": 3}
+DIALOGUE_TRAINING: dict = {"rounds": 150, "patience": None, "bag": 3}
 #: Fewer interaction rankings with their answer among the candidates teach a ranker noise (a
 #: 60-product shop's 25 shoppers: ~90): the hand-set fusion with the quality prior ranks instead.
 MIN_INTERACTION_RANKINGS = 300

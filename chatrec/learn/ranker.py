@@ -115,12 +115,12 @@ def validation_group(key: str, share: int = 5) -> bool:
 
 
 def train_lambdarank(groups: list[TrainingGroup], seed: int = 0, rounds: int = 400,
-                     patience: int | None = 40, params: dict | None = None, holdout: bool = True,
+                     patience: int | None = 40, params: dict | None = None, holdout: bool = False,
                      ) -> tuple[lgb.Booster, dict]:
     """A LightGBM LambdaRank booster over ``FEATURES``, early-stopped on a fifth of the groups
-    (``patience`` rounds without gain). ``patience=None`` trains ``rounds`` rounds: on the other
-    four fifths, the fifth's scores recorded for the report, or (``holdout=False``) on every
-    group. ``params`` override ``PARAMS``. Groups without a positive teach nothing and are dropped.
+    (``patience`` rounds without gain). ``patience=None`` trains ``rounds`` rounds on every group,
+    or, with ``holdout``, on four fifths with the other fifth's scores in the report. ``params``
+    override ``PARAMS``. Groups without a positive teach nothing and are dropped.
     Returns (booster, report)."""
     useful = [g for g in groups if g.labels.any() and len(g.labels) > 1]
     if patience is None and not holdout:

@@ -9,7 +9,12 @@ import pytest
 
 from chatrec.agent.retrieve import RetrievalQuery
 from chatrec.catalog.redial_dialogues import read_dialogues
-from chatrec.learn.dialogue_stats import DialogueCoMention, DialogueStats, MentionPopularity
+from chatrec.learn.dialogue_stats import (
+    DialogueCoMention,
+    DialoguePopularity,
+    DialogueStats,
+    MentionPopularity,
+)
 from chatrec.learn.models import cross_fitted_sources
 from chatrec.learn.training import RecordedQuery, inner_fold
 
@@ -33,6 +38,17 @@ def test_counts_and_comentions(dialogues):
     shrunk = DialogueCoMention(stats, alpha=1.0, shrink=5.0).scores({"154844": 1.0})
     assert 0 < shrunk["133249"] < 1.0
     assert MentionPopularity(stats)(None)["111918"] == pytest.approx(0.6931, abs=1e-4)
+
+
+def test_dialogue_popularity_counts_what_seekers_name_too(dialogues):
+    stats = DialogueStats.fit(dialogues)
+    recommended, named = MentionPopularity(stats)(None), DialoguePopularity(stats)(None)
+    # Finding Nemo (154844) is named only by a seeker: no recommender suggested it
+    assert "154844" not in recommended
+    assert named["154844"] == pytest.approx(0.6931, abs=1e-4)
+    # Step Brothers (111918), named by both in one dialogue, counts once
+    assert named["111918"] == pytest.approx(0.6931, abs=1e-4)
+    assert set(named) == {i for d in dialogues for m in d.messages for i in m.ids}
 
 
 def test_stats_survive_storage(dialogues):

@@ -8,7 +8,14 @@ import numpy as np
 from chatrec.agent.models import Constraints
 from chatrec.agent.retrieve import RetrievalQuery, Signals
 from chatrec.learn.features import FEATURES
-from chatrec.learn.ranker import PriorRanker, TrainingGroup, is_open, train_lambdarank
+from chatrec.learn.ranker import (
+    BoosterBag,
+    PriorRanker,
+    TrainingGroup,
+    is_open,
+    train_bag,
+    train_lambdarank,
+)
 
 
 def _groups(n_groups: int = 300, size: int = 40, seed: int = 1) -> list[TrainingGroup]:
@@ -31,10 +38,37 @@ def test_lambdarank_learns_the_deciding_feature_deterministically():
     assert 1 <= report["best_iteration"] <= 400
     # a fresh group: the film with the best collab score comes first
     fresh = _groups(5, seed=7)
-    hits = sum(g.labels[int(np.argmax(booster.predict(g.features)))] == 1.0 for g in fresh)
+    hits = sum(g.labels[int(np.argmax(np.asarray(booster.predict(g.features))))] == 1.0 for g in fresh)
     assert hits >= 4
     again, _ = train_lambdarank(groups, seed=0)
     assert booster.model_to_string() == again.model_to_string()
+
+
+def test_a_bag_averages_its_seeds_and_survives_its_text_form():
+    groups = _groups(200)
+    bag, report = train_bag(groups, seed=3, bag=3, rounds=30, patience=None)
+    assert len(bag.boosters) == 3 and report["bag"]["seeds"] == [3, 4, 5]
+    assert report["groups"]["validation"] == 0      # fixed rounds on every ranking
+    fresh = _groups(5, seed=7)[0].features
+    each = [np.asarray(b.predict(fresh)) for b in bag.boosters]
+    # different seeds bag different rows and features: the boosters differ, the bag is their mean
+    assert not np.allclose(each[0], each[1])
+    assert np.allclose(bag.predict(fresh), np.mean(each, axis=0))
+    again = BoosterBag.from_string(bag.to_string())
+    assert np.array_equal(again.predict(fresh), bag.predict(fresh))
+    # a single model's text (what the build stored before bags) reads as a bag of one
+    single = BoosterBag.from_string(bag.boosters[0].model_to_string())
+    assert np.array_equal(single.predict(fresh), each[0])
+    # deterministic: the same seed gives the same bag
+    same, _ = train_bag(groups, seed=3, bag=3, rounds=30, patience=None)
+    assert same.to_string() == bag.to_string()
+    assert next(iter(report["feature_importance_gain"])) == "collab.score"
+
+
+def test_fixed_rounds_with_a_holdout_report_its_scores():
+    _, report = train_lambdarank(_groups(200), seed=0, rounds=20, patience=None, holdout=True)
+    assert report["best_iteration"] == 20 and report["groups"]["validation"] > 0
+    assert report["validation"]["ndcg@10"] > 0.5
 
 
 class _Priors:
