@@ -19,10 +19,9 @@ from chatrec.catalog.normalize import label_key
 _PEOPLE_FIELDS = ("people_any", "directors_any", "cast_any", "writers_any")
 #: What a user asks films to have (as opposed to exclusions, which are dislikes).
 POSITIVE_UNITS = ("year", "genres_all", "genres_any", *_PEOPLE_FIELDS)
-#: User turns that neither carry a request on nor say it again before it stops filtering; a
-#: reading less sure than ``SURE`` ("I love horror, any ideas?", "something newer") one fewer.
-MOVED_ON_TURNS = 2
-SURE = 0.9
+#: User turns that neither carry a request on, ask about its films nor say it again before it
+#: stops filtering.
+MOVED_ON_TURNS = 1
 
 
 def _union(*lists: list) -> list:
@@ -98,7 +97,10 @@ def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> 
     state.mention([*act.liked_items, *act.disliked_items, *act.seen_items, *act.maybe_named])
     turn = sum(1 for t in state.turns if t.role in ("user", "seeker"))
     state.constraints = merge_constraints(state.constraints, act.constraints, additive, turn)
-    softened = age_constraints(state.constraints, act, turn)
+    shown = {entry.item_id for entry in state.last_shown}
+    # "I've seen it", "not that one": a film shown is passed over, so another of the same is wanted
+    reacts = any(i in shown for i in (*act.seen_items, *act.disliked_items)) and not act.liked_items
+    softened = age_constraints(state.constraints, act, turn, reacts_to_shown=reacts)
     # "older"/"newer" move the time frame rather than narrow it.
     # An explicit range in the same message ("an older one, from the 80s") wins.
     if "older" in act.refinements and act.constraints.year_max is not None \
@@ -122,7 +124,8 @@ def apply_act(state: SessionState, act: DialogueAct, additive: bool = False) -> 
     return softened
 
 
-def age_constraints(constraints: Constraints, act: DialogueAct, turn: int) -> list[str]:
+def age_constraints(constraints: Constraints, act: DialogueAct, turn: int,
+                    reacts_to_shown: bool = False) -> list[str]:
     """Turn the requests the dialogue has left behind into preferences; what changed, said as
     "comedy: hard → soft (why)", for the trace.
 
@@ -131,8 +134,9 @@ def age_constraints(constraints: Constraints, act: DialogueAct, turn: int) -> li
     request, saying it again). It becomes soft — it still ranks the films meeting it first and
     explains them, and excludes nothing — when the user likes or welcomes a film that breaks it,
     or gives one as its example ("a horror film like Seven") (``act.released``: their own example
-    widens the request), or after ``MOVED_ON_TURNS`` user turns that neither carry it on nor say
-    it again (talk about films, answers, chit-chat) — one fewer for a less sure reading.
+    widens the request), or after ``MOVED_ON_TURNS`` user turns that neither carry it on, ask
+    about or pass over the films shown, nor say it again (talk about other films, a reaction,
+    answers, chit-chat).
     Exclusions ("no horror", "nothing with Adam Sandler") are dislikes and stay hard.
     """
     changes: list[str] = []
@@ -143,10 +147,12 @@ def age_constraints(constraints: Constraints, act: DialogueAct, turn: int) -> li
             continue   # an exclusion, or said in this very message (and not widened by its own examples)
         if unit in act.released:
             why = "a film you liked does not meet it"
-        elif act.continues:
+        elif act.continues or act.item_question is not None or reacts_to_shown:
+            # a question about a film shown ("who directed the second one?") or passing one over
+            # ("I've seen it") is about the films the request brought: it stays current
             constraints.origins[unit] = origin.model_copy(update={"renewed": turn})
             continue
-        elif turn - origin.current_since >= MOVED_ON_TURNS - (origin.certainty < SURE):
+        elif turn - origin.current_since >= MOVED_ON_TURNS:
             why = "the conversation moved on"
         else:
             continue

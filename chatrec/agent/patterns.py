@@ -105,7 +105,10 @@ ORDINALS = {
     "fifth": 4, "5th": 4, "last": -1, "top": 0,
 }
 ORDINAL_REF = re.compile(
-    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top)\s*(?:one|movie|film|pick|"
+    # "last week", "the first time", "top 10" are times and counts, not films shown
+    r"\b(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|top)"
+    r"(?!\s+(?:weeks?|nights?|years?|months?|times?|days?|weekends?|summer|winter|minutes?|hours?|few|"
+    r"couple|\d+)\b)\s*(?:one|movie|film|pick|"
     r"suggestion|recommendation|option)?\b|(?:#|number\s*|no\.?\s*)([1-5])\b", _I)
 PRONOUN_REF = re.compile(r"\b(?:it|that(?: one| movie| film)?|this(?: one| movie| film)?|that'?s)\b", _I)
 # "it" pointing to a shown item only counts in short feedback-like sentences.

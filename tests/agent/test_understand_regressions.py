@@ -195,3 +195,11 @@ def test_a_genre_praised_or_compared_is_a_taste_not_a_filter(reader):
         assert act.constraints.genres_all == [] and "genre:comedy" in act.liked_attributes, message
     assert _reads(reader, "a comedy would be nice").genres_all == ["comedy"]
     assert _reads(reader, "what's a good horror movie?").genres_all == ["horror"]
+
+
+def test_last_week_is_a_time_not_the_last_film_shown(agent):
+    agent.respond("s", "a 90s comedy")
+    shown = {e.item_id for e in agent.session("s").last_shown}
+    agent.respond("s", "I watched Heat with my brother last week.")
+    seen = agent.session("s").seen_items
+    assert seen and not shown & set(seen), seen
