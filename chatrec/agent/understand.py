@@ -109,39 +109,13 @@ class RuleUnderstander:
             act.constraints = Constraints(unsupported=act.constraints.unsupported)
         examples = [m.item_id for m in mentions if m.kind == ITEM and m.item_id in act.liked_items
                     and _EXAMPLE_BEFORE.search(text[max(0, m.start - 30):m.start])]
-        act.released = self._released(act, state, self._welcomed(text, act, state), examples)
-        act.continues = self._continues(text, act)
+        act.released = self._released(act, state, welcomed_films(text, act, state), examples)
+        act.continues = carries_request_on(text, act)
         titled = self._maybe_named(text, entity_spans, act)
         act.maybe_named = [i for i in self.named_films(text, mentions, titled) if i not in act.liked_items
                            and i not in act.seen_items and i not in act.disliked_items]
         act.query_text = self._narrative(text, entity_spans + audience + [span for _, span in titled], act)
         return act
-
-    @staticmethod
-    def _welcomed(text: str, act: DialogueAct, state: SessionState) -> list[str]:
-        """The films just suggested, when the user welcomes them ("sounds good, I'll check it
-        out", "I haven't seen that one, what is it about?") without asking for anything else."""
-        if not state.last_shown or not P.WELCOME.search(text) or act.disliked_items \
-                or act.constraints.has_requirements() or P.NOT_THAT.search(text) or P.REJECT_ALL.search(text) \
-                or P.NEGATED_AFTER.search(text):
-            return []
-        return [s.item_id for s in state.last_shown]
-
-    @staticmethod
-    def _continues(text: str, act: DialogueAct) -> bool:
-        """Whether the message carries the current request on: it asks for films ("more",
-        "something else", "any others?", "what else do you have?"), refines them ("something
-        lighter", "none of those") or asks for something more (another genre, a time frame).
-        Talking about a film, answering a question or chit-chat does not."""
-        if act.intent not in ("recommend", "refine"):
-            return False
-        if act.refinements or act.constraints.has_requirements():
-            return True
-        for sentence in _SENTENCE.findall(text):
-            kind = read_sentence(sentence)
-            if kind.request and not kind.about_film:
-                return True
-        return False
 
     def _released(self, act: DialogueAct, state: SessionState, welcomed: Sequence[str] = (),
                   examples: Sequence[str] = ()) -> list[str]:
@@ -402,3 +376,28 @@ class RuleUnderstander:
         content = [w for w in _WORD.findall(residue.lower()) if len(w) > 2 and not w.isdigit()
                    and w not in P.STOPWORDS and w not in P.OCCASION_WORDS and w not in P.NARRATIVE_STOP]
         return " ".join(content) if len(content) >= 2 else ""
+
+
+def welcomed_films(text: str, act: DialogueAct, state: SessionState) -> list[str]:
+    """The films just suggested, when the user welcomes them ("sounds good, I'll check it
+    out", "I haven't seen that one, what is it about?") without asking for anything else."""
+    if not state.last_shown or not P.WELCOME.search(text) or act.disliked_items \
+            or act.constraints.has_requirements() or P.NOT_THAT.search(text) or P.REJECT_ALL.search(text) \
+            or P.NEGATED_AFTER.search(text):
+        return []
+    return [s.item_id for s in state.last_shown]
+
+def carries_request_on(text: str, act: DialogueAct) -> bool:
+    """Whether the message carries the current request on: it asks for films ("more",
+    "something else", "any others?", "what else do you have?"), refines them ("something
+    lighter", "none of those") or asks for something more (another genre, a time frame).
+    Talking about a film, answering a question or chit-chat does not."""
+    if act.intent not in ("recommend", "refine"):
+        return False
+    if act.refinements or act.constraints.has_requirements():
+        return True
+    for sentence in _SENTENCE.findall(text):
+        kind = read_sentence(sentence)
+        if kind.request and not kind.about_film:
+            return True
+    return False
