@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import cast
 
 from chatrec.agent import patterns as P
+from chatrec.agent.memory import POSITIVE_UNITS
 from chatrec.agent.mentions import MentionReader
 from chatrec.agent.models import Constraints, DialogueAct, Intent, ItemQuestion
 from chatrec.agent.scope import Span, overlaps, read_sentence
@@ -45,7 +46,8 @@ _YEAR_TAIL = re.compile(r"\s*[(\[]?\s*(?:18|19|20)\d\d\s*[)\]]?\s*$")
 # Capitalised words that are titles too, but far more often the start of a sentence.
 _PRONOUN_TITLES = frozenset({"it", "up", "her", "him", "us", "them", "this", "that", "me", "you", "i", "a", "the",
                              "we", "so", "yes", "no", "ok", "okay", "hi", "hello"})
-_POSITIVE_UNITS = ("genres_all", "genres_any", "people_any", "directors_any", "cast_any", "writers_any")
+#: What films are asked to have besides a time frame (an example compared to a time frame excludes it).
+_ASKED_OF_FILMS = tuple(u for u in POSITIVE_UNITS if u != "year")
 
 
 class RuleUnderstander:
@@ -125,7 +127,7 @@ class RuleUnderstander:
         its genre or person) instead of a filter."""
         c, own = state.constraints, act.constraints
         said = set(own.units())   # asked again now: what this message says counts
-        positive = [u for u in c.hard_units() if (u == "year" or u.startswith(_POSITIVE_UNITS)) and u not in said]
+        positive = [u for u in c.hard_units() if u.startswith(POSITIVE_UNITS) and u not in said]
         liked = [item for i in act.liked_items if (item := self.catalog.get(i)) is not None]
         released: list[str] = []
         for item in liked:
@@ -139,7 +141,7 @@ class RuleUnderstander:
         # example excludes it by design, so only genres and people)
         shown_as = [item for i in examples if (item := self.catalog.get(i)) is not None]
         if shown_as:
-            released += [u for u in own.units() if u.startswith(_POSITIVE_UNITS)
+            released += [u for u in own.units() if u.startswith(_ASKED_OF_FILMS)
                          and not any(own.only_unit(u).matches(item) for item in shown_as)]
         for unit in released:
             name, _, value = unit.partition(":")
