@@ -20,7 +20,7 @@ _PEOPLE_FIELDS = ("people_any", "directors_any", "cast_any", "writers_any")
 #: What a user asks films to have (as opposed to exclusions, which are dislikes).
 POSITIVE_UNITS = ("year", "genres_all", "genres_any", *_PEOPLE_FIELDS)
 #: User turns that neither carry a request on, ask about its films nor say it again before it
-#: stops filtering.
+#: stops filtering (turns that only acknowledge, "Great!", are not counted).
 MOVED_ON_TURNS = 1
 
 
@@ -136,7 +136,8 @@ def age_constraints(constraints: Constraints, act: DialogueAct, turn: int,
     or gives one as its example ("a horror film like Seven") (``act.released``: their own example
     widens the request), or after ``MOVED_ON_TURNS`` user turns that neither carry it on, ask
     about or pass over the films shown, nor say it again (talk about other films, a reaction,
-    answers, chit-chat).
+    answers, chit-chat). A turn that only acknowledges ("Great!", "thanks", "ok cool") is not
+    counted: it neither carries the request on nor moves on from it.
     Exclusions ("no horror", "nothing with Adam Sandler") are dislikes and stay hard.
     """
     changes: list[str] = []
@@ -152,6 +153,10 @@ def age_constraints(constraints: Constraints, act: DialogueAct, turn: int,
             # ("I've seen it") is about the films the request brought: it stays current
             constraints.origins[unit] = origin.model_copy(update={"renewed": turn})
             continue
+        elif acknowledges_only(act):
+            # "Great!", "thanks": not counted — the request is as current as it was a turn ago
+            constraints.origins[unit] = origin.model_copy(update={"renewed": origin.current_since + 1})
+            continue
         elif turn - origin.current_since >= MOVED_ON_TURNS:
             why = "the conversation moved on"
         else:
@@ -159,6 +164,13 @@ def age_constraints(constraints: Constraints, act: DialogueAct, turn: int,
         constraints.origins[unit] = origin.model_copy(update={"hard": False, "softened": why})
         changes.append(f"{constraints.label(unit)}: hard → soft ({why})")
     return changes
+
+
+def acknowledges_only(act: DialogueAct) -> bool:
+    """The message only acknowledged what was said ("Great!") and nothing in the act asks for
+    anything (an LLM's reading merged on top may have found more in it)."""
+    return act.acknowledges and act.constraints.is_empty() and not (
+        act.liked_items or act.disliked_items or act.seen_items or act.refinements or act.item_question)
 
 
 def apply_to_profile(profile: UserProfile, act: DialogueAct) -> bool:

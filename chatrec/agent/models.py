@@ -60,6 +60,9 @@ class DialogueAct(BaseModel):
     # the message carries the current request on ("more", "something else", "any others?", a
     # refinement, another request): what was asked keeps filtering
     continues: bool = False
+    # the message only acknowledges what was said ("Great!", "thanks", "ok cool"): it neither
+    # carries the request on nor moves on from it
+    acknowledges: bool = False
     # films whose exact title the message writes where no film was linked: never recommended back
     maybe_named: list[str] = Field(default_factory=list)
     # what the user said of films, as ratings: "I loved Inception" → 5.0, "Titanic was boring" → 2.0

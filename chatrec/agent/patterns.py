@@ -136,6 +136,25 @@ WELCOME = re.compile(r"\b(?:(?:sounds?|looks?) (?:good|great|interesting|fun|awe
 LIKE_IT = re.compile(r"\b(?:i (?:love|like|loved|liked|enjoyed) (?:it|that|this)(?: one)?|sounds (?:good|great|perfect)|"
                      r"(?:that|this) (?:one )?(?:sounds|looks) (?:good|great|interesting))\b", _I)
 MORE_LIKE = re.compile(r"\b(?:more (?:like|of)|similar to|something like|others? like|another like)\b", _I)
+# Asking for more of what was just shown or asked: "any others like it?", "got anything
+# similar?", "what else is like that?", "more of the same", "something along those lines".
+_MORE_HEAD = r"(?:others?|ones?|more|another(?: one)?|some|any(?:thing)?(?: else)?|something(?: else)?|what else|what(?:'s| is))"
+MORE_OF_THE_SAME = re.compile(
+    rf"\b(?:similar|{_MORE_HEAD}(?: \w+)? like (?:it|that|this|those|these|them|the \w+ one)|"
+    r"(?:more|others?|another|some) of (?:the same|those|these|that|them)|along (?:those|these|the same) lines|"
+    r"in (?:that|this|the same) (?:vein|spirit|style)|(?:the )?same (?:kind|sort|type|style|vibe))\b", _I)
+# ... of one film, the one "it" stands for: "any others like it?", "more like that one".
+LIKE_ONE_FILM = re.compile(rf"\b(?:{_MORE_HEAD}(?: \w+)? like|similar to)\s+"
+                           r"(?:it|that one|this one|th(?:at|is) (?:movie|film))\b", _I)
+# A message that only acknowledges what was said ("Great!", "thanks", "ok cool", "haha nice"):
+# every word is one of these, or laughter.
+ACKNOWLEDGEMENT_WORDS = frozenset("""
+ok okay k kk alright allright great good nice cool awesome perfect excellent fantastic amazing wonderful
+brilliant lovely sweet neat fine super fab thanks thank thx ty cheers you so much very really a lot appreciate
+appreciated it yes yeah yep yup sure oh ah wow whoa hmm hm mm interesting sounds looks seems got gotcha i see
+right indeed agreed that that's thats totally definitely well will do noted heh
+""".split())
+LAUGHTER = re.compile(r"a?(?:h+[ae]+){2,}h*|ha+h*|l+o+l+z?|lmf?ao+|rofl|x+d+|(?:hi){2,}", _I)   # not "he"
 
 # Soft refinements relative to what was shown.
 REFINEMENTS: list[tuple[str, re.Pattern[str]]] = [

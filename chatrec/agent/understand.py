@@ -23,7 +23,7 @@ from chatrec.agent.time_reading import TimeReader
 from chatrec.catalog.constraints import ConstraintOrigin
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import label_key
-from kg.models import ITEM, PERSON, person_node
+from kg.models import ITEM, KEYWORD, PERSON, person_node
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,7 @@ class RuleUnderstander:
         titled = self._maybe_named(text, entity_spans, act)
         act.maybe_named = [i for i in self.named_films(text, mentions, titled) if i not in act.liked_items
                            and i not in act.seen_items and i not in act.disliked_items]
+        read_acknowledgement(text, act)
         act.query_text = self._narrative(text, entity_spans + audience + [span for _, span in titled], act)
         return act
 
@@ -274,8 +275,8 @@ class RuleUnderstander:
         if target is None and state.last_shown and (P.NOT_THAT.search(text) or P.SEEN_IT.search(text)):
             target = state.focus_item or state.last_shown[0].item_id
         act.target_item = target
-        if ordinal and P.MORE_LIKE.search(text):
-            act.liked_items.append(ordinal)
+        if (seed := more_like_seed(text, ordinal, target if named is None else None)) is not None:
+            act.liked_items.append(seed)
             act.refinements.append("more_like")
         elif (ref := ordinal or (target if named is None else None)) is not None:
             if P.SEEN_IT.search(text) or re.search(r"\b(?:seen|watched)\b", text, re.IGNORECASE) \
@@ -329,6 +330,7 @@ class RuleUnderstander:
                            or act.disliked_attributes or act.refinements)
         request = bool(P.REQUEST.search(text))
         words = _WORD.findall(lowered)
+        more_of_the_same = bool(P.MORE_OF_THE_SAME.search(text))   # "ones like that"
         if P.GREETING.match(text) and not has_content and not request:
             return "greeting"
         if P.DECLINE.match(text) and not has_content and not state.last_shown:
@@ -338,7 +340,7 @@ class RuleUnderstander:
             return "thanks"
         if act.refinements and state.request_active:
             return "refine"
-        if has_content or (request and len(words) >= 1 and self._requesty(lowered)):
+        if has_content or more_of_the_same or (request and len(words) >= 1 and self._requesty(lowered)):
             if not request and not has_constraint and not act.refinements and not act.liked_attributes \
                     and (act.disliked_items or act.seen_items) and not act.liked_items:
                 return "feedback"
@@ -400,6 +402,38 @@ def carries_request_on(text: str, act: DialogueAct) -> bool:
         return True
     for sentence in _SENTENCE.findall(text):
         kind = read_sentence(sentence)
-        if kind.request and not kind.about_film:
+        # more of the same ("any others like it?", "got anything similar?") asks for what the
+        # request asked
+        if (kind.request or P.MORE_OF_THE_SAME.search(sentence)) and not kind.about_film:
             return True
     return False
+
+
+def more_like_seed(text: str, ordinal: str | None, pronoun_target: str | None) -> str | None:
+    """The film shown or discussed that the message asks for more like, as references resolve:
+    by its place ("more like the second one") or by "it" / "that one" ("any others like it?":
+    the film in focus). A named film is read as a like where it is named."""
+    if ordinal is not None:
+        return ordinal if P.MORE_LIKE.search(text) or P.MORE_OF_THE_SAME.search(text) else None
+    if P.SEEN_IT.search(text) or P.NOT_THAT.search(text):
+        return None   # "I've seen it, anything like it?" passes the film over first
+    return pronoun_target if P.LIKE_ONE_FILM.search(text) else None
+
+
+def read_acknowledgement(text: str, act: DialogueAct) -> None:
+    """Marks a message that only acknowledges what was said ("Great!", "thanks", "ok cool", "haha
+    nice"): every word is an acknowledgement or laughter and nothing else was read from it. It
+    says nothing about moving on from the request, nor carries it on. "Cool!" and "sweet" are
+    film keywords too: said alone they react, they state no taste."""
+    words = _WORD.findall(text.lower())
+    if not all(w in P.ACKNOWLEDGEMENT_WORDS or P.LAUGHTER.fullmatch(w) for w in words):
+        return
+    tastes = [a for a in act.liked_attributes if not a.startswith(f"{KEYWORD}:")]
+    if act.intent in ("reset", "rate", "ask_about") or act.declined or act.refinements or tastes \
+            or not act.constraints.is_empty() or act.unknown_titles or act.maybe_named \
+            or any((act.liked_items, act.disliked_items, act.seen_items, act.disliked_attributes)):
+        return
+    act.acknowledges = True
+    act.liked_attributes = []
+    if act.intent == "recommend":
+        act.intent = "chitchat"

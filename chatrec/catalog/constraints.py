@@ -131,7 +131,8 @@ class ConstraintOrigin(BaseModel):
         said: the words it was read from, to say back when it is relaxed.
         hard: whether it filters (True) or only ranks the items meeting it first (False).
         renewed: the last user turn that said it again or carried its request on ("more",
-            "something else"); 0 = the turn it was read in.
+            "something else"), moved on by one for each later turn that only acknowledged
+            ("Great!", "thanks": not counted as moving on); 0 = the turn it was read in.
         softened: why a hard constraint became a preference ("" while it is hard).
     """
 
