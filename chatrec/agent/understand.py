@@ -244,7 +244,7 @@ class RuleUnderstander:
                 act.refinements.append(label)
         if "lighter" in act.refinements and "darker" in act.refinements:
             act.refinements.remove("darker")
-        if P.VAGUE.search(text):
+        if P.VAGUE.search(text) and not P.MORE_OF_THE_SAME.search(text):   # not "anything like it?"
             act.refinements.append("popular")
 
     # ------------------------------------------------------------------ references

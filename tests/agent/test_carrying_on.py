@@ -34,7 +34,8 @@ def _still_filters(agent, session: str, reply, said: str) -> None:
 
 FOLLOW_UPS = ["any others like it?", "more like that one", "got anything similar?", "what else is like that?",
               "similar ones?", "Similar?", "others like that?", "another one like that", "what's similar to it?",
-              "ones like that", "any more in the same vein?", "something along those lines please"]
+              "ones like that", "any more in the same vein?", "something along those lines please",
+              "anything like that?", "Anything else like it?"]
 
 
 @pytest.mark.parametrize("follow_up", FOLLOW_UPS)
@@ -42,6 +43,8 @@ def test_asking_for_more_of_the_same_keeps_the_request_filtering(agent, follow_u
     agent.respond("s", REQUEST)
     reply = agent.respond("s", follow_up)
     assert reply.trace.act.continues, follow_up
+    # more of the same, not "anything really" (which asks for well-known films)
+    assert "popular" not in reply.trace.act.refinements, follow_up
     _still_filters(agent, "s", reply, follow_up)
 
 
