@@ -52,7 +52,7 @@ from chatrec.catalog.columns import (
 )
 from chatrec.catalog.masks import ConstraintMasks
 from chatrec.catalog.models import Catalog, Interactions, Item
-from chatrec.catalog.normalize import label_key, parse_title, title_key
+from chatrec.catalog.normalize import keyword_forms, label_key, parse_title, title_key
 
 logger = logging.getLogger(__name__)
 
@@ -538,10 +538,24 @@ class ColumnarMasks(ConstraintMasks):
             if code is None:
                 return np.zeros(0, np.int32)
             return np.concatenate([self.catalog.inverted[f].row(code) for f in PEOPLE_FIELDS])
-        if attribute in ROLE_ATTRIBUTES:               # one credit field ("directors", "keywords"...)
+        if attribute == "keywords":                    # every keyword answering to the key
+            codes = self._keyword_codes.get(key, ())
+            inverted = self.catalog.inverted["keywords"]
+            return (np.concatenate([inverted.row(code) for code in codes]) if codes
+                    else np.zeros(0, np.int32))
+        if attribute in ROLE_ATTRIBUTES:               # one credit field ("directors", "writers"...)
             code = self.catalog.entity_code(LABEL_FIELDS[attribute], key)
             return self.catalog.inverted[attribute].row(code) if code is not None else np.zeros(0, np.int32)
         raise ValueError(f"no labels for attribute {attribute!r}")
+
+    @cached_property
+    def _keyword_codes(self) -> dict[str, list[int]]:
+        """``keyword_key`` form → the codes of the keywords answering to it (``keyword_forms``)."""
+        out: dict[str, list[int]] = defaultdict(list)
+        for code, key in enumerate(self.catalog.entity_keys["keyword"]):
+            for form in keyword_forms([key]):
+                out[form].append(code)
+        return dict(out)
 
     def having(self, attribute: str, keys: Iterable[str]) -> np.ndarray:
         mask = np.zeros(len(self), dtype=bool)

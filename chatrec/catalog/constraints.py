@@ -11,7 +11,9 @@ years). Three evaluators read the clauses and nothing else, so they cannot disag
   catalog table and the vector index's matrix);
 * :func:`chatrec.index.chroma.where_clause` — Chroma metadata ``where``.
 
-Labels are compared through ``label_key`` ("Sci-Fi" = "sci fi"); an item without a year fails any
+Labels are compared through ``label_key`` ("Sci-Fi" = "sci fi"), keywords through their stemmed
+words (``keyword_forms``: "no superhero" rules out "superheroes" and "super hero", "not Disney"
+rules out "disney animated feature"); an item without a year fails any
 year bound (nothing promises it satisfies one).
 
 People can be asked for in a role ("directed by", "starring", "written by": ``directors_any``,
@@ -40,7 +42,7 @@ from pydantic import BaseModel, Field
 
 from chatrec.catalog.genres import GENRE_ALTERNATIVES
 from chatrec.catalog.models import Item
-from chatrec.catalog.normalize import label_key
+from chatrec.catalog.normalize import keyword_forms, keyword_key, label_key
 
 Attribute = Literal["genres", "people", "directors", "cast", "writers", "keywords", "year", "id"]
 Operator = Literal["any", "none", "range", "outside"]
@@ -94,6 +96,8 @@ class Clause:
         """The values as they are compared (label keys; ids as they are)."""
         if self.attribute == "id":
             return frozenset(self.values)
+        if self.attribute == "keywords":
+            return frozenset(keyword_key(v) for v in self.values)
         return frozenset(label_key(v) for v in self.values)
 
     def matches(self, item: Item) -> bool:
@@ -111,6 +115,8 @@ def item_keys(item: Item, attribute: str) -> set[str]:
         return {label_key(g) for g in item.genres}
     if attribute == "people":
         return {label_key(name) for _, name in item.people}
+    if attribute == "keywords":
+        return keyword_forms(item.keywords)
     if attribute in _ROLE_FIELDS:
         return {label_key(v) for v in getattr(item, _ROLE_FIELDS[attribute])}
     if attribute == "id":

@@ -8,8 +8,10 @@ accents, no punctuation, no leading article) so that all of those spellings meet
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _YEAR_SUFFIX = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
@@ -100,6 +102,36 @@ def label_key(text: str) -> str:
     base = strip_accents(text).lower().replace("'", "")
     base = _NON_WORD.sub(" ", base)
     return _SPACES.sub(" ", base).strip()
+
+
+@functools.cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+#: How many consecutive words of a keyword form one of its phrases ("disney animated feature").
+KEYWORD_PHRASE_WORDS = 3
+
+
+def keyword_key(text: str) -> str:
+    """Key for a keyword asked about: its words stemmed and written together, so "superheroes",
+    "super hero" and "superhero" are one key."""
+    return "".join(_stemmer().stemWords(label_key(text).split()))
+
+
+def keyword_forms(keywords: Iterable[str]) -> set[str]:
+    """Every ``keyword_key`` an item's keywords answer to: each keyword and each run of up to
+    ``KEYWORD_PHRASE_WORDS`` of its consecutive words ("disney animated feature" answers to
+    "disney", "animated feature"...), so "not Disney" rules it out."""
+    forms: set[str] = set()
+    for keyword in keywords:
+        stems = _stemmer().stemWords(label_key(keyword).split())
+        forms.add("".join(stems))
+        for size in range(1, min(KEYWORD_PHRASE_WORDS, len(stems)) + 1):
+            forms.update("".join(stems[i:i + size]) for i in range(len(stems) - size + 1))
+    return forms
 
 
 def display_title(title: str, year: int | None) -> str:

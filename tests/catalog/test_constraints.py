@@ -19,7 +19,9 @@ from chatrec.catalog.normalize import label_key
 
 GENRES = ["comedy", "drama", "sci-fi", "horror", "family", "animation", "film-noir", "western"]
 SAME_SHELF = {"family": {"family", "animation"}}   # a kids' film filed as animation only
-KEYWORDS = ["gory", "time travel", "heist", "zombies"]
+KEYWORDS = ["gory", "time travel", "heist", "zombies", "superheroes", "super hero", "disney animated feature"]
+#: What a user may say to exclude them: other spellings, a singular, one word of a phrase.
+EXCLUDED_KEYWORDS = [*KEYWORDS, "Time-Travel", "zombie", "superhero", "Disney", "animated features", "heists"]
 PEOPLE = ["Ann Lee", "Bo Díaz", "Cy O'Neil", "Dee Park", "Ed Wu", "Flo Rossi", "Gus Yamada", "Hal Berg"]
 ROLES = ("directors", "cast", "writers", "creators")
 
@@ -72,11 +74,25 @@ def _oracle(c: Constraints, item: Item, exclude: set[str] = frozenset()) -> bool
         wanted = group(f"{role}_any")
         if wanted and not wanted & {label_key(n) for n in getattr(item, role)}:
             return False
-    if {label_key(k) for k in item.keywords} & keys("keywords_none"):
+    if any(_says(keyword, excluded) for keyword in item.keywords for excluded in keys("keywords_none")):
         return False
     if item.year is not None and any(d <= item.year <= d + 9 for d in c.decades_none if hard(f"decades_none:{d}")):
         return False
     return not people & keys("people_none")
+
+
+def _says(keyword: str, excluded: str) -> bool:
+    """Whether an item's keyword says what an excluded keyword names: the excluded words, each
+    reduced to its stem, appear in a row among the keyword's (a space between them optional:
+    "superhero" is said by "super hero")."""
+    import re
+
+    import Stemmer
+
+    stem = Stemmer.Stemmer("english").stemWord
+    said = " ".join(stem(w) for w in label_key(keyword).split())
+    wanted = r"\s?".join(re.escape(c) for c in "".join(stem(w) for w in label_key(excluded).split()))
+    return re.search(rf"(?:^| ){wanted}(?: |$)", said) is not None
 
 
 def _random_constraints(rng: random.Random) -> Constraints:
@@ -93,7 +109,7 @@ def _random_constraints(rng: random.Random) -> Constraints:
         directors_any=rng.sample(names, rng.choice([0] * 6 + [1, 3])),
         cast_any=rng.sample(names, rng.choice([0] * 7 + [2])),
         writers_any=rng.sample(names, rng.choice([0] * 7 + [2])),
-        keywords_none=rng.sample([*KEYWORDS, "Time-Travel"], rng.choice([0, 0, 0, 1])),
+        keywords_none=rng.sample(EXCLUDED_KEYWORDS, rng.choice([0, 0, 0, 1])),
         decades_none=rng.sample([1950, 1980, 1990, 2000], rng.choice([0, 0, 0, 1, 2])),
     )
     for unit in c.units():   # a request the conversation has left behind: a preference
@@ -243,6 +259,7 @@ def test_a_person_in_a_role_and_exclusions_of_keywords_and_decades():
     assert directed.matches(nolan) and not directed.matches(story)   # a story credit is no direction
     assert Constraints(people_any=["Christopher Nolan"]).matches(story)
     assert not Constraints(keywords_none=["Time Travel"]).matches(nolan)
+    assert not Constraints(keywords_none=["super heroes"]).matches(story)
     assert not Constraints(decades_none=[2010]).matches(story)
     assert Constraints(decades_none=[2000]).matches(nolan)
     assert Constraints(decades_none=[2010]).matches(Item(id="c", title="C"))   # unknown year: not from then
@@ -287,3 +304,16 @@ def test_without_drops_one_constraint_by_node_label_clause_or_years():
     assert c.without(horror).genres_none == []
     assert c.without(Clause("year", "range")).year_min is None
     assert c.genres_all == ["sci-fi"], "without returns a copy"
+
+
+@pytest.mark.parametrize(("keywords", "excluded", "kept"), [
+    (["superheroes"], "superhero", False), (["super hero"], "superhero", False),
+    (["disney animated feature"], "Disney", False), (["disney animated feature"], "animated feature", False),
+    (["zombies"], "zombie", False), (["time travel"], "time", False),
+    (["disneyland"], "disney", True), (["heist"], "time travel", True), (["gory"], "story", True),
+])
+def test_an_excluded_keyword_rules_out_its_spellings_and_the_phrases_holding_it(keywords, excluded, kept):
+    item = Item(id="x", title="X", keywords=keywords)
+    c = Constraints(keywords_none=[excluded])
+    assert c.matches(item) is kept
+    assert bool(ConstraintMasks(["x"], {"x": item}).mask(c)[0]) is kept
