@@ -32,7 +32,7 @@ from chatrec.agent.scope import (
     sentence_bounds,
 )
 from chatrec.agent.time_reading import describes_films
-from chatrec.catalog.constraints import ConstraintOrigin, Source
+from chatrec.catalog.constraints import ConstraintOrigin, Constraints, Source
 from chatrec.catalog.genres import GENRE_ALTERNATIVES, GENRES, canonical_genre
 from chatrec.catalog.models import Catalog
 from chatrec.catalog.normalize import label_key, title_key
@@ -109,6 +109,7 @@ class MentionReader:
     def read(self, text: str, mentions: Sequence, act: DialogueAct, context_items: Sequence[str]) -> None:
         """Fold the meaning of every mention into ``act``."""
         self._sentences = {}
+        self.narrow_exclusions: list[tuple[str, str]] = []   # (genre, the narrower word said)
         ctx = _Context(text, len(re.findall(r"\w+", text)), [Span(m.start, m.end) for m in mentions],
                        [Span(m.start, m.end) for m in mentions if m.kind == ITEM],
                        [node_value(m.node) for m in mentions if m.kind == ITEM], context_items)
@@ -234,6 +235,9 @@ class MentionReader:
             if self._asks(ctx, kind, negation):   # an exclusion in a request; in a statement a dislike
                 act.constraints.genres_none.append(label)
                 _origin(act, f"genres_none:{label_key(label)}", EXCLUSION, f"no {label}")
+                said = text[m.start:m.end]
+                if label_key(said).rstrip("s") != label_key(label).rstrip("s"):
+                    self.narrow_exclusions.append((label, said))
             return
         if negation_unclear(text, m.start, ctx.spans):
             return   # "we don't want anythng rated R or horror": unclear either way
@@ -289,6 +293,8 @@ class MentionReader:
                         act.constraints.genres_none.append(genre)
                         act.disliked_attributes.append(f"{GENRE}:{label_key(genre)}")
                         _origin(act, f"genres_none:{label_key(genre)}", EXCLUSION, f"no {token}")
+                    if label_key(token).rstrip("s") != label_key(genre).rstrip("s"):
+                        self.narrow_exclusions.append((genre, token))
                     continue
                 if token not in P.NEGATION_FILLER:
                     break
@@ -421,3 +427,21 @@ def _genre_word(word: str) -> str | None:
         if genre in GENRES:
             return genre
     return None
+
+
+def narrow_exclusions(act: DialogueAct, excluded: Sequence[tuple[str, str]], asked: Constraints) -> None:
+    """"Something scary but not a slasher": a kind of the genre asked for (now or in ``asked``,
+    the session's request) is ruled out, not the genre. The genre exclusion a narrower word
+    brought becomes the exclusion of that word."""
+    c = act.constraints
+    wanted = {label_key(g) for g in (*c.genres_all, *c.genres_any, *asked.genres_all, *asked.genres_any)}
+    for genre, said in excluded:
+        key = label_key(genre)
+        if key not in wanted:
+            continue
+        c.genres_none = [g for g in c.genres_none if label_key(g) != key]
+        c.origins.pop(f"genres_none:{key}", None)
+        act.disliked_attributes = [n for n in act.disliked_attributes if n != f"{GENRE}:{key}"]
+        if label_key(said) not in {label_key(k) for k in c.keywords_none}:
+            c.keywords_none.append(said.lower())
+            _origin(act, f"keywords_none:{label_key(said)}", EXCLUSION, f"no {said.lower()}")

@@ -40,7 +40,8 @@ ITEM_QUESTIONS: list[tuple[str, re.Pattern[str]]] = [
     ("cast", re.compile(r"\bwho(?:'s| is| are| was| were) (?:in|starring in|acting in|the (?:cast|actors|stars))\b|"
                         r"\bwho (?:stars|starred|acts|acted|plays|played)\b|\b(?:the )?cast of\b|\bwho(?:'s| is) in it\b|"
                         r"\bwhich actors?\b|\bwho are the actors\b", _I)),
-    ("plot", re.compile(r"\bwhat(?:'s| is| was)\b.{0,60}?\babout\b|\bwhat (?:happens|is the story)\b|\bplot\b(?!\s+(?:twists?|holes?))|"
+    # "what's it about?" asks; "what's a good movie about AI?" asks for films
+    ("plot", re.compile(r"\bwhat(?:'s| is| was)\b(?!\s+(?:a|an|some|any|one)\b).{0,60}?\babout\b|\bwhat (?:happens|is the story)\b|\bplot\b(?!\s+(?:twists?|holes?))|"
                         r"\bstory ?line\b|\bsynopsis\b|\bsummary\b|\bwhat(?:'s| is) the story\b|"
                         r"\btell me (?:more )?about\b|\bdescribe\b", _I)),
     ("year", re.compile(r"\bwhen (?:was|did) .{0,60}?(?:made|released|come out|filmed)\b|\bwhat year\b|"
@@ -160,15 +161,17 @@ LAUGHTER = re.compile(r"a?(?:h+[ae]+){2,}h*|ha+h*|l+o+l+z?|lmf?ao+|rofl|x+d+|(?:
 REFINEMENTS: list[tuple[str, re.Pattern[str]]] = [
     ("older", re.compile(r"\b(?:older|earlier|more classic|less recent|vintage)\b", _I)),
     ("newer", re.compile(r"\b(?:newer|more recent|recent|latest|modern|new(?:er)? ones?)\b", _I)),
-    ("lighter", re.compile(r"\b(?:lighter|light[- ]hearted|less (?:dark|heavy|serious|intense|violent|scary|sad|depressing)|"
-                           r"feel[- ]good|happier|upbeat|fun(?:nier)?|cheerful|not too (?:dark|heavy|serious|scary)|"
+    ("lighter", re.compile(r"\b(?:lighter|light[- ]?hearted|uplifting|less (?:dark|heavy|serious|intense|violent|scary|sad|depressing)|"
+                           r"feel[- ]?good|happier|upbeat|fun(?:nier)?|cheerful|not too (?:dark|heavy|serious|scary)|"
                            r"easy[- ]going|easier)\b", _I)),
     ("darker", re.compile(r"\b(?:darker|grittier|more (?:serious|intense|violent|disturbing)|scarier|heavier|bleaker)\b", _I)),
     ("simpler", re.compile(r"\b(?:less (?:confusing|complicated|complex|weird|cerebral)|simpler|"
                            r"easier to follow|straightforward|not (?:too )?(?:confusing|complicated|complex))\b", _I)),
     ("popular", re.compile(r"\b(?:more (?:popular|mainstream|famous|well[- ]known)|blockbusters?|popular)\b", _I)),
-    ("obscure", re.compile(r"\b(?:less (?:popular|mainstream|known)|obscure|hidden gems?|underrated|lesser[- ]known|"
-                           r"indie)\b", _I)),
+    ("obscure", re.compile(r"\b(?:less (?:popular|mainstream|known|famous|well[- ]known)|obscure|hidden gems?|"
+                           r"underrated|overlooked|lesser[- ]known|indie|(?:have ?n[o']t|never|not) (?:yet )?heard of|"
+                           r"not (?:so |too |very )?(?:mainstream|popular|famous|well[- ]known)|under the radar|"
+                           r"off the beaten (?:path|track))\b", _I)),
 ]
 
 DECADE_WORDS = {
@@ -237,7 +240,7 @@ NEGATOR = re.compile(
     r"(?:really )?in the mood for|interested in))?|never|without|nothing(?: too| that'?s? too)?|none|"
     r"neither|nor|except|excluding|minus|avoid(?:ing)?|skip|hate[sd]?|dislike[sd]?|can'?t stand|"
     r"cannot stand|tired of|sick of|other than|rather than|instead of|anything but|everything but|"
-    r"less|fewer|spare me|pass on|stay away from|steer clear of|"
+    r"less(?! (?:known|popular|mainstream|famous|well[- ]known|obvious|seen|hyped)\b)|fewer|spare me|pass on|stay away from|steer clear of|"
     r"(?:don'?t|do not|doesn'?t|does not|didn'?t|did not) (?:really )?(?:like|want|enjoy|love|care for|"
     r"need|have|star|include|feature|involve|dig)|isn'?t|aren'?t|wasn'?t|won'?t be|"
     r"(?:i'?m|i am) not (?:a (?:big |huge )?fan of|(?:really )?into|in the mood for|interested in))\b",
@@ -290,7 +293,10 @@ DESCRIBING_BEFORE = re.compile(
     r"is|was)\s+(?:a\s+|an\s+|also\s+|actually\s+)?(?:\w+\s+)?$|"
     r"\b(?:it|that|this|which|that one|this one)(?:'s|\s+(?:is|was|sounds|seems|looks|feels))\b[^.;!?]{0,25}$|"
     r"^\W*(?:sounds|seems|looks)\s+(?:\w+\s+)?$|"   # "sounds funny, any others?": the film just suggested
-    r"(?<!how )(?<!what )\babout\s+(?:\w+\s+){0,3}$", re.IGNORECASE)   # "how about ..." asks
+    # "how about ...", "a movie about ..." ask
+    r"(?<!how )(?<!what )(?<!movie )(?<!movies )(?<!film )(?<!films )(?<!flick )(?<!something )(?<!anything )"
+    r"(?<!documentary )(?<!documentaries )(?<!one )(?<!ones )(?<!story )(?<!stories )(?<!show )"
+    r"\babout\s+(?:\w+\s+){0,3}$", re.IGNORECASE)
 # Words that make what a sentence asks for a leaning: always ("preferably", "doesn't really
 # matter"), or when the message asks for something else more firmly ("maybe something with X").
 STRONG_HEDGE = re.compile(r"\b(?:preferabl[ey]|ideally|if possible|(?:it )?doesn'?t (?:really )?matter|"
@@ -374,6 +380,11 @@ tuesday wednesday thursday friday saturday date rainy lazy bored boring chill ch
 watch watching time now later week holiday holidays break vacation flight plane trip cozy
 what's whats i'd i'll i'm it's that's there's let's can't don't
 """.split())
+# A need named by one word after a cue ("a movie about chess", "something involving dragons",
+# "set in space"): one content word is a need when the cue says it is what the film is about.
+ASPECT_CUE = re.compile(r"\b(?:about|involving|featuring|set (?:in|on|during|at)|themed around|centered on|"
+                        r"centred on|revolving around)\s+(?:(?:an?|the|some|his|her|their)\s+)?([a-z][a-z'-]+)",
+                        re.IGNORECASE)
 # "anything really", "surprise me": the user leaves the choice to us.
 VAGUE = re.compile(r"^\W*(?:(?:oh|um+|hmm+|well|honestly|idk)[,\s]+)*(?:anything(?: really| at all| is fine| works| goes)?|"
                    r"surprise me|whatever(?: you (?:think|like|want|recommend))?(?: is good)?|no preference|"
@@ -407,4 +418,5 @@ someone somebody thing things stuff sort kind type lot lots bit little else othe
 new old good great best nice awesome amazing favorite favourite favorites favourites cool
 let let's go going get try see saw seen watched watch already think thought second
 instead actually know tell show find help start keep switch change suggestions ideas other
+hidden gem gems underrated overlooked obscure lesser known unknown heard indie mainstream popular famous
 """.split())

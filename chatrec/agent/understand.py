@@ -15,9 +15,9 @@ from typing import cast
 
 from chatrec.agent import patterns as P
 from chatrec.agent.memory import POSITIVE_UNITS
-from chatrec.agent.mentions import MentionReader
+from chatrec.agent.mentions import MentionReader, narrow_exclusions
 from chatrec.agent.models import Constraints, DialogueAct, Intent, ItemQuestion
-from chatrec.agent.scope import Span, overlaps, read_sentence
+from chatrec.agent.scope import Span, clause_before, overlaps, read_sentence
 from chatrec.agent.state import SessionState
 from chatrec.agent.time_reading import TimeReader
 from chatrec.catalog.constraints import ConstraintOrigin
@@ -93,6 +93,7 @@ class RuleUnderstander:
         self._read_unsupported(text, entity_spans, act.constraints)
         self._read_refinements(text, entity_spans + audience, act)
         self.mentions.read(text, mentions, act, context)
+        narrow_exclusions(act, self.mentions.narrow_exclusions, state.constraints)
         self.mentions.negated_genre_words(text, entity_spans, act)
         self._read_references(text, entity_spans, act, state)
         self._read_unknown_titles(text, mentions, act)
@@ -365,7 +366,8 @@ class RuleUnderstander:
         the message's content words outside linked entities, negations and talk about the
         occasion ("for tonight", "this weekend"), if there are enough of them to mean something.
         Nothing is searched for a word the user negated, and a request with no need in it is no
-        query (titles that share a word with it are no answer)."""
+        query (titles that share a word with it are no answer): one word is a need only when a cue
+        says the film is about it ("a documentary about food")."""
         if act.intent not in ("recommend", "refine"):
             return ""
         drop = sorted([*taken, *(Span(*m.span()) for m in P.NEGATOR.finditer(text))], key=lambda s: s.start)
@@ -379,7 +381,11 @@ class RuleUnderstander:
         residue = " ".join(kept)
         content = [w for w in _WORD.findall(residue.lower()) if len(w) > 2 and not w.isdigit()
                    and w not in P.STOPWORDS and w not in P.OCCASION_WORDS and w not in P.NARRATIVE_STOP]
-        return " ".join(content) if len(content) >= 2 else ""
+        if len(content) >= 2:
+            return " ".join(content)
+        cued = {m.group(1).lower() for m in P.ASPECT_CUE.finditer(text)
+                if not P.NEGATOR.search(clause_before(text, m.start(), 40))}   # "nothing about war"
+        return content[0] if content and content[0] in cued else ""
 
 
 def welcomed_films(text: str, act: DialogueAct, state: SessionState) -> list[str]:
@@ -394,12 +400,14 @@ def welcomed_films(text: str, act: DialogueAct, state: SessionState) -> list[str
 def carries_request_on(text: str, act: DialogueAct) -> bool:
     """Whether the message carries the current request on: it asks for films ("more",
     "something else", "any others?", "what else do you have?"), refines them ("something
-    lighter", "none of those") or asks for something more (another genre, a time frame).
+    lighter", "none of those", "not about boxing") or asks for something more (another genre, a
+    time frame).
     Talking about a film, answering a question or chit-chat does not."""
     if act.intent not in ("recommend", "refine"):
         return False
-    if act.refinements or act.constraints.has_requirements():
-        return True
+    c = act.constraints
+    if act.refinements or c.has_requirements() or c.genres_none or c.people_none or c.keywords_none:
+        return True   # "not about boxing" after "a sports movie": the same request, narrowed
     for sentence in _SENTENCE.findall(text):
         kind = read_sentence(sentence)
         # more of the same ("any others like it?", "got anything similar?") asks for what the

@@ -203,3 +203,63 @@ def test_last_week_is_a_time_not_the_last_film_shown(agent):
     agent.respond("s", "I watched Heat with my brother last week.")
     seen = agent.session("s").seen_items
     assert seen and not shown & set(seen), seen
+
+
+@pytest.mark.parametrize(("message", "need"), [
+    ("a documentary about food", "food"), ("a movie about chess", "chess"),
+    ("something about dragons", "dragon"), ("any films involving submarines?", "submarine"),
+])
+def test_one_word_the_film_is_about_is_a_need(reader, message, need):
+    """"about X" asks for films about X: X is a liked keyword when the graph knows it, else the
+    text to search, never dropped."""
+    act = reader.read(message, SessionState(session_id="t"))
+    kept = [*act.liked_attributes, *act.query_text.split()]
+    assert any(need in word for word in kept), (act.liked_attributes, act.query_text)
+
+
+@pytest.mark.parametrize("message", ["a good movie for tonight", "something for the weekend",
+                                     "what's a good one to watch?"])
+def test_one_word_without_a_cue_searches_nothing(reader, message):
+    act = reader.read(message, SessionState(session_id="t"))
+    assert act.query_text == "" and act.liked_attributes == []
+
+
+def test_a_good_movie_about_something_asks_for_films_not_for_a_plot(reader):
+    act = reader.read("what's a good movie about artificial intelligence?", SessionState(session_id="t"))
+    assert act.intent == "recommend" and act.item_question is None
+
+
+@pytest.mark.parametrize("message", ["something lighthearted", "an uplifting film", "a lighthearted comedy"])
+def test_light_hearted_spelt_together_is_lighter(reader, message):
+    assert "lighter" in reader.read(message, SessionState(session_id="t")).refinements
+
+
+@pytest.mark.parametrize(("message", "genre"), [
+    ("a less known comedy", "comedy"), ("something I haven't heard of, a thriller", "thriller"),
+    ("an overlooked drama", "drama"), ("an underrated comedy", "comedy"),
+])
+def test_asking_for_lesser_known_films_keeps_the_genre(reader, message, genre):
+    act = reader.read(message, SessionState(session_id="t"))
+    assert "obscure" in act.refinements and act.constraints.genres_all == [genre]
+    assert act.query_text == ""   # "hidden", "heard", "gems" are no topic to search titles with
+
+
+def test_a_negated_topic_is_never_searched_for(reader):
+    act = reader.read("a good drama, nothing about war", SessionState(session_id="t"))
+    assert "war" not in act.query_text.split() and "genre:war" not in act.liked_attributes
+
+
+@pytest.mark.parametrize("message", ["something scary but not a slasher", "a horror film, no slashers"])
+def test_ruling_out_a_kind_of_the_genre_asked_keeps_the_genre(reader, message):
+    act = reader.read(message, SessionState(session_id="t"))
+    c = act.constraints
+    assert c.genres_all == ["horror"] and "horror" not in c.genres_none
+    assert any(k.startswith("slasher") for k in c.keywords_none)
+
+
+def test_ruling_out_a_kind_of_the_genre_of_the_session_keeps_it(reader):
+    state = SessionState(session_id="t")
+    state.constraints.genres_all = ["horror"]
+    act = reader.read("no slashers please", state)
+    assert "horror" not in act.constraints.genres_none
+    assert any(k.startswith("slasher") for k in act.constraints.keywords_none)
