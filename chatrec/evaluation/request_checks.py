@@ -134,6 +134,50 @@ def no_keyword(turn: Turn, arg) -> Result:
     return _every(turn, lambda f: not banned & {label_key(k) for k in f.keywords}, "tagged with it")
 
 
+def _says_word(texts: list[str], word: str) -> bool:
+    """Whether any of ``texts`` holds ``word`` as a word, in the singular or plural, or written
+    together with its neighbour ("super hero" holds "superhero")."""
+    word = label_key(word)
+    if word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    pattern = re.compile(rf"\b{re.escape(word)}(?:s|es)?\b")
+    return any(pattern.search(key) or pattern.search(key.replace(" ", ""))
+               for key in (label_key(t) for t in texts))
+
+
+def no_keyword_word(turn: Turn, arg) -> Result:
+    """No film has a keyword holding one of the words ("Disney" rules out "disney animated
+    feature"; "superhero" rules out "superheroes" and "super hero")."""
+    words = _as_list(arg)
+    return _every(turn, lambda f: not any(_says_word(f.keywords, w) for w in words), "a keyword holds it")
+
+
+def about(turn: Turn, arg) -> Result:
+    """At least 3 films are about the word: it is in their keywords, tags or description (a title
+    alone is no evidence)."""
+    word = str(arg)
+    films = turn.films
+    hits = [f for f in films if _says_word([*f.keywords, *f.tags, f.description or ""], word)]
+    return len(hits) >= min(3, len(films)) and bool(films), f"{len(hits)} of {len(films)} about {word!r}"
+
+
+def gems(turn: Turn, arg) -> Result:
+    """Hidden gems: at least 4 films rated by 5 to ``arg`` people (known to few, yet seen), each
+    of those rated at least ``WELL_RATED`` on average."""
+    most = int(arg) if not isinstance(arg, bool) else 60
+    films = turn.films
+    found = [f for f in films if 5 <= f.popularity <= most and (f.mean_rating or 0) >= WELL_RATED]
+    others = [f"{f.display} ({f.popularity}, {f.mean_rating})" for f in films if f not in found]
+    return len(found) >= min(WELL_KNOWN_SHARE, len(films)) and bool(films), "not gems: " + ", ".join(others[:3])
+
+
+def mostly_person(turn: Turn, arg) -> Result:
+    """At least 3 films credit the person in the role (a taste for someone's films, not a filter)."""
+    name, role = label_key(arg["name"]), arg.get("role", "any")
+    hits = [f for f in turn.films if name in _people(f, role)]
+    return len(hits) >= min(3, len(turn.films)) and bool(turn.films), f"{len(hits)} by {arg['name']}"
+
+
 def person(turn: Turn, arg) -> Result:
     wanted = [(label_key(p["name"]), p.get("role", "any")) for p in _as_list(arg)]
     return _every(turn, lambda f: all(name in _people(f, role) for name, role in wanted),
@@ -350,7 +394,7 @@ CHECKS: dict[str, Callable[[Turn, Any], Result]] = {
         lighter_than_shown, darker_than_shown, similar_to, not_titles, disliked, liked, not_liked_attr,
         not_liked_attr_word, no_constraint, no_person_constraint, some_without_person,
         some_outside_genre, rating_min, rating_max, rating_given, full, relaxed, popular,
-        question_or_popular, no_twice)
+        question_or_popular, no_twice, no_keyword_word, about, gems, mostly_person)
 }
 #: Checks that say something about the reply's films: a turn with any of them also gets the
 #: automatic "well known" check.

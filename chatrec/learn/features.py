@@ -26,6 +26,12 @@ PER_SOURCE = 50
 #: A film rated at least this often counts as well known (the request suite's threshold).
 WELL_KNOWN = 10
 UNRANKED = 1023.0
+#: Hidden gems: a rating counts fully from this many ratings on; fame (log popularity over the
+#: catalog's highest) above ``GEM_FAME`` costs ``GEM_FAME_PENALTY`` per unit (MovieLens: about 25
+#: ratings of 330 for the most rated film).
+GEM_EVIDENCE = 10.0
+GEM_FAME = 0.55
+GEM_FAME_PENALTY = 1.5
 
 FEATURES: tuple[str, ...] = (
     *(f"{s}.score" for s in SOURCES),
@@ -75,6 +81,11 @@ class ItemPriors:
         rating = np.nan_to_num((bayes - global_mean) / spread) if spread > 0 else np.zeros_like(pop)
         #: The quality prior: known and well rated, in about [-0.5, 1.5].
         self.quality = (pop + 0.25 * np.clip(rating, -2, 2)).astype(np.float32)
+        #: The prior for hidden gems ("underrated", "less known"): rated well by the people who
+        #: saw it, and not famous; a film seen by one or two people is no gem for lack of evidence.
+        evidence = np.minimum(1.0, counts / GEM_EVIDENCE)
+        self.gem = (0.5 * np.clip(rating, -2, 2) * evidence
+                    - GEM_FAME_PENALTY * np.maximum(0.0, pop - GEM_FAME)).astype(np.float32)
 
 
     def add_known(self, rows) -> None:

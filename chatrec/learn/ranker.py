@@ -18,6 +18,7 @@ import numpy as np
 
 from chatrec.learn.features import FEATURES, FeatureBuilder
 from chatrec.learn.training import CUT_MARK
+from kg.models import KEYWORD, PERSON
 
 if TYPE_CHECKING:
     from chatrec.agent.retrieve import RetrievalQuery, Signals
@@ -39,6 +40,11 @@ def is_open(query: RetrievalQuery) -> bool:
     return not (query.seeds or query.user_id or query.constraints.people_any)
 
 
+def likes_people(query: RetrievalQuery) -> bool:
+    """"I like Wes Anderson movies": their films come before the best-known others."""
+    return any(node.startswith(f"{PERSON}:") for node in query.liked_attributes)
+
+
 def wants_obscure(query: RetrievalQuery) -> bool:
     return "obscure" in query.refinements
 
@@ -47,7 +53,24 @@ def _known_first(scores: np.ndarray, rows: np.ndarray, query: RetrievalQuery, bu
     priors = builder.priors
     if not priors.has_counts or not is_open(query) or wants_obscure(query):
         return scores
-    return scores + KNOWN_FIRST * priors.known[rows]
+    first = priors.known[rows]
+    liked = _with_liked_attributes(query, builder)
+    if liked is not None and (first & liked[rows]).any():
+        first = first & liked[rows]   # "I like Wes Anderson movies": his known films, then the rest
+    return scores + KNOWN_FIRST * first
+
+
+def _with_liked_attributes(query: RetrievalQuery, builder: FeatureBuilder) -> np.ndarray | None:
+    """Rows having a person or keyword the user said they like ("a movie about chess"), or None
+    when they named none."""
+    nodes = [n for n in query.liked_attributes if n.startswith((f"{PERSON}:", f"{KEYWORD}:"))]
+    if not nodes:
+        return None
+    table = builder.table
+    mask = np.zeros(len(table), dtype=bool)
+    for node in nodes:
+        mask[table.rows_with(node)] = True
+    return mask
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
@@ -68,11 +91,12 @@ class PriorRanker:
         self.builder = builder
 
     def order(self, query: RetrievalQuery, signals: Signals, k: int) -> tuple[np.ndarray, np.ndarray]:
-        quality = self.builder.priors.quality
-        weight = QUALITY_OPEN if is_open(query) else QUALITY_PERSONAL
+        priors = self.builder.priors
         if wants_obscure(query):
-            weight = -QUALITY_OPEN
-        scores = signals.fused + weight * quality
+            scores = signals.fused + QUALITY_OPEN * priors.gem
+        else:
+            weight = QUALITY_OPEN if is_open(query) and not likes_people(query) else QUALITY_PERSONAL
+            scores = signals.fused + weight * priors.quality
         rows = np.flatnonzero(signals.mask)
         scores = _known_first(scores[rows], rows, query, self.builder)
         top = _top(scores, k)
