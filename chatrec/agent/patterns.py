@@ -385,6 +385,9 @@ what's whats i'd i'll i'm it's that's there's let's can't don't
 ASPECT_CUE = re.compile(r"\b(?:about|involving|featuring|set (?:in|on|during|at)|themed around|centered on|"
                         r"centred on|revolving around)\s+(?:(?:an?|the|some|his|her|their)\s+)?([a-z][a-z'-]+)",
                         re.IGNORECASE)
+# "a space movie", "dinosaur films": the word before the film noun is what the film is about
+# (stop words, genres and occasions are filtered out before this is consulted).
+TOPIC_BEFORE_FILM = re.compile(r"\b([a-z][a-z'-]+)\s+(?:movies?|films?|flicks?)\b", re.IGNORECASE)
 # "anything really", "surprise me": the user leaves the choice to us.
 VAGUE = re.compile(r"^\W*(?:(?:oh|um+|hmm+|well|honestly|idk)[,\s]+)*(?:anything(?: really| at all| is fine| works| goes)?|"
                    r"surprise me|whatever(?: you (?:think|like|want|recommend))?(?: is good)?|no preference|"

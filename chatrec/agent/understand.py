@@ -383,7 +383,8 @@ class RuleUnderstander:
                    and w not in P.STOPWORDS and w not in P.OCCASION_WORDS and w not in P.NARRATIVE_STOP]
         if len(content) >= 2:
             return " ".join(content)
-        cued = {m.group(1).lower() for m in P.ASPECT_CUE.finditer(text)
+        cues = [*P.ASPECT_CUE.finditer(text), *P.TOPIC_BEFORE_FILM.finditer(text)]
+        cued = {m.group(1).lower() for m in cues
                 if not P.NEGATOR.search(clause_before(text, m.start(), 40))}   # "nothing about war"
         return content[0] if content and content[0] in cued else ""
 

@@ -55,8 +55,11 @@ def _known_first(scores: np.ndarray, rows: np.ndarray, query: RetrievalQuery, bu
         return scores
     first = priors.known[rows]
     liked = _with_liked_attributes(query, builder)
-    if liked is not None and (first & liked[rows]).any():
-        first = first & liked[rows]   # "I like Wes Anderson movies": his known films, then the rest
+    if liked is not None:
+        # "I like Wes Anderson movies": his known, not badly rated films, then the rest
+        liked_first = first & liked[rows] & ~(priors.bayes_rating[rows] < priors.global_mean)
+        if liked_first.any():
+            first = liked_first
     return scores + KNOWN_FIRST * first
 
 

@@ -208,6 +208,7 @@ def test_last_week_is_a_time_not_the_last_film_shown(agent):
 @pytest.mark.parametrize(("message", "need"), [
     ("a documentary about food", "food"), ("a movie about chess", "chess"),
     ("something about dragons", "dragon"), ("any films involving submarines?", "submarine"),
+    ("a space movie that's not Star Wars", "space"),
 ])
 def test_one_word_the_film_is_about_is_a_need(reader, message, need):
     """"about X" asks for films about X: X is a liked keyword when the graph knows it, else the
@@ -218,7 +219,7 @@ def test_one_word_the_film_is_about_is_a_need(reader, message, need):
 
 
 @pytest.mark.parametrize("message", ["a good movie for tonight", "something for the weekend",
-                                     "what's a good one to watch?"])
+                                     "what's a good one to watch?", "a new movie", "a great film please"])
 def test_one_word_without_a_cue_searches_nothing(reader, message):
     act = reader.read(message, SessionState(session_id="t"))
     assert act.query_text == "" and act.liked_attributes == []

@@ -78,6 +78,7 @@ class _Priors:
         self.known = self.well_known
         self.has_counts = True
         self.quality = np.log1p(self.counts) / np.log1p(self.counts.max())
+        self.gem = -self.quality   # ranked by the gem prior alone: the least known first
 
 
 class _Builder:
@@ -122,3 +123,20 @@ def test_films_recommenders_often_suggest_count_as_known_for_open_requests():
     signals = Signals(mask=np.ones(3, dtype=bool), per_source={}, fused=fused)
     rows, _ = ranker.order(RetrievalQuery(text="something fun"), signals, 3)
     assert rows[-1] == 2  # the film suggested once comes after both known films
+
+
+def test_the_gem_prior_prefers_well_rated_little_known_films_to_unrated_and_famous_ones(ml_catalog):
+    """"Hidden gems": a film a dozen people rated highly beats the most rated film and the films
+    one or two people rated, whatever those one or two said."""
+    from chatrec.agent.table import ItemTable
+    from chatrec.learn.features import ItemPriors
+
+    priors = ItemPriors(ItemTable(ml_catalog, None))
+    counts, means = priors.counts, ml_catalog.mean_rating_array()
+    famous = int(np.argmax(counts))
+    gems = np.flatnonzero((counts >= 10) & (counts <= 20) & (np.nan_to_num(means) >= 4.0))
+    unrated = np.flatnonzero((counts >= 1) & (counts <= 2))
+    assert len(gems) and len(unrated)
+    best_gem = float(priors.gem[gems].max())
+    assert best_gem > priors.gem[famous]
+    assert best_gem > float(priors.gem[unrated].max())
