@@ -53,14 +53,13 @@ def _known_first(scores: np.ndarray, rows: np.ndarray, query: RetrievalQuery, bu
     priors = builder.priors
     if not priors.has_counts or not is_open(query) or wants_obscure(query):
         return scores
-    first = priors.known[rows]
+    known = priors.known[rows]
+    scores = scores + KNOWN_FIRST * known
     liked = _with_liked_attributes(query, builder)
     if liked is not None:
-        # "I like Wes Anderson movies": his known, not badly rated films, then the rest
-        liked_first = first & liked[rows] & ~(priors.bayes_rating[rows] < priors.global_mean)
-        if liked_first.any():
-            first = liked_first
-    return scores + KNOWN_FIRST * first
+        # "I like Wes Anderson movies": his known, not badly rated films, then the other known ones
+        scores = scores + KNOWN_FIRST * (known & liked[rows] & ~(priors.bayes_rating[rows] < priors.global_mean))
+    return scores
 
 
 def _with_liked_attributes(query: RetrievalQuery, builder: FeatureBuilder) -> np.ndarray | None:
