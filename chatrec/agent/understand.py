@@ -17,6 +17,7 @@ from chatrec.agent import patterns as P
 from chatrec.agent.memory import POSITIVE_UNITS
 from chatrec.agent.mentions import MentionReader, narrow_exclusions
 from chatrec.agent.models import Constraints, DialogueAct, Intent, ItemQuestion
+from chatrec.agent.moods import MoodReader
 from chatrec.agent.scope import Span, clause_before, overlaps, read_sentence
 from chatrec.agent.state import SessionState
 from chatrec.agent.time_reading import TimeReader
@@ -64,6 +65,7 @@ class RuleUnderstander:
         self.times = TimeReader(catalog)
         self.newest_year = self.times.newest_year
         self.mentions = MentionReader(catalog, getattr(linker, "kg", None))
+        self.moods = MoodReader(getattr(linker, "kg", None))
 
     # ------------------------------------------------------------------ public
     def read(self, text: str, state: SessionState) -> DialogueAct:
@@ -91,7 +93,9 @@ class RuleUnderstander:
             act.constraints.origins["genres_none:family"] = ConstraintOrigin(
                 certainty=0.85, said=text[audience[0].start:audience[0].end])
         self._read_unsupported(text, entity_spans, act.constraints)
-        self._read_refinements(text, entity_spans + audience, act)
+        moods = self.moods.read(text, [Span(m.start, m.end) for m in mentions if m.kind in (ITEM, PERSON)], act)
+        # With nothing shown yet, "uplifting" is the mood asked for, not a shift from the last list.
+        self._read_refinements(text, entity_spans + audience + ([] if state.last_shown else moods), act)
         self.mentions.read(text, mentions, act, context)
         narrow_exclusions(act, self.mentions.narrow_exclusions, state.constraints)
         self.mentions.negated_genre_words(text, entity_spans, act)
@@ -118,7 +122,7 @@ class RuleUnderstander:
         act.maybe_named = [i for i in self.named_films(text, mentions, titled) if i not in act.liked_items
                            and i not in act.seen_items and i not in act.disliked_items]
         read_acknowledgement(text, act)
-        act.query_text = self._narrative(text, entity_spans + audience + [span for _, span in titled], act)
+        act.query_text = self._narrative(text, entity_spans + audience + moods + [span for _, span in titled], act)
         return act
 
     def _released(self, act: DialogueAct, state: SessionState, welcomed: Sequence[str] = (),

@@ -70,7 +70,7 @@ def test_rule_weak_message_is_read_by_the_llm(make_agent):
     with ScriptedLLMServer(cooperative) as server:
         agent = _agent(make_agent, server)
         # The rules find no genre, film or person here; the model reads it as a wish for comedy.
-        reply = agent.respond("s", "I need something to cheer me up after a rough week")
+        reply = agent.respond("s", "I need something for after a rough week")
         assert reply.trace.act.source == "merged"
         assert any(c.purpose == "understand" and c.ok for c in reply.trace.llm_calls)
         assert reply.recommendations and all("comedy" in r.item.genres for r in reply.recommendations)
@@ -181,7 +181,7 @@ def test_a_reading_that_the_conversation_does_not_support_is_ignored(make_agent)
     with ScriptedLLMServer(echo_example) as server:
         agent = _agent(make_agent, server)
         agent.respond("s", "I'd love a 90s comedy")
-        reply = agent.respond("s", "I need something to cheer me up after a rough week")
+        reply = agent.respond("s", "I need something for after a rough week")
         assert any(c.purpose == "understand" for c in reply.trace.llm_calls)
         state = agent.session("s")
         inception = agent.catalog.find_title("Inception")[0].id

@@ -230,7 +230,8 @@ def test_a_good_movie_about_something_asks_for_films_not_for_a_plot(reader):
     assert act.intent == "recommend" and act.item_question is None
 
 
-@pytest.mark.parametrize("message", ["something lighthearted", "an uplifting film", "a lighthearted comedy"])
+# "uplifting" with nothing shown yet is a mood (test_uplifting_with_nothing_shown_is_a_mood_not_a_shift).
+@pytest.mark.parametrize("message", ["something lighthearted", "a lighthearted comedy"])
 def test_light_hearted_spelt_together_is_lighter(reader, message):
     assert "lighter" in reader.read(message, SessionState(session_id="t")).refinements
 
@@ -264,3 +265,46 @@ def test_ruling_out_a_kind_of_the_genre_of_the_session_keeps_it(reader):
     act = reader.read("no slashers please", state)
     assert "horror" not in act.constraints.genres_none
     assert any(k.startswith("slasher") for k in act.constraints.keywords_none)
+
+
+def _mood_nodes(reader, *keywords: str) -> set[str]:
+    """The keyword nodes among ``keywords`` that the test catalog's graph has."""
+    kg = reader.linker.kg
+    return {f"keyword:{k}" for k in keywords} & set(kg.nodes("keyword"))
+
+
+@pytest.mark.parametrize(("message", "keywords"), [
+    ("I need a good cry", ("tear jerker", "emotional", "touching", "melancholic", "sad")),
+    ("a movie that will make me think", ("thought provoking", "philosophical", "cerebral", "life philosophy")),
+    ("something to cheer me up", ("feel good", "feel good movie", "heartwarming", "inspirational")),
+    ("a mind-bending film", ("mindfuck", "twist ending", "surreal", "complex", "cerebral")),
+])
+def test_a_mood_is_a_leaning_towards_its_keywords(reader, message, keywords):
+    wanted = _mood_nodes(reader, *keywords)
+    assert wanted, "the test catalog has none of the mood's keywords"
+    act = reader.read(message, SessionState(session_id="t"))
+    assert act.intent == "recommend"
+    assert wanted <= set(act.liked_attributes)
+    assert act.constraints.is_empty()   # a leaning, never a filter
+    assert act.query_text == ""         # the mood words are read, not searched as free text
+
+
+def test_wanting_to_laugh_asks_for_comedies(reader):
+    for message in ("something that will make me laugh", "I want to laugh", "a film to crack me up"):
+        act = reader.read(message, SessionState(session_id="t"))
+        assert act.intent == "recommend", message
+        assert "genre:comedy" in act.liked_attributes or act.constraints.genres_all == ["comedy"], message
+
+
+def test_uplifting_with_nothing_shown_is_a_mood_not_a_shift(reader, small_resources):
+    act = reader.read("something uplifting", SessionState(session_id="t"))
+    assert "lighter" not in act.refinements
+    assert _mood_nodes(reader, "feel good", "heartwarming") <= set(act.liked_attributes)
+    after = reader.read("something more uplifting", _shown_state(small_resources, "Toy Story", "Jumanji"))
+    assert "lighter" in after.refinements
+
+
+@pytest.mark.parametrize("message", ["I'm sad, cheer me up", "a comedy, nothing sad", "a drama but less sad"])
+def test_a_negated_mood_or_the_users_own_state_asks_for_no_sad_films(reader, message):
+    act = reader.read(message, SessionState(session_id="t"))
+    assert not _mood_nodes(reader, "tear jerker", "melancholic", "sad") & set(act.liked_attributes)
