@@ -19,6 +19,9 @@ from kg.models import GENRE, KEYWORD
 
 # The user's own state ("I'm sad, cheer me up") is no request for sad films.
 _SOFTENED = re.compile(r"\b(?:less|fewer)\s+(?:\w+\s+)?$", re.IGNORECASE)
+# "a dog movie that won't make me cry": the mood is what the film must not do.
+_WILL_NOT = re.compile(r"\b(?:won'?t|will not|wouldn'?t|would not|doesn'?t|does not|shouldn'?t|not)\s+(?:\w+\s+){0,2}$",
+                       re.IGNORECASE)
 _OWN_STATE = r"(?<!i'm )(?<!i am )(?<!feel )(?<!feeling )(?<!im )"
 
 #: mood phrase → (keyword labels, genre labels) it leans towards.
@@ -63,7 +66,8 @@ class MoodReader:
         for pattern, keywords, genres in MOODS:
             for m in pattern.finditer(text):
                 before = clause_before(text, m.start(), 40)
-                if overlaps(m.start(), m.end(), taken) or P.NEGATOR.search(before) or _SOFTENED.search(before):
+                if overlaps(m.start(), m.end(), taken) or P.NEGATOR.search(before) or _SOFTENED.search(before) \
+                        or _WILL_NOT.search(before):
                     continue
                 nodes = [*(f"{KEYWORD}:{label_key(k)}" for k in keywords),
                          *(f"{GENRE}:{label_key(g)}" for g in genres)]

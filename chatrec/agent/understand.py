@@ -374,7 +374,9 @@ class RuleUnderstander:
         says the film is about it ("a documentary about food")."""
         if act.intent not in ("recommend", "refine"):
             return ""
-        drop = sorted([*taken, *(Span(*m.span()) for m in P.NEGATOR.finditer(text))], key=lambda s: s.start)
+        negated = [Span(m.start(), _clause_end(text, m.end()))
+                   for m in (*P.NEGATOR.finditer(text), *_NOT_VERB.finditer(text))]
+        drop = sorted([*taken, *negated], key=lambda s: s.start)
         kept = []
         last = 0
         for span in drop:
@@ -391,6 +393,18 @@ class RuleUnderstander:
         cued = {m.group(1).lower() for m in cues
                 if not P.NEGATOR.search(clause_before(text, m.start(), 40))}   # "nothing about war"
         return content[0] if content and content[0] in cued else ""
+
+
+_NOT_VERB = re.compile(r"\b(?:won'?t|will not|wouldn'?t|would not|doesn'?t|does not|don'?t|do not|isn'?t|"
+                       r"aren'?t|shouldn'?t)\b", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"[,.;:!?]|\s(?:but|maybe|just|though|instead)\b", re.IGNORECASE)
+
+
+def _clause_end(text: str, start: int) -> int:
+    """Where the clause going on at ``start`` ends: what a negation covers ("won't make me cry",
+    not the "maybe an animated film" after the comma)."""
+    found = _CLAUSE_END.search(text, start)
+    return found.start() if found else len(text)
 
 
 def welcomed_films(text: str, act: DialogueAct, state: SessionState) -> list[str]:

@@ -308,3 +308,17 @@ def test_uplifting_with_nothing_shown_is_a_mood_not_a_shift(reader, small_resour
 def test_a_negated_mood_or_the_users_own_state_asks_for_no_sad_films(reader, message):
     act = reader.read(message, SessionState(session_id="t"))
     assert not _mood_nodes(reader, "tear jerker", "melancholic", "sad") & set(act.liked_attributes)
+
+
+@pytest.mark.parametrize(("message", "kept", "dropped"), [
+    ("a movie about a dog that won't make me cry", "dog", "cry"),
+    ("something that doesn't make me think too hard, a comedy", "", "hard"),
+    ("not in the mood for anything violent, maybe a film about friendship", "friendship", "violent"),
+])
+def test_what_a_negation_covers_is_never_searched_or_leaned_to(reader, message, kept, dropped):
+    act = reader.read(message, SessionState(session_id="t"))
+    words = act.query_text.split()
+    assert dropped not in words and not any(dropped in n for n in act.liked_attributes)
+    if kept:
+        assert kept in words or any(kept in n for n in act.liked_attributes), (act.query_text, act.liked_attributes)
+    assert not any(n.endswith(("tear jerker", "thought provoking")) for n in act.liked_attributes)
