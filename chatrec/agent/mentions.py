@@ -293,8 +293,6 @@ class MentionReader:
                         act.constraints.genres_none.append(genre)
                         act.disliked_attributes.append(f"{GENRE}:{label_key(genre)}")
                         _origin(act, f"genres_none:{label_key(genre)}", EXCLUSION, f"no {token}")
-                    if label_key(token).rstrip("s") != label_key(genre).rstrip("s"):
-                        self.narrow_exclusions.append((genre, token))
                     continue
                 if token not in P.NEGATION_FILLER:
                     break
