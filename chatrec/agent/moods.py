@@ -20,8 +20,7 @@ from kg.models import GENRE, KEYWORD
 # The user's own state ("I'm sad, cheer me up") is no request for sad films.
 _SOFTENED = re.compile(r"\b(?:less|fewer)\s+(?:\w+\s+)?$", re.IGNORECASE)
 # "a dog movie that won't make me cry": the mood is what the film must not do.
-_WILL_NOT = re.compile(r"\b(?:won'?t|will not|wouldn'?t|would not|doesn'?t|does not|shouldn'?t|not)\s+(?:\w+\s+){0,2}$",
-                       re.IGNORECASE)
+_WILL_NOT = re.compile(rf"\b(?:{P.NOT_VERBS}|not)\s+(?:\w+\s+){{0,2}}$", re.IGNORECASE)
 _OWN_STATE = r"(?<!i'm )(?<!i am )(?<!feel )(?<!feeling )(?<!im )"
 
 #: mood phrase → (keyword labels, genre labels) it leans towards.

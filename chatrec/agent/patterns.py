@@ -250,6 +250,9 @@ SOFT_NEGATOR = re.compile(r"less|fewer", re.IGNORECASE)
 # Jason Statham, any other action movies?").
 SCOPE_RESTART = frozenset("any anything something just but maybe i please what how a an some that that's it "
                           "it's this they he she".split())
+# Verbs saying what a film must not do ("won't make me cry", "doesn't make me think"): the core
+# both the free-text reader and the mood reader negate with.
+NOT_VERBS = r"won'?t|will not|wouldn'?t|would not|doesn'?t|does not|shouldn'?t"
 PLAIN_NEGATOR = re.compile(r"not(?: (?:really|too|so|very|that|overly))?|never|isn'?t|aren'?t|wasn'?t|neither|nor",
                            re.IGNORECASE)
 NEGATION_FILLER = frozenset("""

@@ -395,8 +395,7 @@ class RuleUnderstander:
         return content[0] if content and content[0] in cued else ""
 
 
-_NOT_VERB = re.compile(r"\b(?:won'?t|will not|wouldn'?t|would not|doesn'?t|does not|don'?t|do not|isn'?t|"
-                       r"aren'?t|shouldn'?t)\b", re.IGNORECASE)
+_NOT_VERB = re.compile(rf"\b(?:{P.NOT_VERBS}|don'?t|do not|isn'?t|aren'?t)\b", re.IGNORECASE)
 _CLAUSE_END = re.compile(r"[,.;:!?]|\s(?:but|maybe|just|though|instead)\b", re.IGNORECASE)
 
 
